@@ -1,0 +1,252 @@
+//! Mesos-style JSON for our protobuf types, driven by the protobuf descriptors through
+//! `prost-reflect`: proto field names verbatim (snake_case), enums as name strings, bytes as
+//! standard base64, 64-bit integers written as numbers and read as numbers or strings.
+//!
+//! Decoding is lenient the way Apache Mesos is: unknown keys are ignored, and an unknown
+//! enum name on an optional or repeated field is dropped rather than failing the whole
+//! message (real masters send `"capabilities":[{}]` for values their writer did not know).
+//! Input is capped in size and nesting depth.
+
+use prost::{Message, Name};
+use prost_reflect::{
+    DescriptorPool, DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
+    SerializeOptions,
+};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// The largest JSON document [`decode`] accepts (bytes).
+pub const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
+
+/// The deepest nesting [`decode`] accepts (objects and arrays).
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// Why a JSON document could not be turned into a message, or a message into JSON.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    /// The document is larger than [`MAX_JSON_BYTES`].
+    #[error("JSON document of {0} bytes exceeds the {MAX_JSON_BYTES}-byte cap")]
+    TooLarge(usize),
+    /// The document nests deeper than [`MAX_JSON_DEPTH`].
+    #[error("JSON document nests deeper than {MAX_JSON_DEPTH} levels")]
+    TooDeep,
+    /// Not JSON at all.
+    #[error("invalid JSON: {0}")]
+    Syntax(String),
+    /// JSON, but not a valid message of the expected type.
+    #[error("JSON does not match {message}: {reason}")]
+    Schema {
+        /// The protobuf message type expected.
+        message: String,
+        /// What did not fit.
+        reason: String,
+    },
+    /// The message type is not in our descriptor set (a bug, not bad input).
+    #[error("unknown message type {0}")]
+    UnknownType(String),
+}
+
+fn pool() -> &'static DescriptorPool {
+    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        DescriptorPool::decode(crate::proto::FILE_DESCRIPTOR_SET)
+            .unwrap_or_else(|_| DescriptorPool::new())
+    })
+}
+
+fn descriptor<T: Name>() -> Result<MessageDescriptor, JsonError> {
+    let name = T::full_name();
+    pool()
+        .get_message_by_name(&name)
+        .ok_or(JsonError::UnknownType(name))
+}
+
+/// Encodes `message` as Mesos-style JSON.
+pub fn encode<T: Message + Name>(message: &T) -> Result<Vec<u8>, JsonError> {
+    let desc = descriptor::<T>()?;
+    let dynamic = DynamicMessage::decode(desc, message.encode_to_vec().as_slice()).map_err(|e| {
+        JsonError::Schema {
+            message: T::full_name(),
+            reason: e.to_string(),
+        }
+    })?;
+    let options = SerializeOptions::new()
+        .use_proto_field_name(true)
+        .stringify_64_bit_integers(false)
+        .skip_default_fields(true);
+    let mut out = Vec::with_capacity(256);
+    let mut ser = serde_json::Serializer::new(&mut out);
+    dynamic
+        .serialize_with_options(&mut ser, &options)
+        .map_err(|e| JsonError::Syntax(e.to_string()))?;
+    Ok(out)
+}
+
+/// Decodes Mesos-style JSON into a message of type `T`.
+pub fn decode<T: Message + Name + Default>(bytes: &[u8]) -> Result<T, JsonError> {
+    if bytes.len() > MAX_JSON_BYTES {
+        return Err(JsonError::TooLarge(bytes.len()));
+    }
+    // serde_json refuses nesting beyond 128 levels itself; we check our own, lower cap too.
+    let mut value: Value =
+        serde_json::from_slice(bytes).map_err(|e| JsonError::Syntax(e.to_string()))?;
+    if depth(&value) > MAX_JSON_DEPTH {
+        return Err(JsonError::TooDeep);
+    }
+    let desc = descriptor::<T>()?;
+    let schema_error = |reason: String| JsonError::Schema {
+        message: T::full_name(),
+        reason,
+    };
+    drop_unknown_enum_names(&desc, &mut value).map_err(schema_error)?;
+    let options = DeserializeOptions::new().deny_unknown_fields(false);
+    let dynamic = DynamicMessage::deserialize_with_options(desc, value, &options)
+        .map_err(|e| schema_error(e.to_string()))?;
+    dynamic
+        .transcode_to::<T>()
+        .map_err(|e| schema_error(e.to_string()))
+}
+
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Removes enum values given as names the descriptor does not know: the field is left
+/// unset (optional), the element dropped (repeated), or an error returned (required).
+fn drop_unknown_enum_names(desc: &MessageDescriptor, value: &mut Value) -> Result<(), String> {
+    let Value::Object(map) = value else {
+        return Ok(());
+    };
+    let mut unset = Vec::new();
+    for (key, item) in map.iter_mut() {
+        let Some(field) = desc
+            .get_field_by_name(key)
+            .or_else(|| desc.get_field_by_json_name(key))
+        else {
+            continue;
+        };
+        if field.is_map() {
+            if let (Value::Object(entries), Kind::Message(entry)) = (&mut *item, field.kind()) {
+                if let Some(Kind::Message(value_desc)) = entry.map_entry_value_field().kind().into()
+                {
+                    for v in entries.values_mut() {
+                        drop_unknown_enum_names(&value_desc, v)?;
+                    }
+                }
+            }
+            continue;
+        }
+        match (field.kind(), item) {
+            (Kind::Message(inner), Value::Array(items)) => {
+                for v in items.iter_mut() {
+                    drop_unknown_enum_names(&inner, v)?;
+                }
+            }
+            (Kind::Message(inner), v @ Value::Object(_)) => drop_unknown_enum_names(&inner, v)?,
+            (Kind::Enum(e), Value::Array(items)) => {
+                items.retain(|v| v.as_str().is_none_or(|s| e.get_value_by_name(s).is_some()));
+            }
+            (Kind::Enum(e), Value::String(s)) if e.get_value_by_name(s).is_none() => {
+                if is_required(&field) {
+                    return Err(format!("unknown value {s:?} for required enum field {key}"));
+                }
+                unset.push(key.clone());
+            }
+            _ => {}
+        }
+    }
+    for key in unset {
+        map.remove(&key);
+    }
+    Ok(())
+}
+
+fn is_required(field: &FieldDescriptor) -> bool {
+    field.cardinality() == prost_reflect::Cardinality::Required
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{scheduler, TaskState};
+
+    #[test]
+    fn decodes_real_master_subscribed_event() {
+        let raw = br#"{"type":"SUBSCRIBED","subscribed":{"framework_id":{"value":"f-0001"},"heartbeat_interval_seconds":15.0,"master_info":{"id":"m","ip":16777343,"port":5151,"pid":"master@127.0.0.1:5151","hostname":"localhost","version":"1.11.0","address":{"hostname":"localhost","ip":"127.0.0.1","port":5151},"capabilities":[{"type":"AGENT_UPDATE"},{"type":"AGENT_DRAINING"},{}]}}}"#;
+        let event: scheduler::Event = decode(raw).unwrap();
+        assert_eq!(event.r#type(), scheduler::event::Type::Subscribed);
+        let sub = event.subscribed.unwrap();
+        assert_eq!(sub.framework_id.value, "f-0001");
+        let info = sub.master_info.unwrap();
+        assert_eq!(info.ip, 16777343);
+        assert_eq!(info.capabilities.len(), 3);
+    }
+
+    #[test]
+    fn unknown_enum_names_are_dropped_not_fatal() {
+        let raw = br#"{"type":"UPDATE","update":{"status":{"task_id":{"value":"t"},"state":"TASK_RUNNING","source":"SOURCE_FROM_THE_FUTURE","uuid":"GxRCH4TcTriZaGtZk6nj4w=="}}}"#;
+        let event: scheduler::Event = decode(raw).unwrap();
+        let status = event.update.unwrap().status;
+        assert_eq!(status.state(), TaskState::TaskRunning);
+        assert_eq!(status.source, None);
+        assert_eq!(status.uuid.unwrap().len(), 16);
+    }
+
+    #[test]
+    fn unknown_required_enum_is_an_error() {
+        let raw = br#"{"type":"UPDATE","update":{"status":{"task_id":{"value":"t"},"state":"TASK_EXPLODED"}}}"#;
+        assert!(matches!(decode::<scheduler::Event>(raw), Err(JsonError::Schema { .. })));
+    }
+
+    #[test]
+    fn int64_as_string_and_unknown_keys_accepted() {
+        let raw = br#"{"nanoseconds":"12345","whatever":[1,2]}"#;
+        let t: crate::proto::TimeInfo = decode(raw).unwrap();
+        assert_eq!(t.nanoseconds, 12345);
+    }
+
+    #[test]
+    fn encodes_snake_case_enum_names_and_numbers() {
+        let call = scheduler::Call {
+            framework_id: Some("f1".into()),
+            r#type: Some(scheduler::call::Type::Decline as i32),
+            decline: Some(scheduler::call::Decline {
+                offer_ids: vec!["o1".into()],
+                filters: Some(crate::proto::Filters { refuse_seconds: Some(3600.0) }),
+            }),
+            ..Default::default()
+        };
+        let json: Value = serde_json::from_slice(&encode(&call).unwrap()).unwrap();
+        assert_eq!(json["type"], "DECLINE");
+        assert_eq!(json["framework_id"]["value"], "f1");
+        assert_eq!(json["decline"]["offer_ids"][0]["value"], "o1");
+        assert_eq!(json["decline"]["filters"]["refuse_seconds"], 3600.0);
+        let t = crate::proto::TimeInfo { nanoseconds: 7 };
+        assert_eq!(encode(&t).unwrap(), br#"{"nanoseconds":7}"#);
+    }
+
+    #[test]
+    fn hostile_input_is_rejected_cleanly() {
+        assert!(matches!(decode::<scheduler::Event>(b"{\"type\":"), Err(JsonError::Syntax(_))));
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(decode::<scheduler::Event>(deep.as_bytes()).is_err());
+        let deep_ok_for_serde = "{\"a\":".repeat(110) + "1" + &"}".repeat(110);
+        assert!(decode::<scheduler::Event>(deep_ok_for_serde.as_bytes()).is_err());
+        assert!(decode::<scheduler::Event>(br#"{"type":42.5}"#).is_err());
+        assert!(decode::<scheduler::Event>(br#"[]"#).is_err());
+    }
+
+    #[test]
+    fn round_trip_offer_with_ranges_and_allocation_info() {
+        let raw = br#"{"id":{"value":"o"},"framework_id":{"value":"f"},"agent_id":{"value":"a"},"hostname":"h","resources":[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000}]},"role":"*","allocation_info":{"role":"*"}}],"allocation_info":{"role":"*"}}"#;
+        let offer: crate::proto::Offer = decode(raw).unwrap();
+        assert_eq!(offer.resources[0].ranges.as_ref().unwrap().range[0].end, 32000);
+        let back: Value = serde_json::from_slice(&encode(&offer).unwrap()).unwrap();
+        assert_eq!(back["resources"][0]["ranges"]["range"][0]["begin"], 31000);
+        assert_eq!(back["resources"][0]["allocation_info"]["role"], "*");
+    }
+}
