@@ -16,7 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let descriptors = protox::compile(files, ["proto"])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(out_dir.join("mesos_descriptor.bin"), descriptors.encode_to_vec())?;
+    fs::write(
+        out_dir.join("mesos_descriptor.bin"),
+        descriptors.encode_to_vec(),
+    )?;
     prost_build::Config::new()
         .enable_type_names()
         .compile_fds(descriptors)?;

@@ -9,7 +9,9 @@ pub const JSON: &str = "application/json";
 pub const PROTOBUF: &str = "application/x-protobuf";
 
 /// A wire encoding of the Mesos v1 HTTP APIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
     /// `application/x-protobuf`: compact and fast; the default.
@@ -96,7 +98,9 @@ impl std::str::FromStr for Encoding {
         match s.to_ascii_lowercase().as_str() {
             "protobuf" | "proto" | PROTOBUF => Ok(Encoding::Protobuf),
             "json" | JSON => Ok(Encoding::Json),
-            other => Err(format!("unknown encoding {other:?} (expected protobuf or json)")),
+            other => Err(format!(
+                "unknown encoding {other:?} (expected protobuf or json)"
+            )),
         }
     }
 }
@@ -107,16 +111,28 @@ mod tests {
 
     #[test]
     fn content_type_is_exact() {
-        assert_eq!(Encoding::from_content_type("application/json"), Some(Encoding::Json));
-        assert_eq!(Encoding::from_content_type("application/json; charset=utf-8"), None);
-        assert_eq!(Encoding::from_content_type("application/x-protobuf"), Some(Encoding::Protobuf));
+        assert_eq!(
+            Encoding::from_content_type("application/json"),
+            Some(Encoding::Json)
+        );
+        assert_eq!(
+            Encoding::from_content_type("application/json; charset=utf-8"),
+            None
+        );
+        assert_eq!(
+            Encoding::from_content_type("application/x-protobuf"),
+            Some(Encoding::Protobuf)
+        );
     }
 
     #[test]
     fn accept_negotiation() {
         assert_eq!(Encoding::from_accept(None), Some(Encoding::Json));
         assert_eq!(Encoding::from_accept(Some("*/*")), Some(Encoding::Json));
-        assert_eq!(Encoding::from_accept(Some("application/x-protobuf")), Some(Encoding::Protobuf));
+        assert_eq!(
+            Encoding::from_accept(Some("application/x-protobuf")),
+            Some(Encoding::Protobuf)
+        );
         assert_eq!(Encoding::from_accept(Some("text/html")), None);
     }
 }

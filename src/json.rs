@@ -64,12 +64,13 @@ fn descriptor<T: Name>() -> Result<MessageDescriptor, JsonError> {
 /// Encodes `message` as Mesos-style JSON.
 pub fn encode<T: Message + Name>(message: &T) -> Result<Vec<u8>, JsonError> {
     let desc = descriptor::<T>()?;
-    let dynamic = DynamicMessage::decode(desc, message.encode_to_vec().as_slice()).map_err(|e| {
-        JsonError::Schema {
-            message: T::full_name(),
-            reason: e.to_string(),
-        }
-    })?;
+    let dynamic =
+        DynamicMessage::decode(desc, message.encode_to_vec().as_slice()).map_err(|e| {
+            JsonError::Schema {
+                message: T::full_name(),
+                reason: e.to_string(),
+            }
+        })?;
     let options = SerializeOptions::new()
         .use_proto_field_name(true)
         .stringify_64_bit_integers(false)
@@ -172,7 +173,7 @@ fn is_required(field: &FieldDescriptor) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::{scheduler, TaskState};
+    use crate::proto::{TaskState, scheduler};
 
     #[test]
     fn decodes_real_master_subscribed_event() {
@@ -199,7 +200,10 @@ mod tests {
     #[test]
     fn unknown_required_enum_is_an_error() {
         let raw = br#"{"type":"UPDATE","update":{"status":{"task_id":{"value":"t"},"state":"TASK_EXPLODED"}}}"#;
-        assert!(matches!(decode::<scheduler::Event>(raw), Err(JsonError::Schema { .. })));
+        assert!(matches!(
+            decode::<scheduler::Event>(raw),
+            Err(JsonError::Schema { .. })
+        ));
     }
 
     #[test]
@@ -216,7 +220,9 @@ mod tests {
             r#type: Some(scheduler::call::Type::Decline as i32),
             decline: Some(scheduler::call::Decline {
                 offer_ids: vec!["o1".into()],
-                filters: Some(crate::proto::Filters { refuse_seconds: Some(3600.0) }),
+                filters: Some(crate::proto::Filters {
+                    refuse_seconds: Some(3600.0),
+                }),
             }),
             ..Default::default()
         };
@@ -231,7 +237,10 @@ mod tests {
 
     #[test]
     fn hostile_input_is_rejected_cleanly() {
-        assert!(matches!(decode::<scheduler::Event>(b"{\"type\":"), Err(JsonError::Syntax(_))));
+        assert!(matches!(
+            decode::<scheduler::Event>(b"{\"type\":"),
+            Err(JsonError::Syntax(_))
+        ));
         let deep = "[".repeat(10_000) + &"]".repeat(10_000);
         assert!(decode::<scheduler::Event>(deep.as_bytes()).is_err());
         let deep_ok_for_serde = "{\"a\":".repeat(110) + "1" + &"}".repeat(110);
@@ -244,7 +253,10 @@ mod tests {
     fn round_trip_offer_with_ranges_and_allocation_info() {
         let raw = br#"{"id":{"value":"o"},"framework_id":{"value":"f"},"agent_id":{"value":"a"},"hostname":"h","resources":[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000}]},"role":"*","allocation_info":{"role":"*"}}],"allocation_info":{"role":"*"}}"#;
         let offer: crate::proto::Offer = decode(raw).unwrap();
-        assert_eq!(offer.resources[0].ranges.as_ref().unwrap().range[0].end, 32000);
+        assert_eq!(
+            offer.resources[0].ranges.as_ref().unwrap().range[0].end,
+            32000
+        );
         let back: Value = serde_json::from_slice(&encode(&offer).unwrap()).unwrap();
         assert_eq!(back["resources"][0]["ranges"]["range"][0]["begin"], 31000);
         assert_eq!(back["resources"][0]["allocation_info"]["role"], "*");

@@ -11,12 +11,26 @@
 //! | [`codec`] | the two wire encodings and their exact `Content-Type` strings |
 //! | [`json`] | Mesos-style JSON for the protobuf types |
 //! | [`recordio`] | the streaming RecordIO decoder and encoder, with a record-size cap |
+//! | [`client`] | the `awc` client set up for Mesos, and RecordIO body streams |
+//! | [`resources`] | resource algebra: scalars, ranges, sets, roles, reservations |
+//! | [`scheduler`] | the scheduler runtime: `MasterConnection`, `OfferMatcher`, `TaskTracker`, `MessageRouter`, the builder and handle |
+//! | [`executor`] | the executor runtime |
+//! | `local` | the embedded local cluster (feature `local`) |
+//! | `testkit` | `FakeMaster`, a scriptable scheduler-API server (feature `testkit`) |
 
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod codec;
+pub mod executor;
 pub mod json;
 pub mod proto;
 pub mod recordio;
 
 pub use codec::Encoding;
+#[cfg(feature = "local")]
+pub mod local;
+pub mod resources;
+pub mod scheduler;
+#[cfg(feature = "testkit")]
+pub mod testkit;

@@ -27,7 +27,8 @@ pub use mesos::v1::*;
 pub use mesos::v1::{executor, scheduler};
 
 /// The encoded `FileDescriptorSet` of our protos (used by the JSON mapping).
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mesos_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/mesos_descriptor.bin"));
 
 macro_rules! id_type {
     ($($t:ident),*) => {$(
@@ -55,7 +56,15 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(FrameworkId, OfferId, AgentId, TaskId, ExecutorId, OperationId, ContainerId);
+id_type!(
+    FrameworkId,
+    OfferId,
+    AgentId,
+    TaskId,
+    ExecutorId,
+    OperationId,
+    ContainerId
+);
 
 impl TaskState {
     /// Whether Mesos treats this state as terminal (`isTerminalState`): FINISHED, FAILED,
@@ -92,13 +101,17 @@ impl FrameworkInfo {
 
     /// Whether the framework declares `capability`.
     pub fn has_capability(&self, capability: framework_info::capability::Type) -> bool {
-        self.capabilities.iter().any(|c| c.r#type == Some(capability as i32))
+        self.capabilities
+            .iter()
+            .any(|c| c.r#type == Some(capability as i32))
     }
 
     /// Adds `capability` unless it is already declared.
     pub fn add_capability(&mut self, capability: framework_info::capability::Type) {
         if !self.has_capability(capability) {
-            self.capabilities.push(framework_info::Capability { r#type: Some(capability as i32) });
+            self.capabilities.push(framework_info::Capability {
+                r#type: Some(capability as i32),
+            });
         }
     }
 }
@@ -120,7 +133,10 @@ impl Resource {
             name: name.into(),
             r#type: value::Type::Ranges as i32,
             ranges: Some(value::Ranges {
-                range: ranges.iter().map(|&(begin, end)| value::Range { begin, end }).collect(),
+                range: ranges
+                    .iter()
+                    .map(|&(begin, end)| value::Range { begin, end })
+                    .collect(),
             }),
             ..Default::default()
         }
@@ -131,7 +147,9 @@ impl Resource {
         Resource {
             name: name.into(),
             r#type: value::Type::Set as i32,
-            set: Some(value::Set { item: items.iter().map(|s| s.to_string()).collect() }),
+            set: Some(value::Set {
+                item: items.iter().map(|s| s.to_string()).collect(),
+            }),
             ..Default::default()
         }
     }
@@ -166,7 +184,9 @@ mod tests {
         // REVIVE is enum 5 but its payload is field 15: tag byte (15 << 3 | 2) = 0x7a.
         let call = scheduler::Call {
             r#type: Some(scheduler::call::Type::Revive as i32),
-            revive: Some(scheduler::call::Revive { roles: vec!["*".into()] }),
+            revive: Some(scheduler::call::Revive {
+                roles: vec!["*".into()],
+            }),
             ..Default::default()
         };
         let bytes = call.encode_to_vec();
@@ -176,7 +196,9 @@ mod tests {
 
     #[test]
     fn executor_message_data_is_field_two() {
-        let msg = executor::call::Message { data: b"x".to_vec() };
+        let msg = executor::call::Message {
+            data: b"x".to_vec(),
+        };
         assert_eq!(msg.encode_to_vec(), vec![0x12, 1, b'x']);
     }
 

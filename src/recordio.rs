@@ -110,7 +110,11 @@ impl Decoder {
     }
 
     fn parse_header(&mut self) -> Result<Option<usize>, RecordIoError> {
-        let Some(newline) = self.buf.iter().take(MAX_HEADER_DIGITS + 1).position(|&b| b == b'\n')
+        let Some(newline) = self
+            .buf
+            .iter()
+            .take(MAX_HEADER_DIGITS + 1)
+            .position(|&b| b == b'\n')
         else {
             let head = &self.buf[..self.buf.len().min(MAX_HEADER_DIGITS)];
             if let Some(&bad) = head.iter().find(|b| !b.is_ascii_digit()) {
@@ -138,7 +142,10 @@ impl Decoder {
             return Err(RecordIoError::Empty);
         }
         if len > self.max_record as u64 {
-            return Err(RecordIoError::TooLarge { len, max: self.max_record });
+            return Err(RecordIoError::TooLarge {
+                len,
+                max: self.max_record,
+            });
         }
         self.buf.advance(newline + 1);
         Ok(Some(len as usize))
@@ -186,7 +193,10 @@ mod tests {
     fn several_records_in_one_chunk_without_trailing_newline() {
         let mut d = Decoder::default();
         d.feed(b"5\nhello3\nabc1\nx");
-        assert_eq!(drain(&mut d), vec![b"hello".to_vec(), b"abc".to_vec(), b"x".to_vec()]);
+        assert_eq!(
+            drain(&mut d),
+            vec![b"hello".to_vec(), b"abc".to_vec(), b"x".to_vec()]
+        );
         d.finish().unwrap();
     }
 
@@ -224,13 +234,22 @@ mod tests {
     fn over_cap_is_refused_before_allocation() {
         let mut d = Decoder::new(1024);
         d.feed(b"1025\n");
-        assert_eq!(d.next_record(), Err(RecordIoError::TooLarge { len: 1025, max: 1024 }));
+        assert_eq!(
+            d.next_record(),
+            Err(RecordIoError::TooLarge {
+                len: 1025,
+                max: 1024
+            })
+        );
         // The error sticks.
         d.feed(b"1\nx");
         assert!(d.next_record().is_err());
         let mut d = Decoder::new(DEFAULT_MAX_RECORD);
         d.feed(b"18446744073709551615\n");
-        assert!(matches!(d.next_record(), Err(RecordIoError::TooLarge { .. })));
+        assert!(matches!(
+            d.next_record(),
+            Err(RecordIoError::TooLarge { .. })
+        ));
     }
 
     #[test]

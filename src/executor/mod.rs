@@ -1,0 +1,2 @@
+//! The executor runtime: one actor that talks to the agent's v1 executor API and hands
+//! `Launch`, `Kill`, `FrameworkMessage` and `Shutdown` to the user's actor.

@@ -1,0 +1,2 @@
+//! Resource algebra used by the offer matcher and the local allocator: scalars (fixed
+//! point, 3 decimals, as Mesos), ranges (ports), sets, roles and reservations.

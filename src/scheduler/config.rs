@@ -1,0 +1,207 @@
+//! [`RuntimeConfig`]: every tunable of the scheduler runtime, with defaults, loadable through
+//! the `config` crate from a file and from `MESOS_ACTIX_*` environment variables.
+//! `MESOS_MASTER` is read on its own (Mesos uses `MESOS_*` for itself).
+
+use super::placement::Strategy;
+use crate::codec::Encoding;
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// Tunables of the scheduler runtime. Durations are in seconds (fractions allowed).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// Master URLs tried in turn (`http://m1:5050`); empty means the embedded local cluster.
+    pub masters: Vec<String>,
+    /// Wire encoding for calls and the event stream.
+    pub encoding: Encoding,
+    /// `refuse_seconds` of the filter sent with declined offers.
+    pub refuse_seconds: f64,
+    /// Longest time an offer is held unused before it is declined.
+    pub offer_hold_secs: f64,
+    /// Shortest time between two REVIVE calls.
+    pub revive_interval_secs: f64,
+    /// First reconnect delay; doubled after each failure, with jitter.
+    pub backoff_initial_secs: f64,
+    /// Cap of the reconnect delay.
+    pub backoff_max_secs: f64,
+    /// The subscription is declared dead after this many heartbeat intervals of silence.
+    pub heartbeat_misses: f64,
+    /// Timeout of an ordinary call's response.
+    pub call_timeout_secs: f64,
+    /// Period of implicit reconciliation (0 disables it).
+    pub implicit_reconcile_secs: f64,
+    /// First wait of the explicit reconciliation loop (truncated exponential backoff).
+    pub reconcile_backoff_initial_secs: f64,
+    /// Cap of that wait.
+    pub reconcile_backoff_max_secs: f64,
+    /// Placement strategy of the built-in matcher.
+    pub strategy: Strategy,
+    /// Cap of one RecordIO record on the event stream, in bytes.
+    pub max_record_bytes: usize,
+    /// Number of keep-alive connections used for calls.
+    pub call_connections: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            masters: Vec::new(),
+            encoding: Encoding::Protobuf,
+            refuse_seconds: 5.0,
+            offer_hold_secs: 10.0,
+            revive_interval_secs: 1.0,
+            backoff_initial_secs: 0.2,
+            backoff_max_secs: 15.0,
+            heartbeat_misses: 5.0,
+            call_timeout_secs: 75.0,
+            implicit_reconcile_secs: 900.0,
+            reconcile_backoff_initial_secs: 1.0,
+            reconcile_backoff_max_secs: 60.0,
+            strategy: Strategy::FirstFit,
+            max_record_bytes: crate::recordio::DEFAULT_MAX_RECORD,
+            call_connections: 2,
+        }
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The `config` crate refused the sources (bad file, bad value, unknown key).
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    /// A value is out of range.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+/// Seconds as a `Duration`, treating negative and non-finite values as zero.
+pub fn secs(value: f64) -> Duration {
+    if value.is_finite() && value > 0.0 {
+        Duration::from_secs_f64(value.min(1e9))
+    } else {
+        Duration::ZERO
+    }
+}
+
+impl RuntimeConfig {
+    /// Defaults, then `file` (TOML) if given, then `MESOS_ACTIX_*` variables (for example
+    /// `MESOS_ACTIX_REFUSE_SECONDS=3600`), then `MESOS_MASTER` (comma-separated URLs).
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder();
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("MESOS_ACTIX")
+                .prefix_separator("_")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("masters"),
+        );
+        let mut loaded: RuntimeConfig = builder.build()?.try_deserialize()?;
+        if let Ok(master) = std::env::var("MESOS_MASTER") {
+            loaded.masters = parse_master_list(&master);
+        }
+        loaded.validate()?;
+        Ok(loaded)
+    }
+
+    /// Checks ranges: positive intervals, backoff cap not below its start, non-zero caps.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("offer_hold_secs", self.offer_hold_secs),
+            ("backoff_initial_secs", self.backoff_initial_secs),
+            ("backoff_max_secs", self.backoff_max_secs),
+            ("heartbeat_misses", self.heartbeat_misses),
+            ("call_timeout_secs", self.call_timeout_secs),
+            (
+                "reconcile_backoff_initial_secs",
+                self.reconcile_backoff_initial_secs,
+            ),
+        ];
+        for (name, value) in positive {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} must be > 0, got {value}"
+                )));
+            }
+        }
+        if self.backoff_max_secs < self.backoff_initial_secs {
+            return Err(ConfigError::Invalid(
+                "backoff_max_secs is below backoff_initial_secs".into(),
+            ));
+        }
+        if !(self.refuse_seconds.is_finite() && self.refuse_seconds >= 0.0) {
+            return Err(ConfigError::Invalid(format!(
+                "refuse_seconds must be >= 0, got {}",
+                self.refuse_seconds
+            )));
+        }
+        if self.max_record_bytes == 0 || self.call_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "max_record_bytes and call_connections must be > 0".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Splits `http://m1:5050,http://m2:5050` into URLs; a bare `host:port` gets `http://`.
+pub fn parse_master_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.contains("://") {
+                s.to_string()
+            } else {
+                format!("http://{s}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_list() {
+        assert_eq!(
+            parse_master_list(" http://a:5050, b:5050 ,,"),
+            vec!["http://a:5050".to_string(), "http://b:5050".to_string()]
+        );
+    }
+
+    #[test]
+    fn file_values_and_bad_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rt.toml");
+        std::fs::write(
+            &path,
+            "refuse_seconds = 3600.0\nstrategy = \"bin-pack\"\nencoding = \"json\"\n",
+        )
+        .unwrap();
+        let cfg = RuntimeConfig::load(Some(&path)).unwrap();
+        assert_eq!(cfg.refuse_seconds, 3600.0);
+        assert_eq!(cfg.strategy, Strategy::BinPack);
+        assert_eq!(cfg.encoding, Encoding::Json);
+        std::fs::write(&path, "no_such_key = 1\n").unwrap();
+        assert!(RuntimeConfig::load(Some(&path)).is_err());
+        std::fs::write(&path, "backoff_max_secs = -1.0\n").unwrap();
+        assert!(RuntimeConfig::load(Some(&path)).is_err());
+        std::fs::write(&path, "refuse_seconds = \"lots\"\n").unwrap();
+        assert!(RuntimeConfig::load(Some(&path)).is_err());
+    }
+
+    #[test]
+    fn secs_is_total() {
+        assert_eq!(secs(-1.0), Duration::ZERO);
+        assert_eq!(secs(f64::NAN), Duration::ZERO);
+        assert_eq!(secs(1.5), Duration::from_millis(1500));
+    }
+}

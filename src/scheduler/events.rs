@@ -1,0 +1,156 @@
+//! What the scheduler runtime tells the user's actors: the typed replacements of the old
+//! driver's callbacks (`registered`, `statusUpdate`, `frameworkMessage`, `disconnected`,
+//! `executorLost`, `error`, `resourceOffers`, `offerRescinded`).
+//!
+//! Register a `Recipient<_>` for each with the [`FrameworkBuilder`](super::FrameworkBuilder).
+//! The runtime's own actors handle some of them too (for example every actor hears
+//! [`Subscribed`] and [`Disconnected`]).
+
+use crate::proto::{
+    AgentId, ExecutorId, FrameworkId, MasterInfo, Offer, OfferId, TaskId, TaskState, TaskStatus,
+};
+use actix::Message;
+use std::time::Duration;
+
+/// The framework is subscribed (first time or again): `registered`/`reregistered`.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct Subscribed {
+    /// The framework id the master assigned (or confirmed).
+    pub framework_id: FrameworkId,
+    /// The master's heartbeat interval (15 s unless the master says otherwise).
+    pub heartbeat_interval: Duration,
+    /// The master, when it said who it is.
+    pub master_info: Option<MasterInfo>,
+    /// The URL the subscription is served from (after any redirect).
+    pub master_url: String,
+    /// `false` for the first subscription of this runtime, `true` afterwards.
+    pub resubscribed: bool,
+}
+
+/// The subscription is gone (stream cut, heartbeats missed, master gone): `disconnected`.
+/// Offers are void from here on; the runtime re-subscribes on its own unless
+/// `will_retry` is `false`.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct Disconnected {
+    /// What happened, for humans.
+    pub reason: String,
+    /// Whether the runtime will try to subscribe again.
+    pub will_retry: bool,
+}
+
+/// A status change of one of the framework's tasks: `statusUpdate`.
+///
+/// Delivered before the update is acknowledged to Mesos, so a user who got it has it.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct TaskUpdate {
+    /// The name of the [`TaskSpec`](super::TaskSpec) this task was launched from.
+    pub name: String,
+    /// The Mesos task id of this attempt.
+    pub task_id: TaskId,
+    /// The new state.
+    pub state: TaskState,
+    /// The whole status as Mesos sent it (message, reason, source, data, ...).
+    pub status: TaskStatus,
+    /// Which attempt this is: 0 for the first launch, then 1, 2, ... for retries.
+    pub attempt: u32,
+    /// `true` when the task is terminal and will not be retried: its final word.
+    pub is_final: bool,
+}
+
+/// Bytes an executor sent to the scheduler: `frameworkMessage`. Best effort in Mesos.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+#[rtype(result = "()")]
+pub struct FrameworkMessage {
+    /// The agent the executor runs on.
+    pub agent_id: AgentId,
+    /// The executor that sent it.
+    pub executor_id: ExecutorId,
+    /// The payload.
+    pub data: Vec<u8>,
+}
+
+/// An agent or an executor is gone: `slaveLost` / `executorLost`. Informational: task
+/// states always come as [`TaskUpdate`]s.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+#[rtype(result = "()")]
+pub struct Failure {
+    /// The agent (alone: the agent was removed).
+    pub agent_id: Option<AgentId>,
+    /// The executor that exited, if this is about an executor.
+    pub executor_id: Option<ExecutorId>,
+    /// The raw `waitpid` status, if known.
+    pub status: Option<i32>,
+}
+
+impl Failure {
+    /// The executor's exit code (`WEXITSTATUS`), if it exited normally.
+    pub fn exit_code(&self) -> Option<i32> {
+        self.status
+            .filter(|s| s & 0x7f == 0)
+            .map(|s| (s >> 8) & 0xff)
+    }
+}
+
+/// Why the runtime gave up on something, or what Mesos refused: `error`.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+#[rtype(result = "()")]
+pub struct MesosError {
+    /// What kind of failure.
+    pub kind: MesosErrorKind,
+    /// The master's message or ours.
+    pub message: String,
+}
+
+/// The kinds of [`MesosError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MesosErrorKind {
+    /// The master sent an `ERROR` event (failed over, removed, invalid FrameworkInfo...).
+    /// The subscription is over and the runtime does not re-subscribe.
+    ErrorEvent,
+    /// `401 Unauthorized`: credentials missing or wrong. Not retried.
+    Unauthorized,
+    /// `403 Forbidden`.
+    Forbidden,
+    /// Another 4xx answer to SUBSCRIBE (the request itself is wrong). Not retried.
+    SubscribeRejected,
+    /// A call (not SUBSCRIBE) was refused by the master.
+    CallRejected,
+    /// No master could be reached for longer than the framework's failover timeout, or the
+    /// configured retry limit was reached.
+    GaveUp,
+    /// The stream carried bytes that could not be decoded (reported, then reconnected).
+    MalformedStream,
+}
+
+/// New offers (`resourceOffers`). They go to the built-in
+/// [`OfferMatcher`](super::offers::OfferMatcher), or in raw mode to the user's own actor,
+/// which answers them with [`Framework::call`](super::Framework::call) (ACCEPT or DECLINE).
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct Offers(pub Vec<Offer>);
+
+/// An offer was rescinded (`offerRescinded`): it must not be used any more.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+#[rtype(result = "()")]
+pub struct Rescind(pub OfferId);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_from_wait_status() {
+        let f = |status| Failure {
+            agent_id: None,
+            executor_id: None,
+            status,
+        };
+        assert_eq!(f(Some(0)).exit_code(), Some(0));
+        assert_eq!(f(Some(3 << 8)).exit_code(), Some(3));
+        assert_eq!(f(Some(9)).exit_code(), None); // killed by SIGKILL
+        assert_eq!(f(None).exit_code(), None);
+    }
+}

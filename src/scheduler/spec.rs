@@ -1,0 +1,243 @@
+//! [`TaskSpec`]: what the user submits. The runtime turns it into a Mesos `TaskInfo` once
+//! an offer fits, and again (with a new task id) for each retry.
+
+use super::placement::Constraint;
+use crate::proto::{CommandInfo, ContainerInfo, ExecutorInfo, Label, Labels};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A task to run: its name, the resources it needs, what to run (a command or a custom
+/// executor), its payload, placement constraints and retry policy.
+///
+/// ```
+/// use mesos_actix::scheduler::TaskSpec;
+/// let spec = TaskSpec::new("hello").cpus(0.1).mem(32.0).ports(1).command("echo hi").retries(2);
+/// assert_eq!(spec.resources.scalars["cpus"], 0.1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TaskSpec {
+    /// Human-readable name; also the prefix of every task id generated for it.
+    pub name: String,
+    /// What the task needs from an offer.
+    pub resources: ResourceRequest,
+    /// A command for Mesos' built-in command executor (exclusive with `executor`).
+    pub command: Option<CommandInfo>,
+    /// A custom executor to run the task (exclusive with `command`).
+    pub executor: Option<ExecutorInfo>,
+    /// Container settings for the task, passed through unchanged.
+    pub container: Option<ContainerInfo>,
+    /// Opaque bytes handed to the executor in `TaskInfo.data`.
+    pub data: Option<Vec<u8>>,
+    /// Key/value labels copied into `TaskInfo.labels`.
+    pub labels: Vec<(String, String)>,
+    /// Where the task may run.
+    pub constraints: Vec<Constraint>,
+    /// What happens when the task fails or is lost.
+    pub retry: RetryPolicy,
+    /// Grace period between SIGTERM and SIGKILL when the task is killed.
+    pub kill_grace_period: Option<Duration>,
+    /// The role whose offers may be used (any of the framework's roles when `None`).
+    pub role: Option<String>,
+}
+
+/// The resources a task asks for.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResourceRequest {
+    /// Scalars by name: `cpus`, `mem` (MB), `disk` (MB), `gpus`, or any custom scalar.
+    pub scalars: BTreeMap<String, f64>,
+    /// How many values to take from each ranges resource (for `ports`, how many ports);
+    /// the matcher picks concrete values from the offer.
+    pub ranges: BTreeMap<String, u64>,
+    /// How many items to take from each set resource.
+    pub sets: BTreeMap<String, usize>,
+}
+
+/// When and how often a task is launched again after it ends badly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Relaunches allowed after the first attempt (0: never retry).
+    pub max_retries: u32,
+    /// Relaunch after TASK_FAILED (TASK_LOST, TASK_DROPPED, TASK_ERROR, TASK_GONE and
+    /// TASK_GONE_BY_OPERATOR always count; TASK_KILLED and TASK_FINISHED never do).
+    pub retry_failed: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            retry_failed: true,
+        }
+    }
+}
+
+impl TaskSpec {
+    /// A spec named `name` with no resources and nothing to run yet.
+    pub fn new(name: impl Into<String>) -> Self {
+        TaskSpec {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Asks for `value` of the scalar resource `name`.
+    pub fn scalar(mut self, name: impl Into<String>, value: f64) -> Self {
+        self.resources.scalars.insert(name.into(), value);
+        self
+    }
+
+    /// Asks for `cpus`.
+    pub fn cpus(self, cpus: f64) -> Self {
+        self.scalar("cpus", cpus)
+    }
+
+    /// Asks for `mem`, in MB.
+    pub fn mem(self, mb: f64) -> Self {
+        self.scalar("mem", mb)
+    }
+
+    /// Asks for `disk`, in MB.
+    pub fn disk(self, mb: f64) -> Self {
+        self.scalar("disk", mb)
+    }
+
+    /// Asks for `gpus` (the framework needs the GPU_RESOURCES capability).
+    pub fn gpus(self, gpus: f64) -> Self {
+        self.scalar("gpus", gpus)
+    }
+
+    /// Asks for `count` ports from the offer's `ports` ranges.
+    pub fn ports(mut self, count: u64) -> Self {
+        self.resources.ranges.insert("ports".into(), count);
+        self
+    }
+
+    /// Runs `shell_command` with `/bin/sh -c` under Mesos' command executor.
+    pub fn command(mut self, shell_command: impl Into<String>) -> Self {
+        self.command = Some(CommandInfo {
+            value: Some(shell_command.into()),
+            shell: Some(true),
+            ..Default::default()
+        });
+        self.executor = None;
+        self
+    }
+
+    /// Runs the task under a custom executor.
+    pub fn executor(mut self, executor: ExecutorInfo) -> Self {
+        self.executor = Some(executor);
+        self.command = None;
+        self
+    }
+
+    /// Sets `TaskInfo.data`.
+    pub fn data(mut self, data: impl Into<Vec<u8>>) -> Self {
+        self.data = Some(data.into());
+        self
+    }
+
+    /// Adds a label.
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds a placement constraint.
+    pub fn constraint(mut self, constraint: Constraint) -> Self {
+        self.constraints.push(constraint);
+        self
+    }
+
+    /// Allows `max_retries` relaunches after failure or loss.
+    pub fn retries(mut self, max_retries: u32) -> Self {
+        self.retry.max_retries = max_retries;
+        self
+    }
+
+    /// Sets the kill grace period.
+    pub fn kill_grace_period(mut self, grace: Duration) -> Self {
+        self.kill_grace_period = Some(grace);
+        self
+    }
+
+    /// Restricts the task to offers of `role`.
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// Checks the spec is launchable: a name, exactly one of command or executor, no
+    /// negative or non-finite resource amounts.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.is_empty() {
+            return Err("task spec has an empty name".into());
+        }
+        match (&self.command, &self.executor) {
+            (None, None) => {
+                return Err(format!(
+                    "task {:?} has neither a command nor an executor",
+                    self.name
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "task {:?} has both a command and an executor",
+                    self.name
+                ));
+            }
+            _ => {}
+        }
+        for (name, value) in &self.resources.scalars {
+            if !value.is_finite() || *value < 0.0 {
+                return Err(format!("task {:?} asks for {value} {name}", self.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// The labels as Mesos `Labels`, if any.
+    pub fn mesos_labels(&self) -> Option<Labels> {
+        (!self.labels.is_empty()).then(|| Labels {
+            labels: self
+                .labels
+                .iter()
+                .map(|(k, v)| Label {
+                    key: k.clone(),
+                    value: Some(v.clone()),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_and_validation() {
+        let spec = TaskSpec::new("t")
+            .cpus(1.0)
+            .mem(64.0)
+            .ports(2)
+            .command("true");
+        assert!(spec.validate().is_ok());
+        assert_eq!(spec.resources.ranges["ports"], 2);
+        assert!(TaskSpec::new("t").validate().is_err());
+        assert!(
+            TaskSpec::new("t")
+                .cpus(-1.0)
+                .command("x")
+                .validate()
+                .is_err()
+        );
+        assert!(
+            TaskSpec::new("t")
+                .cpus(f64::NAN)
+                .command("x")
+                .validate()
+                .is_err()
+        );
+        assert!(TaskSpec::new("").command("x").validate().is_err());
+    }
+}
