@@ -1,0 +1,507 @@
+//! [`Framework`] (the handle) and [`FrameworkBuilder`]: how a user starts the scheduler
+//! runtime inside its own actix system and talks to it.
+//!
+//! The runtime's actors run together on a dedicated [`Arbiter`] (one thread), so they never
+//! compete with the user's actors for a thread and stop together.
+
+use super::config::{secs, RuntimeConfig};
+use super::connection::{CallError, ConnectionSettings, ConnectionSinks, GetFrameworkId, MasterConnection, SendCall, Stop};
+use super::events::{Disconnected, Failure, FrameworkMessage, MesosError, Offers, Rescind, Subscribed, TaskUpdate};
+use super::messages::{MessageRouter, SendMessage};
+use super::offers::{MatcherSettings, OfferMatcher, PendingReason, WhyPending};
+use super::placement::Strategy;
+use super::spec::TaskSpec;
+use super::tasks::{KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary, TaskTracker, Track, TrackerSettings, WaitFinished};
+use super::watch::{LinkState, SubscriptionWatch};
+use crate::codec::Encoding;
+use crate::proto::{framework_info::capability::Type as Capability, scheduler::Call, AgentId, ExecutorId, FrameworkId, FrameworkInfo, TaskId};
+use actix::prelude::*;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// Why the framework could not start or a request could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameworkError {
+    /// No master was given and the embedded local cluster is not compiled in.
+    #[error("no master given (set MESOS_MASTER or call .master()) and the `local` feature is off")]
+    NoMaster,
+    /// The embedded local cluster failed to start.
+    #[error("embedded local cluster: {0}")]
+    Local(String),
+    /// Configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] super::config::ConfigError),
+    /// The task spec was refused.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// The kill could not be done.
+    #[error(transparent)]
+    Kill(#[from] KillError),
+    /// A call to the master failed.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The master refused the framework or the runtime gave up.
+    #[error("{}", .0.message)]
+    Mesos(MesosError),
+    /// The task is not running anywhere (pending, finished or unknown).
+    #[error("task {0} is not running on any executor")]
+    NotRunning(String),
+    /// Timed out waiting.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The runtime's actors are gone (shut down).
+    #[error("the runtime is stopped")]
+    Stopped,
+}
+
+impl From<MailboxError> for FrameworkError {
+    fn from(_: MailboxError) -> Self {
+        FrameworkError::Stopped
+    }
+}
+
+/// How [`Framework::shutdown`] leaves the framework.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownMode {
+    /// TEARDOWN: Mesos kills every task and forgets the framework.
+    Teardown,
+    /// Disconnect only: tasks keep running for `failover_timeout`, so another instance can
+    /// take over with the same framework id.
+    Failover,
+}
+
+/// The user's recipients for what the runtime reports.
+#[derive(Default, Clone)]
+struct UserRecipients {
+    updates: Vec<Recipient<TaskUpdate>>,
+    messages: Vec<Recipient<FrameworkMessage>>,
+    subscribed: Vec<Recipient<Subscribed>>,
+    disconnected: Vec<Recipient<Disconnected>>,
+    failures: Vec<Recipient<Failure>>,
+    errors: Vec<Recipient<MesosError>>,
+    raw: Option<(Recipient<Offers>, Recipient<Rescind>)>,
+}
+
+/// Builds and starts a [`Framework`]. Get one with [`Framework::builder`].
+pub struct FrameworkBuilder {
+    info: FrameworkInfo,
+    config: RuntimeConfig,
+    credentials: Option<(String, String)>,
+    users: UserRecipients,
+    #[cfg(feature = "local")]
+    local: crate::local::LocalClusterConfig,
+}
+
+impl FrameworkBuilder {
+    /// Replaces all tunables (see [`RuntimeConfig::load`] for files and environment).
+    pub fn config(mut self, config: RuntimeConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Uses this master (`http://host:5050`); call again or use [`masters`](Self::masters)
+    /// for several candidates.
+    pub fn master(mut self, url: impl Into<String>) -> Self {
+        self.config.masters.push(url.into());
+        self
+    }
+
+    /// Uses these master candidates, tried in turn.
+    pub fn masters(mut self, urls: Vec<String>) -> Self {
+        self.config.masters = urls;
+        self
+    }
+
+    /// Uses `MESOS_MASTER` (comma-separated URLs) when it is set; otherwise the framework
+    /// runs on the embedded local cluster.
+    pub fn master_from_env(mut self) -> Self {
+        if let Ok(value) = std::env::var("MESOS_MASTER") {
+            self.config.masters = super::config::parse_master_list(&value);
+        }
+        self
+    }
+
+    /// Wire encoding (protobuf by default).
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.config.encoding = encoding;
+        self
+    }
+
+    /// Placement strategy of the built-in matcher.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.config.strategy = strategy;
+        self
+    }
+
+    /// `refuse_seconds` sent with declined offers.
+    pub fn refuse_seconds(mut self, seconds: f64) -> Self {
+        self.config.refuse_seconds = seconds;
+        self
+    }
+
+    /// Subscribes with these roles (declares the MULTI_ROLE capability).
+    pub fn roles(mut self, roles: Vec<String>) -> Self {
+        self.info.roles = roles;
+        self.info.role = None;
+        self.info.add_capability(Capability::MultiRole);
+        self
+    }
+
+    /// How long Mesos keeps the framework's tasks while it is disconnected.
+    pub fn failover_timeout(mut self, timeout: Duration) -> Self {
+        self.info.failover_timeout = Some(timeout.as_secs_f64());
+        self
+    }
+
+    /// Resumes a known framework (after a failover of the scheduler process).
+    pub fn framework_id(mut self, id: FrameworkId) -> Self {
+        self.info.id = Some(id);
+        self
+    }
+
+    /// HTTP Basic credentials; the principal also goes into `FrameworkInfo.principal`.
+    pub fn credentials(mut self, principal: impl Into<String>, secret: impl Into<String>) -> Self {
+        let principal = principal.into();
+        self.info.principal = Some(principal.clone());
+        self.credentials = Some((principal, secret.into()));
+        self
+    }
+
+    /// Configures the embedded local cluster used when no master is given.
+    #[cfg(feature = "local")]
+    pub fn local_cluster(mut self, config: crate::local::LocalClusterConfig) -> Self {
+        self.local = config;
+        self
+    }
+
+    /// Receives every [`TaskUpdate`].
+    pub fn on_update(mut self, recipient: Recipient<TaskUpdate>) -> Self {
+        self.users.updates.push(recipient);
+        self
+    }
+
+    /// Receives every [`FrameworkMessage`] from executors.
+    pub fn on_message(mut self, recipient: Recipient<FrameworkMessage>) -> Self {
+        self.users.messages.push(recipient);
+        self
+    }
+
+    /// Receives every [`Subscribed`].
+    pub fn on_subscribed(mut self, recipient: Recipient<Subscribed>) -> Self {
+        self.users.subscribed.push(recipient);
+        self
+    }
+
+    /// Receives every [`Disconnected`].
+    pub fn on_disconnected(mut self, recipient: Recipient<Disconnected>) -> Self {
+        self.users.disconnected.push(recipient);
+        self
+    }
+
+    /// Receives every [`Failure`] (agent or executor lost).
+    pub fn on_failure(mut self, recipient: Recipient<Failure>) -> Self {
+        self.users.failures.push(recipient);
+        self
+    }
+
+    /// Receives every [`MesosError`].
+    pub fn on_error(mut self, recipient: Recipient<MesosError>) -> Self {
+        self.users.errors.push(recipient);
+        self
+    }
+
+    /// Raw mode: offers and rescinds go to the user's actor instead of the built-in matcher;
+    /// answer them with [`Framework::call`]. [`Framework::submit`] still tracks tasks, but
+    /// nothing places them.
+    pub fn raw_offers(mut self, offers: Recipient<Offers>, rescinds: Recipient<Rescind>) -> Self {
+        self.users.raw = Some((offers, rescinds));
+        self
+    }
+
+    /// Starts the runtime: the embedded local cluster first if no master was given, then the
+    /// four actors on their own arbiter. Returns at once; the subscription proceeds in the
+    /// background (see [`Framework::wait_subscribed`]). Must be called inside an actix system.
+    pub async fn start(self) -> Result<Framework, FrameworkError> {
+        self.config.validate()?;
+        let FrameworkBuilder { info, mut config, credentials, users, .. } = self;
+        #[cfg(feature = "local")]
+        let mut local_cluster = None;
+        if config.masters.is_empty() {
+            #[cfg(feature = "local")]
+            {
+                let cluster = crate::local::LocalCluster::start(self.local)
+                    .await
+                    .map_err(|e| FrameworkError::Local(e.to_string()))?;
+                config.masters.push(cluster.url());
+                local_cluster = Some(cluster);
+            }
+            #[cfg(not(feature = "local"))]
+            return Err(FrameworkError::NoMaster);
+        }
+        let master_url = config.masters[0].clone();
+        let (watch_actor, link) = SubscriptionWatch::new();
+        let arbiter = Arbiter::new();
+        let (tx, rx) = oneshot::channel();
+        let spawned = arbiter.spawn_fn(move || {
+            let _ = tx.send(wire(info, config, credentials, users, watch_actor));
+        });
+        if !spawned {
+            return Err(FrameworkError::Stopped);
+        }
+        let actors = rx.await.map_err(|_| FrameworkError::Stopped)?;
+        Ok(Framework {
+            actors,
+            arbiter: Some(arbiter),
+            link,
+            master_url,
+            #[cfg(feature = "local")]
+            local_cluster,
+        })
+    }
+}
+
+/// Addresses of the runtime's actors.
+#[derive(Clone)]
+struct Actors {
+    connection: Addr<MasterConnection>,
+    matcher: Option<Addr<OfferMatcher>>,
+    tracker: Addr<TaskTracker>,
+    router: Addr<MessageRouter>,
+}
+
+/// Creates the actors' contexts first (their addresses reference each other), then runs
+/// them. Called on the runtime's arbiter.
+fn wire(
+    info: FrameworkInfo,
+    config: RuntimeConfig,
+    credentials: Option<(String, String)>,
+    users: UserRecipients,
+    watch_actor: SubscriptionWatch,
+) -> Actors {
+    let connection_ctx = Context::<MasterConnection>::new();
+    let tracker_ctx = Context::<TaskTracker>::new();
+    let router_ctx = Context::<MessageRouter>::new();
+    let connection = connection_ctx.address();
+    let tracker = tracker_ctx.address();
+    let router = router_ctx.address();
+    let watch = watch_actor.start();
+    let calls = connection.clone().recipient::<SendCall>();
+
+    let matcher = if users.raw.is_none() {
+        let settings = MatcherSettings {
+            strategy: config.strategy,
+            refuse_seconds: config.refuse_seconds,
+            offer_hold: secs(config.offer_hold_secs),
+            revive_interval: secs(config.revive_interval_secs),
+        };
+        Some(OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient()).start())
+    } else {
+        None
+    };
+    let (offers, rescinds) = match (&users.raw, &matcher) {
+        (Some((offers, rescinds)), _) => (offers.clone(), rescinds.clone()),
+        (None, Some(m)) => (m.clone().recipient(), m.clone().recipient()),
+        (None, None) => unreachable!("a matcher exists when raw mode is off"),
+    };
+
+    let mut subscribed: Vec<Recipient<Subscribed>> = vec![tracker.clone().recipient(), watch.clone().recipient()];
+    let mut disconnected: Vec<Recipient<Disconnected>> = vec![tracker.clone().recipient(), watch.clone().recipient()];
+    if let Some(m) = &matcher {
+        subscribed.push(m.clone().recipient());
+        disconnected.push(m.clone().recipient());
+    }
+    subscribed.extend(users.subscribed.iter().cloned());
+    disconnected.extend(users.disconnected.iter().cloned());
+    let mut errors: Vec<Recipient<MesosError>> = vec![watch.recipient()];
+    errors.extend(users.errors.iter().cloned());
+
+    let sinks = ConnectionSinks {
+        offers,
+        rescinds,
+        updates: tracker.clone().recipient(),
+        messages: router.clone().recipient(),
+        subscribed,
+        disconnected,
+        failures: users.failures.clone(),
+        errors,
+    };
+    let settings = ConnectionSettings {
+        masters: config.masters.clone(),
+        framework_info: info,
+        encoding: config.encoding,
+        credentials,
+        backoff_initial: secs(config.backoff_initial_secs),
+        backoff_max: secs(config.backoff_max_secs),
+        heartbeat_misses: config.heartbeat_misses,
+        call_timeout: secs(config.call_timeout_secs),
+        max_record_bytes: config.max_record_bytes,
+        call_connections: config.call_connections,
+    };
+    let tracker_settings = TrackerSettings {
+        implicit_reconcile: secs(config.implicit_reconcile_secs),
+        reconcile_backoff_initial: secs(config.reconcile_backoff_initial_secs),
+        reconcile_backoff_max: secs(config.reconcile_backoff_max_secs),
+    };
+    let (place, unplace) = match &matcher {
+        Some(m) => (m.clone().recipient(), m.clone().recipient()),
+        None => {
+            let none = super::raw::NoPlacement.start();
+            (none.clone().recipient(), none.recipient())
+        }
+    };
+    tracker_ctx.run(TaskTracker::new(tracker_settings, calls.clone(), place, unplace, users.updates.clone()));
+    router_ctx.run(MessageRouter::new(calls, users.messages.clone()));
+    connection_ctx.run(MasterConnection::new(settings, sinks));
+    Actors { connection, matcher, tracker, router }
+}
+
+/// A running framework: the handle through which the user submits and kills tasks, sends
+/// messages, and shuts the framework down. Dropping it stops the runtime's actors (without
+/// TEARDOWN, so Mesos keeps the tasks for `failover_timeout`).
+pub struct Framework {
+    actors: Actors,
+    arbiter: Option<Arbiter>,
+    link: watch::Receiver<LinkState>,
+    master_url: String,
+    #[cfg(feature = "local")]
+    local_cluster: Option<crate::local::LocalCluster>,
+}
+
+impl Framework {
+    /// Starts building a framework from its `FrameworkInfo` (see [`FrameworkInfo::new`]).
+    pub fn builder(info: FrameworkInfo) -> FrameworkBuilder {
+        FrameworkBuilder {
+            info,
+            config: RuntimeConfig::default(),
+            credentials: None,
+            users: UserRecipients::default(),
+            #[cfg(feature = "local")]
+            local: crate::local::LocalClusterConfig::default(),
+        }
+    }
+
+    /// The master URL first tried (the embedded cluster's when none was given).
+    pub fn master_url(&self) -> &str {
+        &self.master_url
+    }
+
+    /// Queues a task; answers the Mesos task id of its first attempt.
+    pub async fn submit(&self, spec: TaskSpec) -> Result<TaskId, FrameworkError> {
+        Ok(self.actors.tracker.send(Track(spec)).await??)
+    }
+
+    /// Kills a task (pending or running); it is not retried.
+    pub async fn kill(&self, task_id: &TaskId) -> Result<(), FrameworkError> {
+        Ok(self.actors.tracker.send(KillTask(task_id.clone())).await??)
+    }
+
+    /// Sends bytes to an executor (best effort, as all framework messages in Mesos).
+    pub async fn send_message(&self, agent_id: AgentId, executor_id: ExecutorId, data: Vec<u8>) -> Result<(), FrameworkError> {
+        let msg = SendMessage { agent_id, executor_id, data };
+        Ok(self.actors.router.send(msg).await??)
+    }
+
+    /// Sends bytes to the executor running `task_id`.
+    pub async fn send_message_to_task(&self, task_id: &TaskId, data: Vec<u8>) -> Result<(), FrameworkError> {
+        let location = self
+            .actors
+            .tracker
+            .send(LocateTask(task_id.clone()))
+            .await?
+            .ok_or_else(|| FrameworkError::NotRunning(task_id.value.clone()))?;
+        self.send_message(location.agent_id, location.executor_id, data).await
+    }
+
+    /// Reconciles every non-terminal task with the master now.
+    pub async fn reconcile(&self) -> Result<(), FrameworkError> {
+        Ok(self.actors.tracker.send(ReconcileNow).await?)
+    }
+
+    /// Why a pending task has not been placed (`None` if it is not pending).
+    pub async fn why_pending(&self, task_id: &TaskId) -> Result<Option<PendingReason>, FrameworkError> {
+        match &self.actors.matcher {
+            Some(m) => Ok(m.send(WhyPending(task_id.clone())).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Every tracked task and its state.
+    pub async fn tasks(&self) -> Result<Vec<TaskSummary>, FrameworkError> {
+        Ok(self.actors.tracker.send(ListTasks).await?)
+    }
+
+    /// Sends a raw call (for raw mode: ACCEPT, DECLINE, ...). `framework_id` and the
+    /// stream id are filled in.
+    pub async fn call(&self, call: Call) -> Result<(), FrameworkError> {
+        Ok(self.actors.connection.send(SendCall(call)).await??)
+    }
+
+    /// The framework id, once subscribed.
+    pub async fn framework_id(&self) -> Option<FrameworkId> {
+        self.actors.connection.send(GetFrameworkId).await.ok().flatten()
+    }
+
+    /// Waits until the runtime is subscribed (answers the framework id), or fails with
+    /// the error that ended it, or times out.
+    pub async fn wait_subscribed(&self, timeout: Duration) -> Result<FrameworkId, FrameworkError> {
+        let mut link = self.link.clone();
+        let wait = async {
+            loop {
+                match &*link.borrow_and_update() {
+                    LinkState::Subscribed(id) => return Ok(id.clone()),
+                    LinkState::Failed(e) => return Err(FrameworkError::Mesos(e.clone())),
+                    _ => {}
+                }
+                if link.changed().await.is_err() {
+                    return Err(FrameworkError::Stopped);
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.map_err(|_| FrameworkError::Timeout(timeout))?
+    }
+
+    /// Resolves when every submitted task is final (terminal, no retry left), or with the
+    /// error that ended the subscription for good.
+    pub async fn finished(&self) -> Result<(), FrameworkError> {
+        let mut link = self.link.clone();
+        let failed = async {
+            loop {
+                if let LinkState::Failed(e) = &*link.borrow_and_update() {
+                    return FrameworkError::Mesos(e.clone());
+                }
+                if link.changed().await.is_err() {
+                    return FrameworkError::Stopped;
+                }
+            }
+        };
+        tokio::select! {
+            done = self.actors.tracker.send(WaitFinished) => Ok(done?),
+            err = failed => Err(err),
+        }
+    }
+
+    /// Shuts the framework down (see [`ShutdownMode`]) and stops the runtime's actors and
+    /// the embedded local cluster, if any.
+    pub async fn shutdown(mut self, mode: ShutdownMode) {
+        let stop = match mode {
+            ShutdownMode::Teardown => Stop::Teardown,
+            ShutdownMode::Failover => Stop::Failover,
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.actors.connection.send(stop)).await;
+        if let Some(arbiter) = self.arbiter.take() {
+            arbiter.stop();
+        }
+        #[cfg(feature = "local")]
+        if let Some(cluster) = self.local_cluster.take() {
+            cluster.stop().await;
+        }
+    }
+}
+
+impl Drop for Framework {
+    fn drop(&mut self) {
+        if let Some(arbiter) = self.arbiter.take() {
+            arbiter.stop();
+        }
+    }
+}
