@@ -17,6 +17,7 @@
 //! | [`executor`] | the executor runtime |
 //! | `local` | the embedded local cluster (feature `local`) |
 //! | `testkit` | `FakeMaster`, a scriptable scheduler-API server (feature `testkit`) |
+//! | `benchkit` | the offer source and measurements behind the benchmarks (feature `testkit`) |
 
 #![warn(missing_docs)]
 
@@ -34,3 +35,5 @@ pub mod resources;
 pub mod scheduler;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+#[cfg(feature = "testkit")]
+pub mod benchkit;
