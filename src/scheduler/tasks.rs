@@ -45,6 +45,13 @@ pub struct KillTask(pub TaskId);
 #[rtype(result = "()")]
 pub struct ReconcileNow;
 
+/// How many tasks the explicit reconciliation in flight asked about in its latest
+/// RECONCILE and waits to hear of; `None`
+/// when no explicit reconciliation is in flight.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "Option<usize>")]
+pub struct PendingReconciliation;
+
 /// Resolves once every tracked task is final (terminal, no retry left).
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
@@ -165,6 +172,8 @@ pub struct TaskTracker {
     undelivered: usize,
     waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     reconcile_loop: Option<SpawnHandle>,
+    /// Tasks the explicit reconciliation in flight still waits for.
+    reconcile_remaining: Option<usize>,
     implicit_loop: Option<SpawnHandle>,
 }
 
@@ -195,6 +204,7 @@ impl TaskTracker {
             undelivered: 0,
             waiters: Vec::new(),
             reconcile_loop: None,
+            reconcile_remaining: None,
             implicit_loop: None,
         }
     }

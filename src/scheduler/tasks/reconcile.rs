@@ -2,7 +2,7 @@
 //! every non-terminal task has been heard of), implicit on a period; plus the tracker's
 //! reactions to [`Subscribed`] and [`Disconnected`].
 
-use super::{ReconcileNow, TaskTracker, calls};
+use super::{PendingReconciliation, ReconcileNow, TaskTracker, calls};
 use crate::scheduler::events::{Disconnected, Subscribed};
 use actix::prelude::*;
 use std::time::Duration;
@@ -40,6 +40,7 @@ impl TaskTracker {
 
     fn reconcile_step(&mut self, mut round: Round, ctx: &mut Context<Self>) {
         self.reconcile_loop = None;
+        self.reconcile_remaining = None;
         let records = &self.records;
         round.remaining.retain(|(key, attempt)| {
             records.get(key).is_some_and(|r| {
@@ -58,6 +59,7 @@ impl TaskTracker {
             .collect::<Vec<_>>();
         tracing::debug!(tasks = tasks.len(), "explicit reconciliation");
         self.fire(ctx, calls::reconcile(tasks), "RECONCILE");
+        self.reconcile_remaining = Some(round.remaining.len());
         let delay = round.delay;
         round.delay = delay
             .saturating_mul(2)
@@ -128,6 +130,7 @@ impl Handler<Disconnected> for TaskTracker {
         if let Some(handle) = self.reconcile_loop.take() {
             ctx.cancel_future(handle);
         }
+        self.reconcile_remaining = None;
         self.stop_implicit(ctx);
     }
 }
@@ -137,5 +140,13 @@ impl Handler<ReconcileNow> for TaskTracker {
 
     fn handle(&mut self, _: ReconcileNow, ctx: &mut Context<Self>) {
         self.start_reconciliation(ctx);
+    }
+}
+
+impl Handler<PendingReconciliation> for TaskTracker {
+    type Result = Option<usize>;
+
+    fn handle(&mut self, _: PendingReconciliation, _: &mut Context<Self>) -> Option<usize> {
+        self.reconcile_remaining
     }
 }
