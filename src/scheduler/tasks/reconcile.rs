@@ -18,6 +18,12 @@ struct Round {
     delay: Duration,
 }
 
+/// The wait after `delay`: doubled, truncated at `max` (never below `delay` itself, so a
+/// cap smaller than the initial wait keeps the initial wait).
+fn next_delay(delay: Duration, max: Duration) -> Duration {
+    delay.saturating_mul(2).min(max.max(delay))
+}
+
 impl TaskTracker {
     /// Starts (or restarts) explicit reconciliation of every non-terminal launched task.
     pub(crate) fn start_reconciliation(&mut self, ctx: &mut Context<Self>) {
@@ -61,9 +67,7 @@ impl TaskTracker {
         self.fire(ctx, calls::reconcile(tasks), "RECONCILE");
         self.reconcile_remaining = Some(round.remaining.len());
         let delay = round.delay;
-        round.delay = delay
-            .saturating_mul(2)
-            .min(self.settings.reconcile_backoff_max.max(delay));
+        round.delay = next_delay(delay, self.settings.reconcile_backoff_max);
         self.reconcile_loop =
             Some(ctx.run_later(delay, move |act, ctx| act.reconcile_step(round, ctx)));
     }
@@ -148,5 +152,25 @@ impl Handler<PendingReconciliation> for TaskTracker {
 
     fn handle(&mut self, _: PendingReconciliation, _: &mut Context<Self>) -> Option<usize> {
         self.reconcile_remaining
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn truncated_exponential_backoff() {
+        let ms = Duration::from_millis;
+        let mut d = ms(20);
+        let mut seen = vec![d];
+        for _ in 0..5 {
+            d = next_delay(d, ms(80));
+            seen.push(d);
+        }
+        assert_eq!(seen, vec![ms(20), ms(40), ms(80), ms(80), ms(80), ms(80)]);
+        assert_eq!(next_delay(ms(100), ms(10)), ms(100));
+        assert_eq!(next_delay(Duration::MAX, Duration::MAX), Duration::MAX);
     }
 }
