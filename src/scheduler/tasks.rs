@@ -10,14 +10,15 @@
 
 mod calls;
 mod delivery;
+mod kill;
 mod reconcile;
 mod record;
 
-use super::connection::{CallError, SendCall, StatusUpdate};
+use super::connection::{SendCall, StatusUpdate};
 use super::events::TaskUpdate;
-use super::offers::{Launched, Place, Unplace};
+use super::offers::{Place, Unplace};
 use super::spec::TaskSpec;
-use crate::proto::{AgentId, ExecutorId, TaskId, TaskState, TaskStatus, task_status};
+use crate::proto::{AgentId, ExecutorId, TaskId, TaskState};
 use actix::prelude::*;
 use delivery::Delivery;
 use record::{Outcome, TaskRecord};
@@ -231,18 +232,6 @@ impl TaskTracker {
         self.open = self.open.saturating_sub(1);
     }
 
-    /// Sends KILL for the current attempt of `key` (fire and forget).
-    fn kill_launched(&mut self, key: u64, ctx: &mut Context<Self>) {
-        if let Some(r) = self.records.get(&key) {
-            let call = calls::kill(
-                r.task_id.clone(),
-                r.agent_id.clone(),
-                r.spec.kill_grace_period,
-            );
-            self.fire(ctx, call, "KILL");
-        }
-    }
-
     /// Queues a new attempt of `key` with a new task id.
     fn relaunch(&mut self, key: u64) {
         let Some(r) = self.records.get_mut(&key) else {
@@ -252,46 +241,13 @@ impl TaskTracker {
         r.next_attempt(task_id.clone());
         tracing::info!(task_id = %task_id, attempt = r.attempt, "relaunching task");
         self.by_id.insert(task_id.value.clone(), key);
+        if !self.place.connected() {
+            tracing::error!(task_id = %task_id, "matcher gone: the new attempt cannot be queued");
+        }
         self.place.do_send(Place {
             task_id,
             spec: Arc::clone(&r.spec),
         });
-    }
-
-    /// Reports a task killed before it was launched, as a master would.
-    fn killed_while_pending(&mut self, key: u64, attempt: u32, ctx: &mut Context<Self>) {
-        let Some(r) = self.records.get_mut(&key) else {
-            return;
-        };
-        if r.attempt != attempt || r.is_final {
-            return;
-        }
-        r.killed_before_launch();
-        let status = TaskStatus {
-            task_id: r.task_id.clone(),
-            state: TaskState::TaskKilled as i32,
-            message: Some("Killed before it was launched".into()),
-            source: Some(task_status::Source::Master as i32),
-            reason: Some(task_status::Reason::TaskKilledDuringLaunch as i32),
-            timestamp: Some(crate::proto::now_seconds()),
-            ..Default::default()
-        };
-        let update = TaskUpdate {
-            name: r.spec.name.clone(),
-            task_id: r.task_id.clone(),
-            state: TaskState::TaskKilled,
-            status,
-            attempt,
-            is_final: true,
-        };
-        self.closed();
-        self.enqueue(
-            Delivery {
-                update: Some(update),
-                ack: None,
-            },
-            ctx,
-        );
     }
 }
 
@@ -363,7 +319,10 @@ impl Handler<StatusUpdate> for TaskTracker {
             // An earlier attempt, already replaced. If it is alive again (a partitioned
             // agent came back), it would run twice: kill it.
             tracing::info!(task_id = %status.task_id, ?state, "update for a replaced attempt");
-            if !state.is_terminal() {
+            if matches!(
+                state,
+                TaskState::TaskStaging | TaskState::TaskStarting | TaskState::TaskRunning
+            ) {
                 let call = calls::kill(status.task_id.clone(), status.agent_id.clone(), None);
                 self.fire(ctx, call, "KILL");
             }
@@ -411,88 +370,6 @@ impl Handler<StatusUpdate> for TaskTracker {
             },
             ctx,
         );
-    }
-}
-
-impl Handler<Launched> for TaskTracker {
-    type Result = ();
-
-    fn handle(&mut self, msg: Launched, ctx: &mut Context<Self>) {
-        let Some(key) = self.key_of(&msg.task_id) else {
-            tracing::warn!(task_id = %msg.task_id, "launch of a task this tracker does not know");
-            return;
-        };
-        let Some(r) = self.records.get_mut(&key) else {
-            return;
-        };
-        if r.task_id != msg.task_id || r.is_final {
-            tracing::warn!(task_id = %msg.task_id, "launch of a replaced or final attempt");
-            return;
-        }
-        r.launched = true;
-        r.agent_id = Some(msg.agent_id);
-        r.hostname = msg.hostname;
-        r.executor_id = Some(msg.executor_id);
-        if r.kill_requested {
-            tracing::info!(task_id = %msg.task_id, "launched after a kill request: killing");
-            self.kill_launched(key, ctx);
-        }
-    }
-}
-
-impl Handler<KillTask> for TaskTracker {
-    type Result = ResponseActFuture<Self, Result<(), KillError>>;
-
-    fn handle(&mut self, KillTask(id): KillTask, _: &mut Context<Self>) -> Self::Result {
-        let Some((key, r)) = self
-            .key_of(&id)
-            .and_then(|key| self.records.get_mut(&key).map(|r| (key, r)))
-        else {
-            return Box::pin(fut::ready(Err(KillError::UnknownTask(id.value))));
-        };
-        if r.is_final {
-            return Box::pin(fut::ready(Err(KillError::AlreadyTerminal(id.value))));
-        }
-        r.kill_requested = true;
-        tracing::info!(task_id = %r.task_id, launched = r.launched, "killing task");
-        if r.launched {
-            let call = calls::kill(
-                r.task_id.clone(),
-                r.agent_id.clone(),
-                r.spec.kill_grace_period,
-            );
-            let send = self.calls.send(SendCall(call));
-            return Box::pin(fut::wrap_future(async move {
-                match send.await {
-                    Ok(result) => result.map_err(KillError::Call),
-                    Err(_) => Err(KillError::Call(CallError::Stopped)),
-                }
-            }));
-        }
-        let attempt = r.attempt;
-        let unplace = self.unplace.send(Unplace(r.task_id.clone()));
-        Box::pin(
-            unplace
-                .into_actor(self)
-                .map(move |result, act, ctx| match result {
-                    Ok(true) => {
-                        act.killed_while_pending(key, attempt, ctx);
-                        Ok(())
-                    }
-                    Ok(false) => {
-                        // Already in an ACCEPT: KILL now if we know where, else on Launched.
-                        if act
-                            .records
-                            .get(&key)
-                            .is_some_and(|r| r.attempt == attempt && r.launched && !r.is_final)
-                        {
-                            act.kill_launched(key, ctx);
-                        }
-                        Ok(())
-                    }
-                    Err(_) => Err(KillError::Call(CallError::Stopped)),
-                }),
-        )
     }
 }
 
