@@ -7,6 +7,14 @@
 //! explicitly (truncated exponential backoff until each has been heard of), and
 //! implicitly on a period. Failed or lost tasks are relaunched under a new task id as
 //! their [`RetryPolicy`](super::spec::RetryPolicy) allows.
+//!
+//! Updates reach the user strictly in arrival order, one at a time (a slow user slows
+//! the acknowledgements, which is what keeps delivery at-least-once); duplicates resent
+//! by Mesos are acknowledged again but delivered once; updates for task ids this tracker
+//! never issued are acknowledged and logged. A live update for an attempt that was
+//! already replaced by a retry gets that attempt killed, so a task never runs twice.
+//! Per task it keeps one small record (the spec is shared with the matcher through an
+//! `Arc`) plus one id-index entry per attempt.
 
 mod calls;
 mod delivery;
@@ -47,18 +55,20 @@ pub struct KillTask(pub TaskId);
 pub struct ReconcileNow;
 
 /// How many tasks the explicit reconciliation in flight asked about in its latest
-/// RECONCILE and waits to hear of; `None`
-/// when no explicit reconciliation is in flight.
+/// RECONCILE and waits to hear of; `None` when no explicit reconciliation is in flight.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "Option<usize>")]
 pub struct PendingReconciliation;
 
-/// Resolves once every tracked task is final (terminal, no retry left).
+/// Resolves once every tracked task is final (terminal, no retry left) and its final
+/// update has been delivered to every user recipient; at once when nothing is tracked.
+/// Several waiters may wait together. Also resolves if the tracker stops.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct WaitFinished;
 
-/// Where does a task run? `None` while it is pending or unknown.
+/// Where does a task run? Takes any attempt's id and answers for the task's current
+/// attempt (where it last ran once terminal); `None` while it is pending or unknown.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Option<TaskLocation>")]
 pub struct LocateTask(pub TaskId);
