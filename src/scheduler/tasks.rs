@@ -2,7 +2,7 @@
 //! retries, kills and the completion signal.
 //!
 //! An update that carries a uuid is acknowledged only after every user recipient got its
-//! [`TaskUpdate`](super::events::TaskUpdate); updates without a uuid are never
+//! [`TaskUpdate`]; updates without a uuid are never
 //! acknowledged. After every (re)subscription it reconciles all non-terminal tasks
 //! explicitly (truncated exponential backoff until each has been heard of), and
 //! implicitly on a period. Failed or lost tasks are relaunched under a new task id as
