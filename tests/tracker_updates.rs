@@ -389,3 +389,56 @@ async fn wait_finished_resolves_exactly_when_all_are_final() {
             .any(|u| u.task_id == b && u.is_final)
     );
 }
+
+/// The UPDATE events a real Mesos 1.11 master sent for a command task, then its
+/// reconciliation answers (no uuid), decoded from JSON exactly as the master wrote them.
+#[actix_rt::test]
+async fn real_mesos_command_task_sequence() {
+    use mesos_actix::proto::scheduler::Event;
+    let h = Harness::start(settings(), 1, Duration::ZERO);
+    let id = h.submit(spec("t1")).await;
+    h.launch(&id, "abc-S0").await;
+    let t = &id.value;
+    let events = [
+        format!(
+            r#"{{"type":"UPDATE","update":{{"status":{{"task_id":{{"value":"{t}"}},"state":"TASK_STARTING","source":"SOURCE_EXECUTOR","agent_id":{{"value":"abc-S0"}},"executor_id":{{"value":"{t}"}},"timestamp":1795547662.775977,"uuid":"GxRCH4TcTriZaGtZk6nj4w==","container_status":{{"container_id":{{"value":"52c26897"}},"network_infos":[{{"ip_addresses":[{{"protocol":"IPv4","ip_address":"127.0.0.1"}}]}}],"executor_pid":1861}}}}}}}}"#
+        ),
+        format!(
+            r#"{{"type":"UPDATE","update":{{"status":{{"task_id":{{"value":"{t}"}},"state":"TASK_RUNNING","source":"SOURCE_EXECUTOR","agent_id":{{"value":"abc-S0"}},"executor_id":{{"value":"{t}"}},"timestamp":1795547662.8,"uuid":"K4eB/nH7SwCz01v5VgislA=="}}}}}}"#
+        ),
+        format!(
+            r#"{{"type":"UPDATE","update":{{"status":{{"task_id":{{"value":"{t}"}},"state":"TASK_FINISHED","message":"Command exited with status 0","source":"SOURCE_EXECUTOR","agent_id":{{"value":"abc-S0"}},"executor_id":{{"value":"{t}"}},"timestamp":1795547663.8,"uuid":"llJDrQBtRLafn0psEnJLVQ=="}}}}}}"#
+        ),
+        format!(
+            r#"{{"type":"UPDATE","update":{{"status":{{"task_id":{{"value":"{t}"}},"state":"TASK_UNKNOWN","message":"Reconciliation: Task is unknown","source":"SOURCE_MASTER","reason":"REASON_RECONCILIATION","timestamp":1795547670.1}}}}}}"#
+        ),
+        r#"{"type":"UPDATE","update":{"status":{"task_id":{"value":"nope"},"state":"TASK_UNKNOWN","message":"Reconciliation: Task is unknown","source":"SOURCE_MASTER","reason":"REASON_RECONCILIATION","timestamp":1795547670.1}}}"#.to_string(),
+    ];
+    for json in &events {
+        let event: Event = mesos_actix::json::decode(json.as_bytes()).unwrap();
+        h.update(event.update.unwrap().status).await;
+    }
+    tokio::time::timeout(Duration::from_secs(10), h.tracker.send(WaitFinished))
+        .await
+        .unwrap()
+        .unwrap();
+    h.wait_for("three acks", |h| h.acks().len() == 3).await;
+    let states: Vec<_> = h.user_updates(0).iter().map(|u| u.state).collect();
+    assert_eq!(
+        states,
+        vec![
+            TaskState::TaskStarting,
+            TaskState::TaskRunning,
+            TaskState::TaskFinished
+        ]
+    );
+    let acks = h.calls_of(call::Type::Acknowledge);
+    assert!(acks.iter().all(|c| {
+        let a = c.acknowledge.as_ref().unwrap();
+        a.agent_id.value == "abc-S0"
+            && a.task_id == id
+            && mesos_actix::proto::is_valid_uuid(&a.uuid)
+    }));
+    // The reconciliation answers (no uuid) were neither acknowledged nor delivered.
+    assert_eq!(h.acks().len(), 3);
+}
