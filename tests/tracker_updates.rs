@@ -442,3 +442,56 @@ async fn real_mesos_command_task_sequence() {
     // The reconciliation answers (no uuid) were neither acknowledged nor delivered.
     assert_eq!(h.acks().len(), 3);
 }
+
+/// A matcher that is already gone.
+struct GoneMatcher;
+impl actix::Actor for GoneMatcher {
+    type Context = actix::Context<Self>;
+    fn started(&mut self, ctx: &mut Self::Context) {
+        use actix::ActorContext;
+        ctx.stop();
+    }
+}
+impl actix::Handler<mesos_actix::scheduler::offers::Place> for GoneMatcher {
+    type Result = ();
+    fn handle(&mut self, _: mesos_actix::scheduler::offers::Place, _: &mut Self::Context) {}
+}
+impl actix::Handler<mesos_actix::scheduler::offers::Unplace> for GoneMatcher {
+    type Result = bool;
+    fn handle(
+        &mut self,
+        _: mesos_actix::scheduler::offers::Unplace,
+        _: &mut Self::Context,
+    ) -> bool {
+        false
+    }
+}
+
+#[actix_rt::test]
+async fn submit_fails_cleanly_when_the_matcher_is_gone() {
+    use actix::Actor;
+    let conn = Conn {
+        log: Default::default(),
+        answer: Arc::new(std::sync::Mutex::new(Ok(()))),
+    }
+    .start();
+    let matcher = GoneMatcher.start();
+    eventually("the matcher to stop", || async { !matcher.connected() }).await;
+    let tracker = mesos_actix::scheduler::tasks::TaskTracker::new(
+        settings(),
+        conn.recipient(),
+        matcher.clone().recipient(),
+        matcher.recipient(),
+        Vec::new(),
+    )
+    .start();
+    assert_eq!(
+        tracker.send(Track(spec("x"))).await.unwrap(),
+        Err(SubmitError::Stopped)
+    );
+    assert!(tracker.send(ListTasks).await.unwrap().is_empty());
+    tokio::time::timeout(Duration::from_secs(10), tracker.send(WaitFinished))
+        .await
+        .unwrap()
+        .unwrap();
+}

@@ -297,9 +297,10 @@ impl Handler<Track> for TaskTracker {
                     Ok(()) => Ok(task_id),
                     Err(e) => {
                         tracing::warn!(error = %e, "matcher gone: task not submitted");
-                        act.records.remove(&key);
+                        if act.records.remove(&key).is_some_and(|r| !r.is_final) {
+                            act.closed();
+                        }
                         act.by_id.remove(&task_id.value);
-                        act.open = act.records.values().filter(|r| !r.is_final).count();
                         act.check_finished();
                         Err(SubmitError::Stopped)
                     }
