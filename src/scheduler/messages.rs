@@ -5,6 +5,9 @@
 //! are best effort in Mesos: anything that must not be lost should also travel in the
 //! terminal status update's `data`.
 
+use super::connection::{CallError, SendCall};
+use super::events::FrameworkMessage;
+use crate::proto::scheduler::{Call, call};
 use crate::proto::{AgentId, ExecutorId};
 use actix::prelude::*;
 
@@ -22,4 +25,105 @@ pub struct SendMessage {
     pub executor_id: ExecutorId,
     /// The payload.
     pub data: Vec<u8>,
+}
+
+impl SendMessage {
+    /// The MESSAGE call carrying this message.
+    pub fn to_call(&self) -> Call {
+        Call {
+            r#type: Some(call::Type::Message as i32),
+            message: Some(call::Message {
+                agent_id: self.agent_id.clone(),
+                executor_id: self.executor_id.clone(),
+                data: self.data.clone(),
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The actor.
+// ---------------------------------------------------------------------------------------
+
+/// Routes framework messages: MESSAGE events to every user recipient (in arrival order),
+/// [`SendMessage`] out as MESSAGE calls.
+pub struct MessageRouter {
+    calls: Recipient<SendCall>,
+    users: Vec<Recipient<FrameworkMessage>>,
+}
+
+impl MessageRouter {
+    /// A router sending calls through `calls` and delivering messages to each of `users`.
+    pub fn new(
+        calls: Recipient<SendCall>,
+        users: Vec<Recipient<FrameworkMessage>>,
+    ) -> MessageRouter {
+        MessageRouter { calls, users }
+    }
+}
+
+impl Actor for MessageRouter {
+    type Context = Context<Self>;
+}
+
+impl Handler<FrameworkMessage> for MessageRouter {
+    type Result = ();
+
+    fn handle(&mut self, msg: FrameworkMessage, _: &mut Context<Self>) {
+        if self.users.is_empty() {
+            tracing::debug!(
+                executor_id = %msg.executor_id,
+                bytes = msg.data.len(),
+                "framework message dropped: no recipient registered"
+            );
+            return;
+        }
+        // `do_send` queues at once, whatever the mailbox fill: messages keep their order.
+        if let Some((last, rest)) = self.users.split_last() {
+            for user in rest {
+                user.do_send(msg.clone());
+            }
+            last.do_send(msg);
+        }
+    }
+}
+
+impl Handler<SendMessage> for MessageRouter {
+    type Result = ResponseFuture<Result<(), CallError>>;
+
+    fn handle(&mut self, msg: SendMessage, _: &mut Context<Self>) -> Self::Result {
+        let send = self.calls.send(SendCall(msg.to_call()));
+        Box::pin(async move {
+            match send.await {
+                Ok(result) => result,
+                Err(_) => Err(CallError::Stopped),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_call_shape() {
+        let call = SendMessage {
+            agent_id: AgentId::new("a"),
+            executor_id: ExecutorId::new("e"),
+            data: b"hi".to_vec(),
+        }
+        .to_call();
+        assert_eq!(call.r#type, Some(call::Type::Message as i32));
+        let m = call.message.unwrap();
+        assert_eq!(
+            (
+                m.agent_id.value.as_str(),
+                m.executor_id.value.as_str(),
+                m.data.as_slice()
+            ),
+            ("a", "e", &b"hi"[..])
+        );
+    }
 }

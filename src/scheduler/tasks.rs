@@ -2,15 +2,37 @@
 //! retries, kills and the completion signal.
 //!
 //! An update that carries a uuid is acknowledged only after every user recipient got its
-//! [`TaskUpdate`](super::events::TaskUpdate); updates without a uuid are never
+//! [`TaskUpdate`]; updates without a uuid are never
 //! acknowledged. After every (re)subscription it reconciles all non-terminal tasks
 //! explicitly (truncated exponential backoff until each has been heard of), and
 //! implicitly on a period. Failed or lost tasks are relaunched under a new task id as
 //! their [`RetryPolicy`](super::spec::RetryPolicy) allows.
+//!
+//! Updates reach the user strictly in arrival order, one at a time (a slow user slows
+//! the acknowledgements, which is what keeps delivery at-least-once); duplicates resent
+//! by Mesos are acknowledged again but delivered once; updates for task ids this tracker
+//! never issued are acknowledged and logged. A live update for an attempt that was
+//! already replaced by a retry gets that attempt killed, so a task never runs twice.
+//! Per task it keeps one small record (the spec is shared with the matcher through an
+//! `Arc`) plus one id-index entry per attempt.
 
+mod calls;
+mod delivery;
+mod kill;
+mod reconcile;
+mod record;
+
+use super::connection::{SendCall, StatusUpdate};
+use super::events::TaskUpdate;
+use super::offers::{Place, Unplace};
 use super::spec::TaskSpec;
 use crate::proto::{AgentId, ExecutorId, TaskId, TaskState};
 use actix::prelude::*;
+use delivery::Delivery;
+use record::{Outcome, TaskRecord};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------
 // Messages handled by TaskTracker.
@@ -32,12 +54,21 @@ pub struct KillTask(pub TaskId);
 #[rtype(result = "()")]
 pub struct ReconcileNow;
 
-/// Resolves once every tracked task is final (terminal, no retry left).
+/// How many tasks the explicit reconciliation in flight asked about in its latest
+/// RECONCILE and waits to hear of; `None` when no explicit reconciliation is in flight.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "Option<usize>")]
+pub struct PendingReconciliation;
+
+/// Resolves once every tracked task is final (terminal, no retry left) and its final
+/// update has been delivered to every user recipient; at once when nothing is tracked.
+/// Several waiters may wait together. Also resolves if the tracker stops.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct WaitFinished;
 
-/// Where does a task run? `None` while it is pending or unknown.
+/// Where does a task run? Takes any attempt's id and answers for the task's current
+/// attempt (where it last ran once terminal); `None` while it is pending or unknown.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Option<TaskLocation>")]
 pub struct LocateTask(pub TaskId);
@@ -96,4 +127,292 @@ pub enum KillError {
     /// The KILL call failed.
     #[error("kill call failed: {0}")]
     Call(#[from] super::connection::CallError),
+}
+
+// ---------------------------------------------------------------------------------------
+// The actor.
+// ---------------------------------------------------------------------------------------
+
+/// Timing of the [`TaskTracker`]'s reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackerSettings {
+    /// Period of implicit reconciliation (`RECONCILE` with no task) while subscribed;
+    /// [`Duration::ZERO`] disables it.
+    pub implicit_reconcile: Duration,
+    /// First wait between repetitions of explicit reconciliation after a subscription.
+    pub reconcile_backoff_initial: Duration,
+    /// The wait doubles after each repetition up to this cap.
+    pub reconcile_backoff_max: Duration,
+}
+
+impl Default for TrackerSettings {
+    /// Implicit reconciliation every 15 minutes; explicit repetitions after 1 s, doubling
+    /// up to 60 s.
+    fn default() -> Self {
+        TrackerSettings {
+            implicit_reconcile: Duration::from_secs(900),
+            reconcile_backoff_initial: Duration::from_secs(1),
+            reconcile_backoff_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Keeps every submitted task's state machine: queues attempts at the matcher, delivers
+/// updates to the user before acknowledging them, reconciles, retries, kills, and tells
+/// when everything is final. See the module documentation.
+pub struct TaskTracker {
+    settings: TrackerSettings,
+    calls: Recipient<SendCall>,
+    place: Recipient<Place>,
+    unplace: Recipient<Unplace>,
+    updates: Vec<Recipient<TaskUpdate>>,
+    /// Records by submission number (ordered: [`ListTasks`] lists in submission order).
+    records: BTreeMap<u64, TaskRecord>,
+    /// Every attempt's task id to its record's key.
+    by_id: HashMap<String, u64>,
+    next_key: u64,
+    /// Random per-tracker part of task ids, so ids differ across framework instances.
+    nonce: u32,
+    /// Records not final.
+    open: usize,
+    /// Counts applied updates (reconciliation rounds compare against it).
+    update_seq: u64,
+    outbox: VecDeque<Delivery>,
+    delivering: bool,
+    /// User updates queued or being delivered.
+    undelivered: usize,
+    waiters: Vec<tokio::sync::oneshot::Sender<()>>,
+    reconcile_loop: Option<SpawnHandle>,
+    /// Tasks the explicit reconciliation in flight still waits for.
+    reconcile_remaining: Option<usize>,
+    implicit_loop: Option<SpawnHandle>,
+}
+
+impl TaskTracker {
+    /// A tracker that sends calls through `calls`, queues attempts with `place`, dequeues
+    /// them with `unplace` and delivers every [`TaskUpdate`] to each of `updates`.
+    pub fn new(
+        settings: TrackerSettings,
+        calls: Recipient<SendCall>,
+        place: Recipient<Place>,
+        unplace: Recipient<Unplace>,
+        updates: Vec<Recipient<TaskUpdate>>,
+    ) -> TaskTracker {
+        TaskTracker {
+            settings,
+            calls,
+            place,
+            unplace,
+            updates,
+            records: BTreeMap::new(),
+            by_id: HashMap::new(),
+            next_key: 0,
+            nonce: rand::random(),
+            open: 0,
+            update_seq: 0,
+            outbox: VecDeque::new(),
+            delivering: false,
+            undelivered: 0,
+            waiters: Vec::new(),
+            reconcile_loop: None,
+            reconcile_remaining: None,
+            implicit_loop: None,
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.open == 0 && self.undelivered == 0
+    }
+
+    /// Wakes the [`WaitFinished`] waiters once every task is final and delivered.
+    fn check_finished(&mut self) {
+        if self.finished() {
+            for waiter in self.waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    fn key_of(&self, task_id: &TaskId) -> Option<u64> {
+        self.by_id.get(&task_id.value).copied()
+    }
+
+    /// Counts a record that just became final.
+    fn closed(&mut self) {
+        self.open = self.open.saturating_sub(1);
+    }
+
+    /// Queues a new attempt of `key` with a new task id.
+    fn relaunch(&mut self, key: u64) {
+        let Some(r) = self.records.get_mut(&key) else {
+            return;
+        };
+        let task_id = record::task_id_for(&r.spec.name, self.nonce, key, r.attempt + 1);
+        r.next_attempt(task_id.clone());
+        tracing::info!(task_id = %task_id, attempt = r.attempt, "relaunching task");
+        self.by_id.insert(task_id.value.clone(), key);
+        if !self.place.connected() {
+            tracing::error!(task_id = %task_id, "matcher gone: the new attempt cannot be queued");
+        }
+        self.place.do_send(Place {
+            task_id,
+            spec: Arc::clone(&r.spec),
+        });
+    }
+}
+
+impl Actor for TaskTracker {
+    type Context = Context<Self>;
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        // Waiters resolve when their sender is dropped.
+        self.waiters.clear();
+    }
+}
+
+impl Handler<Track> for TaskTracker {
+    type Result = ResponseActFuture<Self, Result<TaskId, SubmitError>>;
+
+    fn handle(&mut self, Track(spec): Track, _: &mut Context<Self>) -> Self::Result {
+        if let Err(e) = spec.validate() {
+            return Box::pin(fut::ready(Err(SubmitError::Invalid(e))));
+        }
+        let spec = Arc::new(spec);
+        let key = self.next_key;
+        self.next_key += 1;
+        let task_id = record::task_id_for(&spec.name, self.nonce, key, 0);
+        self.records
+            .insert(key, TaskRecord::new(Arc::clone(&spec), task_id.clone()));
+        self.by_id.insert(task_id.value.clone(), key);
+        self.open += 1;
+        tracing::debug!(task_id = %task_id, "tracking new task");
+        let place = self.place.send(Place {
+            task_id: task_id.clone(),
+            spec,
+        });
+        Box::pin(
+            place
+                .into_actor(self)
+                .map(move |result, act, _| match result {
+                    Ok(()) => Ok(task_id),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "matcher gone: task not submitted");
+                        if act.records.remove(&key).is_some_and(|r| !r.is_final) {
+                            act.closed();
+                        }
+                        act.by_id.remove(&task_id.value);
+                        act.check_finished();
+                        Err(SubmitError::Stopped)
+                    }
+                }),
+        )
+    }
+}
+
+impl Handler<StatusUpdate> for TaskTracker {
+    type Result = ();
+
+    fn handle(&mut self, StatusUpdate(status): StatusUpdate, ctx: &mut Context<Self>) {
+        let ack = calls::acknowledge(&status);
+        let only_ack = |ack| Delivery { update: None, ack };
+        let Ok(state) = TaskState::try_from(status.state) else {
+            tracing::warn!(task_id = %status.task_id, state = status.state, "update with an unknown state");
+            return self.enqueue(only_ack(ack), ctx);
+        };
+        let Some(key) = self.key_of(&status.task_id) else {
+            tracing::info!(task_id = %status.task_id, ?state, "update for a task this tracker does not know");
+            return self.enqueue(only_ack(ack), ctx);
+        };
+        let Some(r) = self.records.get_mut(&key) else {
+            return self.enqueue(only_ack(ack), ctx);
+        };
+        if r.task_id != status.task_id {
+            // An earlier attempt, already replaced. If it is alive again (a partitioned
+            // agent came back), it would run twice: kill it.
+            tracing::info!(task_id = %status.task_id, ?state, "update for a replaced attempt");
+            if matches!(
+                state,
+                TaskState::TaskStaging | TaskState::TaskStarting | TaskState::TaskRunning
+            ) {
+                let call = calls::kill(status.task_id.clone(), status.agent_id.clone(), None);
+                self.fire(ctx, call, "KILL");
+            }
+            return self.enqueue(only_ack(ack), ctx);
+        }
+        if let Some(uuid) = status.uuid.as_deref().filter(|u| !u.is_empty()) {
+            if r.seen(uuid) {
+                tracing::debug!(task_id = %status.task_id, "duplicate update: acknowledging again");
+                return self.enqueue(only_ack(ack), ctx);
+            }
+            r.remember(uuid);
+        }
+        if r.is_final {
+            tracing::info!(task_id = %status.task_id, ?state, "update after the task's final state");
+            return self.enqueue(only_ack(ack), ctx);
+        }
+        self.update_seq += 1;
+        r.heard_seq = self.update_seq;
+        r.launched = true;
+        if let Some(agent_id) = &status.agent_id {
+            r.agent_id = Some(agent_id.clone());
+        }
+        if let Some(executor_id) = &status.executor_id {
+            r.executor_id = Some(executor_id.clone());
+        }
+        let outcome = r.apply(state);
+        let update = TaskUpdate {
+            name: r.spec.name.clone(),
+            task_id: status.task_id.clone(),
+            state,
+            attempt: r.attempt,
+            is_final: outcome == Outcome::Deliver { is_final: true },
+            status,
+        };
+        tracing::debug!(task_id = %update.task_id, ?state, is_final = update.is_final, "task update");
+        match outcome {
+            Outcome::Deliver { is_final: true } => self.closed(),
+            Outcome::Deliver { is_final: false } => {}
+            Outcome::Retry => self.relaunch(key),
+        }
+        self.enqueue(
+            Delivery {
+                update: Some(update),
+                ack,
+            },
+            ctx,
+        );
+    }
+}
+
+impl Handler<WaitFinished> for TaskTracker {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: WaitFinished, _: &mut Context<Self>) -> Self::Result {
+        if self.finished() {
+            return Box::pin(async {});
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiters.push(tx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
+    }
+}
+
+impl Handler<LocateTask> for TaskTracker {
+    type Result = Option<TaskLocation>;
+
+    fn handle(&mut self, LocateTask(id): LocateTask, _: &mut Context<Self>) -> Self::Result {
+        self.key_of(&id)
+            .and_then(|key| self.records.get(&key))
+            .and_then(|r| r.location())
+    }
+}
+
+impl Handler<ListTasks> for TaskTracker {
+    type Result = MessageResult<ListTasks>;
+
+    fn handle(&mut self, _: ListTasks, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.records.values().map(|r| r.summary()).collect())
+    }
 }

@@ -1,0 +1,91 @@
+//! The tracker's outbox: updates go to the user's recipients strictly in order, one at a
+//! time, and each update's ACKNOWLEDGE is sent only once every recipient has handled it.
+
+use super::TaskTracker;
+use crate::proto::scheduler::Call;
+use crate::scheduler::connection::SendCall;
+use crate::scheduler::events::TaskUpdate;
+use actix::prelude::*;
+use futures_util::future::join_all;
+
+/// One entry of the outbox.
+#[derive(Debug)]
+pub(crate) struct Delivery {
+    /// The update for the user, if any (duplicates and foreign tasks have none).
+    pub update: Option<TaskUpdate>,
+    /// The ACKNOWLEDGE to send once the update is delivered, if the status had a uuid.
+    pub ack: Option<Call>,
+}
+
+impl TaskTracker {
+    /// Queues a delivery and starts the pump if it is idle.
+    pub(crate) fn enqueue(&mut self, delivery: Delivery, ctx: &mut Context<Self>) {
+        if delivery.update.is_none() && delivery.ack.is_none() {
+            return;
+        }
+        if delivery.update.is_some() {
+            self.undelivered += 1;
+        }
+        self.outbox.push_back(delivery);
+        self.pump(ctx);
+    }
+
+    /// Delivers the head of the outbox, then (on completion) acknowledges and moves on.
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        if self.delivering {
+            return;
+        }
+        let Some(Delivery { update, ack }) = self.outbox.pop_front() else {
+            return;
+        };
+        self.delivering = true;
+        let had_update = update.is_some();
+        let users = self.updates.clone();
+        let deliver = async move {
+            if let Some(update) = update {
+                let results = join_all(users.iter().map(|u| u.send(update.clone()))).await;
+                for result in results {
+                    if let Err(e) = result {
+                        tracing::warn!(
+                            task_id = %update.task_id,
+                            error = %e,
+                            "a user recipient did not take a task update"
+                        );
+                    }
+                }
+            }
+            ack
+        };
+        ctx.spawn(deliver.into_actor(self).map(move |ack, act, ctx| {
+            act.delivering = false;
+            if had_update {
+                act.undelivered = act.undelivered.saturating_sub(1);
+            }
+            if let Some(ack) = ack {
+                act.fire(ctx, ack, "ACKNOWLEDGE");
+            }
+            act.check_finished();
+            act.pump(ctx);
+        }));
+    }
+
+    /// Sends a call without waiting for the caller; failures are logged (a call refused
+    /// while not subscribed is expected: Mesos resends un-acked updates, and the
+    /// reconciliation after the next subscription covers the rest).
+    pub(crate) fn fire(&mut self, ctx: &mut Context<Self>, call: Call, what: &'static str) {
+        let send = self.calls.send(SendCall(call));
+        ctx.spawn(
+            async move {
+                match send.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(crate::scheduler::connection::CallError::NotSubscribed)) => {
+                        tracing::debug!(call = what, "call not sent: not subscribed");
+                    }
+                    Ok(Err(e)) => tracing::warn!(call = what, error = %e, "call failed"),
+                    Err(e) => tracing::warn!(call = what, error = %e, "connection actor gone"),
+                }
+            }
+            .into_actor(self),
+        );
+    }
+}

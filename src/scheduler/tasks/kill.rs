@@ -1,0 +1,143 @@
+//! Kills: a pending task is dequeued and reported TASK_KILLED, a launched one gets a KILL
+//! call with its spec's kill policy, one caught between the two is killed once launched.
+//! Also where the matcher's [`Launched`] lands, since a kill may be waiting for it.
+
+use super::delivery::Delivery;
+use super::{KillError, KillTask, TaskTracker, calls};
+use crate::proto::{TaskState, TaskStatus, task_status};
+use crate::scheduler::connection::{CallError, SendCall};
+use crate::scheduler::events::TaskUpdate;
+use crate::scheduler::offers::{Launched, Unplace};
+use actix::prelude::*;
+
+impl TaskTracker {
+    /// Sends KILL for the current attempt of `key` (fire and forget).
+    fn kill_launched(&mut self, key: u64, ctx: &mut Context<Self>) {
+        if let Some(r) = self.records.get(&key) {
+            let call = calls::kill(
+                r.task_id.clone(),
+                r.agent_id.clone(),
+                r.spec.kill_grace_period,
+            );
+            self.fire(ctx, call, "KILL");
+        }
+    }
+
+    /// Reports a task killed before it was launched, as a master would.
+    fn killed_while_pending(&mut self, key: u64, attempt: u32, ctx: &mut Context<Self>) {
+        let Some(r) = self.records.get_mut(&key) else {
+            return;
+        };
+        if r.attempt != attempt || r.is_final {
+            return;
+        }
+        r.killed_before_launch();
+        let status = TaskStatus {
+            task_id: r.task_id.clone(),
+            state: TaskState::TaskKilled as i32,
+            message: Some("Killed before it was launched".into()),
+            source: Some(task_status::Source::Master as i32),
+            reason: Some(task_status::Reason::TaskKilledDuringLaunch as i32),
+            timestamp: Some(crate::proto::now_seconds()),
+            ..Default::default()
+        };
+        let update = TaskUpdate {
+            name: r.spec.name.clone(),
+            task_id: r.task_id.clone(),
+            state: TaskState::TaskKilled,
+            status,
+            attempt,
+            is_final: true,
+        };
+        self.closed();
+        self.enqueue(
+            Delivery {
+                update: Some(update),
+                ack: None,
+            },
+            ctx,
+        );
+    }
+}
+
+impl Handler<Launched> for TaskTracker {
+    type Result = ();
+
+    fn handle(&mut self, msg: Launched, ctx: &mut Context<Self>) {
+        let Some(key) = self.key_of(&msg.task_id) else {
+            tracing::warn!(task_id = %msg.task_id, "launch of a task this tracker does not know");
+            return;
+        };
+        let Some(r) = self.records.get_mut(&key) else {
+            return;
+        };
+        if r.task_id != msg.task_id || r.is_final {
+            tracing::warn!(task_id = %msg.task_id, "launch of a replaced or final attempt");
+            return;
+        }
+        r.launched = true;
+        r.agent_id = Some(msg.agent_id);
+        r.hostname = msg.hostname;
+        r.executor_id = Some(msg.executor_id);
+        if r.kill_requested {
+            tracing::info!(task_id = %msg.task_id, "launched after a kill request: killing");
+            self.kill_launched(key, ctx);
+        }
+    }
+}
+
+impl Handler<KillTask> for TaskTracker {
+    type Result = ResponseActFuture<Self, Result<(), KillError>>;
+
+    fn handle(&mut self, KillTask(id): KillTask, _: &mut Context<Self>) -> Self::Result {
+        let Some((key, r)) = self
+            .key_of(&id)
+            .and_then(|key| self.records.get_mut(&key).map(|r| (key, r)))
+        else {
+            return Box::pin(fut::ready(Err(KillError::UnknownTask(id.value))));
+        };
+        if r.is_final {
+            return Box::pin(fut::ready(Err(KillError::AlreadyTerminal(id.value))));
+        }
+        r.kill_requested = true;
+        tracing::info!(task_id = %r.task_id, launched = r.launched, "killing task");
+        if r.launched {
+            let call = calls::kill(
+                r.task_id.clone(),
+                r.agent_id.clone(),
+                r.spec.kill_grace_period,
+            );
+            let send = self.calls.send(SendCall(call));
+            return Box::pin(fut::wrap_future(async move {
+                match send.await {
+                    Ok(result) => result.map_err(KillError::Call),
+                    Err(_) => Err(KillError::Call(CallError::Stopped)),
+                }
+            }));
+        }
+        let attempt = r.attempt;
+        let unplace = self.unplace.send(Unplace(r.task_id.clone()));
+        Box::pin(
+            unplace
+                .into_actor(self)
+                .map(move |result, act, ctx| match result {
+                    Ok(true) => {
+                        act.killed_while_pending(key, attempt, ctx);
+                        Ok(())
+                    }
+                    Ok(false) => {
+                        // Already in an ACCEPT: KILL now if we know where, else on Launched.
+                        if act
+                            .records
+                            .get(&key)
+                            .is_some_and(|r| r.attempt == attempt && r.launched && !r.is_final)
+                        {
+                            act.kill_launched(key, ctx);
+                        }
+                        Ok(())
+                    }
+                    Err(_) => Err(KillError::Call(CallError::Stopped)),
+                }),
+        )
+    }
+}

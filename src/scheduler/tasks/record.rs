@@ -1,0 +1,307 @@
+//! Per-task bookkeeping of the tracker: one small [`TaskRecord`] per submitted task,
+//! task-id generation and the retry decision.
+
+use super::{TaskLocation, TaskSummary};
+use crate::proto::{AgentId, ExecutorId, TaskId, TaskState};
+use crate::scheduler::spec::{RetryPolicy, TaskSpec};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// How many recent update uuids a task remembers to recognise duplicates.
+const RECENT_UUIDS: usize = 4;
+
+/// Longest spec-name prefix kept in a task id.
+const MAX_NAME_PREFIX: usize = 96;
+
+/// Everything the tracker keeps about one submitted task (its current attempt).
+#[derive(Debug)]
+pub(crate) struct TaskRecord {
+    /// The spec, shared with the matcher.
+    pub spec: Arc<TaskSpec>,
+    /// The current attempt's task id.
+    pub task_id: TaskId,
+    /// The current attempt number (0 first).
+    pub attempt: u32,
+    /// Last known state of the current attempt.
+    pub state: TaskState,
+    /// The current attempt was handed to Mesos (placed into an ACCEPT, or heard of).
+    pub launched: bool,
+    /// The agent of the current attempt, once known.
+    pub agent_id: Option<AgentId>,
+    /// The agent's hostname, once known (empty otherwise).
+    pub hostname: String,
+    /// The executor of the current attempt, once known.
+    pub executor_id: Option<ExecutorId>,
+    /// The user asked to kill it: never retried, KILL resent after re-subscription.
+    pub kill_requested: bool,
+    /// Terminal with no retry left.
+    pub is_final: bool,
+    /// Sequence number of the last update applied (0: never heard of).
+    pub heard_seq: u64,
+    /// Hashes of the latest update uuids, to recognise resent duplicates.
+    recent: [Option<u64>; RECENT_UUIDS],
+}
+
+/// What an update does to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Deliver it; `is_final` says whether this is the task's last word.
+    Deliver {
+        /// Terminal and not retried.
+        is_final: bool,
+    },
+    /// Deliver it as not final, then launch a new attempt.
+    Retry,
+}
+
+impl TaskRecord {
+    /// A fresh record for the first attempt of `spec`.
+    pub fn new(spec: Arc<TaskSpec>, task_id: TaskId) -> Self {
+        TaskRecord {
+            spec,
+            task_id,
+            attempt: 0,
+            state: TaskState::TaskStaging,
+            launched: false,
+            agent_id: None,
+            hostname: String::new(),
+            executor_id: None,
+            kill_requested: false,
+            is_final: false,
+            heard_seq: 0,
+            recent: [None; RECENT_UUIDS],
+        }
+    }
+
+    /// Whether an update with this uuid was already seen for the current attempt.
+    pub fn seen(&self, uuid: &[u8]) -> bool {
+        let h = hash_uuid(uuid);
+        self.recent.contains(&Some(h))
+    }
+
+    /// Remembers an update uuid (the oldest of the remembered ones is forgotten).
+    pub fn remember(&mut self, uuid: &[u8]) {
+        self.recent.rotate_right(1);
+        self.recent[0] = Some(hash_uuid(uuid));
+    }
+
+    /// Applies a new state of the current attempt and decides what follows.
+    pub fn apply(&mut self, state: TaskState) -> Outcome {
+        self.state = state;
+        if !state.is_terminal() {
+            return Outcome::Deliver { is_final: false };
+        }
+        if !self.kill_requested
+            && self.attempt < self.spec.retry.max_retries
+            && retry_applies(state, &self.spec.retry)
+        {
+            return Outcome::Retry;
+        }
+        self.is_final = true;
+        Outcome::Deliver { is_final: true }
+    }
+
+    /// Moves on to the next attempt under `task_id`: pending again, nowhere yet.
+    pub fn next_attempt(&mut self, task_id: TaskId) {
+        self.task_id = task_id;
+        self.attempt += 1;
+        self.state = TaskState::TaskStaging;
+        self.launched = false;
+        self.agent_id = None;
+        self.hostname.clear();
+        self.executor_id = None;
+        self.recent = [None; RECENT_UUIDS];
+    }
+
+    /// Marks the current attempt as killed before launch (final).
+    pub fn killed_before_launch(&mut self) {
+        self.state = TaskState::TaskKilled;
+        self.is_final = true;
+    }
+
+    /// Where the current attempt runs (or ran), once it was handed to an agent.
+    pub fn location(&self) -> Option<TaskLocation> {
+        let agent_id = self.agent_id.clone().filter(|_| self.launched)?;
+        let executor_id = self
+            .executor_id
+            .clone()
+            .or_else(|| self.spec.executor.as_ref().map(|e| e.executor_id.clone()))
+            .unwrap_or_else(|| ExecutorId::new(self.task_id.value.clone()));
+        Some(TaskLocation {
+            agent_id,
+            hostname: self.hostname.clone(),
+            executor_id,
+        })
+    }
+
+    /// The summary [`ListTasks`](super::ListTasks) reports.
+    pub fn summary(&self) -> TaskSummary {
+        TaskSummary {
+            name: self.spec.name.clone(),
+            task_id: self.task_id.clone(),
+            state: self.state,
+            attempt: self.attempt,
+            is_final: self.is_final,
+        }
+    }
+
+    /// Whether the current attempt is with Mesos and not terminal: what explicit
+    /// reconciliation asks about.
+    pub fn needs_reconcile(&self) -> bool {
+        self.launched && !self.state.is_terminal()
+    }
+}
+
+/// Whether a terminal `state` calls for a relaunch under `policy` (retries left aside).
+pub(crate) fn retry_applies(state: TaskState, policy: &RetryPolicy) -> bool {
+    match state {
+        TaskState::TaskFailed => policy.retry_failed,
+        TaskState::TaskLost
+        | TaskState::TaskDropped
+        | TaskState::TaskError
+        | TaskState::TaskGone
+        | TaskState::TaskGoneByOperator => true,
+        _ => false,
+    }
+}
+
+/// A task id for attempt `attempt` of the task numbered `seq` of the tracker `nonce`:
+/// `<name>.<nonce><seq>.<attempt>`, the name reduced to `[A-Za-z0-9_-]` (other
+/// characters become `_`) and shortened, so the id is valid for Mesos and as a sandbox
+/// directory name.
+pub(crate) fn task_id_for(name: &str, nonce: u32, seq: u64, attempt: u32) -> TaskId {
+    let mut safe: String = name
+        .chars()
+        .take(MAX_NAME_PREFIX)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.is_empty() {
+        safe.push_str("task");
+    }
+    TaskId::new(format!("{safe}.{nonce:08x}{seq:x}.{attempt}"))
+}
+
+fn hash_uuid(uuid: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    uuid.hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(retries: u32, retry_failed: bool) -> TaskRecord {
+        let mut spec = TaskSpec::new("t").command("true").retries(retries);
+        spec.retry.retry_failed = retry_failed;
+        TaskRecord::new(Arc::new(spec), TaskId::new("t.0.0"))
+    }
+
+    #[test]
+    fn record_is_small() {
+        assert!(std::mem::size_of::<TaskRecord>() <= 320);
+    }
+
+    #[test]
+    fn ids_are_mesos_safe_and_unique() {
+        let a = task_id_for("my task/../x", 0xabc, 1, 0);
+        assert_eq!(a.value, "my_task____x.00000abc1.0");
+        assert_ne!(a, task_id_for("my task/../x", 0xabc, 1, 1));
+        assert_ne!(a, task_id_for("my task/../x", 0xabc, 2, 0));
+        assert_eq!(task_id_for("", 1, 0, 0).value, "task.000000010.0");
+        let long = task_id_for(&"é".repeat(500), 1, 0, 0);
+        assert!(long.value.len() < 120);
+        assert!(long.value.is_ascii());
+    }
+
+    #[test]
+    fn retry_policy_decisions() {
+        let policy = RetryPolicy::default();
+        for s in [
+            TaskState::TaskFailed,
+            TaskState::TaskLost,
+            TaskState::TaskDropped,
+            TaskState::TaskError,
+            TaskState::TaskGone,
+            TaskState::TaskGoneByOperator,
+        ] {
+            assert!(retry_applies(s, &policy), "{s:?}");
+        }
+        for s in [
+            TaskState::TaskFinished,
+            TaskState::TaskKilled,
+            TaskState::TaskRunning,
+        ] {
+            assert!(!retry_applies(s, &policy), "{s:?}");
+        }
+        let no_failed = RetryPolicy {
+            max_retries: 3,
+            retry_failed: false,
+        };
+        assert!(!retry_applies(TaskState::TaskFailed, &no_failed));
+        assert!(retry_applies(TaskState::TaskLost, &no_failed));
+    }
+
+    #[test]
+    fn apply_walks_attempts_until_final() {
+        let mut r = record(1, true);
+        assert_eq!(
+            r.apply(TaskState::TaskRunning),
+            Outcome::Deliver { is_final: false }
+        );
+        assert_eq!(r.apply(TaskState::TaskFailed), Outcome::Retry);
+        r.next_attempt(TaskId::new("t.0.1"));
+        assert_eq!(r.attempt, 1);
+        assert_eq!(r.state, TaskState::TaskStaging);
+        assert_eq!(
+            r.apply(TaskState::TaskFailed),
+            Outcome::Deliver { is_final: true }
+        );
+        assert!(r.is_final);
+
+        let mut r = record(1, false);
+        assert_eq!(
+            r.apply(TaskState::TaskFailed),
+            Outcome::Deliver { is_final: true }
+        );
+
+        let mut r = record(5, true);
+        r.kill_requested = true;
+        assert_eq!(
+            r.apply(TaskState::TaskLost),
+            Outcome::Deliver { is_final: true }
+        );
+    }
+
+    #[test]
+    fn duplicate_uuids_are_recognised() {
+        let mut r = record(0, true);
+        assert!(!r.seen(b"a"));
+        r.remember(b"a");
+        r.remember(b"b");
+        assert!(r.seen(b"a") && r.seen(b"b"));
+        for u in [b"c", b"d", b"e", b"f"] {
+            r.remember(u);
+        }
+        assert!(!r.seen(b"a"));
+        assert!(r.seen(b"f"));
+    }
+
+    #[test]
+    fn location_only_once_launched() {
+        let mut r = record(0, true);
+        assert!(r.location().is_none());
+        r.launched = true;
+        r.agent_id = Some(AgentId::new("a1"));
+        r.hostname = "h".into();
+        let loc = r.location().unwrap();
+        assert_eq!(loc.executor_id.value, "t.0.0");
+        assert_eq!(loc.hostname, "h");
+    }
+}
