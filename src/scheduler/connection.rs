@@ -8,12 +8,24 @@
 //! with the framework id in both places; HTTP Basic auth; JSON or protobuf.
 
 use super::events::{
-    Disconnected, Failure, FrameworkMessage, MesosError, Offers, Rescind, Subscribed,
+    Disconnected, Failure, FrameworkMessage, MesosError, MesosErrorKind, Offers, Rescind,
+    Subscribed,
 };
 use crate::codec::Encoding;
-use crate::proto::{FrameworkInfo, TaskStatus, scheduler};
+use crate::proto::{FrameworkId, FrameworkInfo, TaskStatus, scheduler};
 use actix::prelude::*;
-use std::time::Duration;
+use backoff::Backoff;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+use wire::{Attempt, Wire};
+
+mod backoff;
+mod endpoint;
+mod stream;
+mod wire;
 
 // ---------------------------------------------------------------------------------------
 // Messages handled by MasterConnection.
@@ -113,4 +125,469 @@ pub struct ConnectionSettings {
     pub max_record_bytes: usize,
     /// Keep-alive connections for calls.
     pub call_connections: usize,
+}
+
+// ---------------------------------------------------------------------------------------
+// The actor.
+// ---------------------------------------------------------------------------------------
+
+/// The heartbeat interval assumed until the master states one (Mesos' hard-coded 15 s).
+const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// The live subscription, shared with in-flight calls. Replaced as a whole on every
+/// (re)subscription, so a call always carries a matching URL, stream id and framework id.
+#[derive(Debug)]
+struct Session {
+    /// The scheduler endpoint (after redirects).
+    url: String,
+    /// `Mesos-Stream-Id` of the subscription.
+    stream_id: String,
+    /// The framework id the master confirmed.
+    framework_id: FrameworkId,
+}
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// A SUBSCRIBE attempt is in flight.
+    Connecting,
+    /// The event stream is open (subscribed once SUBSCRIBED arrived).
+    Streaming,
+    /// Waiting before the next attempt.
+    Waiting,
+    /// Stopped for good.
+    Stopped,
+}
+
+/// The only actor that speaks HTTP to the master; see the [module docs](self).
+///
+/// Starting it subscribes. Send it [`SendCall`] for every call, [`Stop`] to leave, and
+/// [`GetFrameworkId`] to learn the framework id. What it hears goes to the
+/// [`ConnectionSinks`].
+pub struct MasterConnection {
+    settings: ConnectionSettings,
+    sinks: ConnectionSinks,
+    wire: Rc<Wire>,
+    span: tracing::Span,
+    call_clients: Vec<awc::Client>,
+    next_call_client: usize,
+    framework_id: Option<FrameworkId>,
+    /// Index into `settings.masters` of the next candidate.
+    master_index: usize,
+    /// Unreachable candidates since the last answer (a full round means: back off).
+    unreachable_in_round: usize,
+    /// The leader learned from a redirect or a subscription: tried first.
+    leader_url: Option<String>,
+    /// Subscription generation: bumped on every attempt and every close, so late results
+    /// of an abandoned attempt or stream are ignored.
+    generation: u64,
+    phase: Phase,
+    stream: Option<SpawnHandle>,
+    stream_encoding: Encoding,
+    /// URL and stream id of the open stream, before its SUBSCRIBED event.
+    pending: Option<(String, String)>,
+    session: Option<Rc<Session>>,
+    ever_subscribed: bool,
+    heartbeat_interval: Duration,
+    last_event: Instant,
+    watchdog: Option<SpawnHandle>,
+    backoff: Backoff,
+    disconnected_since: Option<Instant>,
+}
+
+impl MasterConnection {
+    /// A connection that will subscribe `settings.framework_info` (resuming its `id` when
+    /// set) to one of `settings.masters` once started.
+    pub fn new(settings: ConnectionSettings, sinks: ConnectionSinks) -> MasterConnection {
+        let wire = Rc::new(Wire::new(
+            settings.encoding,
+            settings.credentials.as_ref(),
+            settings.max_record_bytes,
+        ));
+        let span = tracing::info_span!(
+            "mesos_framework",
+            name = %settings.framework_info.name,
+            framework_id = tracing::field::Empty,
+        );
+        let framework_id = settings.framework_info.id.clone();
+        if let Some(id) = &framework_id {
+            span.record("framework_id", tracing::field::display(id));
+        }
+        let backoff = Backoff::new(settings.backoff_initial, settings.backoff_max);
+        MasterConnection {
+            stream_encoding: settings.encoding,
+            settings,
+            sinks,
+            wire,
+            span,
+            call_clients: Vec::new(),
+            next_call_client: 0,
+            framework_id,
+            master_index: 0,
+            unreachable_in_round: 0,
+            leader_url: None,
+            generation: 0,
+            phase: Phase::Waiting,
+            stream: None,
+            pending: None,
+            session: None,
+            ever_subscribed: false,
+            heartbeat_interval: DEFAULT_HEARTBEAT,
+            last_event: Instant::now(),
+            watchdog: None,
+            backoff,
+            disconnected_since: None,
+        }
+    }
+
+    /// The SUBSCRIBE call: the framework id in both places once known, else in neither.
+    fn subscribe_body(&self) -> Bytes {
+        let mut framework_info = self.settings.framework_info.clone();
+        framework_info.id = self.framework_id.clone();
+        let call = scheduler::Call {
+            framework_id: self.framework_id.clone(),
+            r#type: Some(scheduler::call::Type::Subscribe as i32),
+            subscribe: Some(scheduler::call::Subscribe {
+                framework_info,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        Bytes::from(self.wire.encoding.encode(&call))
+    }
+
+    /// Starts one SUBSCRIBE attempt against the leader if known, else the next candidate.
+    fn connect(&mut self, ctx: &mut Context<Self>) {
+        if self.phase == Phase::Stopped || self.check_gave_up(ctx) {
+            return;
+        }
+        let url = match (&self.leader_url, self.settings.masters.len()) {
+            (Some(url), _) => url.clone(),
+            (None, 0) => {
+                self.fatal(
+                    ctx,
+                    MesosErrorKind::GaveUp,
+                    "no master URL configured".into(),
+                );
+                return;
+            }
+            (None, n) => {
+                let master = self.settings.masters.get(self.master_index % n);
+                endpoint::scheduler_url(master.map_or("", String::as_str))
+            }
+        };
+        self.generation += 1;
+        let generation = self.generation;
+        self.phase = Phase::Connecting;
+        tracing::debug!(parent: &self.span, %url, "subscribing");
+        // A fresh client per attempt: the subscription gets a connection of its own.
+        let client = crate::client::http_client(self.settings.call_timeout);
+        let attempt = wire::subscribe(client, url, self.subscribe_body(), self.wire.clone())
+            .instrument(self.span.clone());
+        ctx.spawn(
+            attempt
+                .into_actor(self)
+                .map(move |attempt, act, ctx| act.on_attempt(generation, attempt, ctx)),
+        );
+    }
+
+    fn on_attempt(&mut self, generation: u64, attempt: Attempt, ctx: &mut Context<Self>) {
+        if generation != self.generation || self.phase != Phase::Connecting {
+            return; // abandoned (stopped meanwhile); dropping it closes any stream
+        }
+        match attempt {
+            Attempt::Stream {
+                url,
+                stream_id,
+                encoding,
+                records,
+            } => {
+                tracing::info!(parent: &self.span, %url, %stream_id, "event stream open");
+                self.unreachable_in_round = 0;
+                self.leader_url = Some(url.clone());
+                self.pending = Some((url, stream_id));
+                self.phase = Phase::Streaming;
+                self.stream_encoding = encoding;
+                self.last_event = Instant::now();
+                let items = records
+                    .map(move |r| stream::StreamItem::record(generation, r))
+                    .chain(futures_util::stream::once(async move {
+                        stream::StreamItem::end(generation)
+                    }));
+                self.stream = Some(ctx.add_stream(items));
+                self.arm_watchdog(ctx);
+            }
+            Attempt::Unreachable { url, error } => {
+                tracing::warn!(parent: &self.span, %url, %error, "master unreachable");
+                if self.leader_url.take().is_none() {
+                    self.master_index = self.master_index.wrapping_add(1);
+                }
+                self.unreachable_in_round += 1;
+                if self.unreachable_in_round < self.settings.masters.len().max(1) {
+                    self.schedule_retry(ctx, Duration::ZERO);
+                } else {
+                    self.unreachable_in_round = 0;
+                    let delay = self.backoff.next_delay();
+                    self.schedule_retry(ctx, delay);
+                }
+            }
+            Attempt::Retry { reason } => {
+                tracing::warn!(parent: &self.span, %reason, "subscription refused for now");
+                if self.leader_url.take().is_none() {
+                    self.master_index = self.master_index.wrapping_add(1);
+                }
+                let delay = self.backoff.next_delay();
+                self.schedule_retry(ctx, delay);
+            }
+            Attempt::Fatal { kind, message } => self.fatal(ctx, kind, message),
+        }
+    }
+
+    /// Schedules the next attempt after `delay` (unless the failover timeout is over).
+    fn schedule_retry(&mut self, ctx: &mut Context<Self>, delay: Duration) {
+        if self.phase == Phase::Stopped {
+            return;
+        }
+        self.disconnected_since.get_or_insert_with(Instant::now);
+        if self.check_gave_up(ctx) {
+            return;
+        }
+        self.phase = Phase::Waiting;
+        self.generation += 1;
+        let generation = self.generation;
+        tracing::debug!(parent: &self.span, ?delay, "re-subscribing after delay");
+        ctx.run_later(delay, move |act, ctx| {
+            if act.phase == Phase::Waiting && act.generation == generation {
+                act.connect(ctx);
+            }
+        });
+    }
+
+    /// Gives up (and says so) when disconnected for longer than the failover timeout of a
+    /// framework the master knows.
+    fn check_gave_up(&mut self, ctx: &mut Context<Self>) -> bool {
+        let timeout = self.settings.framework_info.failover_timeout.unwrap_or(0.0);
+        let Some(since) = self.disconnected_since else {
+            return false;
+        };
+        if self.framework_id.is_none() || !(timeout.is_finite() && timeout > 0.0) {
+            return false;
+        }
+        if since.elapsed().as_secs_f64() <= timeout {
+            return false;
+        }
+        let message = format!(
+            "no subscription for longer than the failover timeout ({timeout} s); \
+             the master has removed the framework"
+        );
+        self.fatal(ctx, MesosErrorKind::GaveUp, message);
+        true
+    }
+
+    /// Closes the open stream (if any) and forgets the subscription.
+    fn close_stream(&mut self, ctx: &mut Context<Self>) {
+        self.generation += 1;
+        if let Some(handle) = self.stream.take() {
+            ctx.cancel_future(handle);
+        }
+        if let Some(handle) = self.watchdog.take() {
+            ctx.cancel_future(handle);
+        }
+        self.pending = None;
+        self.session = None;
+    }
+
+    /// The stream is gone but the framework lives on: report and re-subscribe.
+    fn lose_stream(&mut self, ctx: &mut Context<Self>, reason: String) {
+        tracing::warn!(parent: &self.span, %reason, "subscription lost");
+        self.close_stream(ctx);
+        self.broadcast_disconnected(reason, true);
+        let delay = self.backoff.next_delay();
+        self.schedule_retry(ctx, delay);
+    }
+
+    /// Undecodable bytes: report them as [`MesosErrorKind::MalformedStream`], reconnect.
+    fn malformed(&mut self, ctx: &mut Context<Self>, what: String) {
+        self.broadcast_error(MesosErrorKind::MalformedStream, what.clone());
+        self.lose_stream(ctx, format!("malformed event stream: {what}"));
+    }
+
+    /// Ends the connection for good with a typed error.
+    fn fatal(&mut self, ctx: &mut Context<Self>, kind: MesosErrorKind, message: String) {
+        tracing::error!(parent: &self.span, ?kind, %message, "giving up the subscription");
+        self.close_stream(ctx);
+        self.phase = Phase::Stopped;
+        self.broadcast_error(kind, message.clone());
+        self.broadcast_disconnected(message, false);
+        ctx.stop();
+    }
+
+    fn broadcast_error(&self, kind: MesosErrorKind, message: String) {
+        for sink in &self.sinks.errors {
+            sink.do_send(MesosError {
+                kind,
+                message: message.clone(),
+            });
+        }
+    }
+
+    fn broadcast_disconnected(&self, reason: String, will_retry: bool) {
+        for sink in &self.sinks.disconnected {
+            sink.do_send(Disconnected {
+                reason: reason.clone(),
+                will_retry,
+            });
+        }
+    }
+
+    /// The silence after which the stream is declared dead.
+    fn watchdog_limit(&self) -> Duration {
+        let misses = self.settings.heartbeat_misses;
+        let misses = if misses.is_finite() && misses > 0.0 {
+            misses
+        } else {
+            5.0
+        };
+        self.heartbeat_interval.mul_f64(misses.min(1e6))
+    }
+
+    /// (Re)starts the heartbeat watchdog of the current stream. It does not move on every
+    /// event: when it fires it checks the time of the last event and sleeps on if needed.
+    fn arm_watchdog(&mut self, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.watchdog.take() {
+            ctx.cancel_future(handle);
+        }
+        let wait = self
+            .watchdog_limit()
+            .saturating_sub(self.last_event.elapsed());
+        let generation = self.generation;
+        self.watchdog = Some(ctx.run_later(wait, move |act, ctx| {
+            act.watchdog = None;
+            if act.generation != generation || act.phase != Phase::Streaming {
+                return;
+            }
+            let silence = act.last_event.elapsed();
+            let limit = act.watchdog_limit();
+            if silence >= limit {
+                act.lose_stream(ctx, format!("no event from the master for {silence:?}"));
+            } else {
+                act.arm_watchdog(ctx);
+            }
+        }));
+    }
+
+    /// The next keep-alive client for a call (created on first use, up to
+    /// `call_connections`).
+    fn call_client(&mut self) -> awc::Client {
+        let wanted = self.settings.call_connections.max(1);
+        let index = self.next_call_client % wanted;
+        self.next_call_client = self.next_call_client.wrapping_add(1);
+        if let Some(client) = self.call_clients.get(index) {
+            return client.clone();
+        }
+        let client = crate::client::http_client(self.settings.call_timeout);
+        self.call_clients.push(client.clone());
+        client
+    }
+}
+
+impl Actor for MasterConnection {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        tracing::info!(parent: &self.span, masters = ?self.settings.masters, "starting");
+        self.connect(ctx);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        tracing::info!(parent: &self.span, "stopped");
+    }
+}
+
+impl Handler<SendCall> for MasterConnection {
+    type Result = ResponseFuture<Result<(), CallError>>;
+
+    fn handle(&mut self, SendCall(mut call): SendCall, _ctx: &mut Self::Context) -> Self::Result {
+        if self.phase == Phase::Stopped {
+            return Box::pin(std::future::ready(Err(CallError::Stopped)));
+        }
+        if call.r#type == Some(scheduler::call::Type::Subscribe as i32) {
+            return Box::pin(std::future::ready(Err(CallError::Rejected {
+                status: 400,
+                body: "SUBSCRIBE is sent by the connection itself".into(),
+            })));
+        }
+        let Some(session) = self.session.clone() else {
+            return Box::pin(std::future::ready(Err(CallError::NotSubscribed)));
+        };
+        call.framework_id = Some(session.framework_id.clone());
+        let body = Bytes::from(self.wire.encoding.encode(&call));
+        let client = self.call_client();
+        let timeout = self.settings.call_timeout;
+        let send = wire::call(client, session, body, self.wire.clone());
+        Box::pin(
+            async move {
+                // Bounds the whole exchange, body included; the client bounds the head.
+                match actix_rt::time::timeout(timeout + Duration::from_secs(1), send).await {
+                    Ok(result) => result,
+                    Err(_) => Err(CallError::Transport("call timed out".into())),
+                }
+            }
+            .instrument(self.span.clone()),
+        )
+    }
+}
+
+impl Handler<Stop> for MasterConnection {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, stop: Stop, _ctx: &mut Self::Context) -> Self::Result {
+        let session = self.session.clone();
+        let was_subscribed = session.is_some();
+        self.phase = Phase::Stopped;
+        let teardown = match (stop, session) {
+            (Stop::Teardown, Some(session)) => {
+                let call = scheduler::Call {
+                    framework_id: Some(session.framework_id.clone()),
+                    r#type: Some(scheduler::call::Type::Teardown as i32),
+                    ..Default::default()
+                };
+                let body = Bytes::from(self.wire.encoding.encode(&call));
+                Some(wire::call(
+                    self.call_client(),
+                    session,
+                    body,
+                    self.wire.clone(),
+                ))
+            }
+            _ => None,
+        };
+        let timeout = self.settings.call_timeout;
+        tracing::info!(parent: &self.span, ?stop, "stopping");
+        let done = async move {
+            if let Some(teardown) = teardown {
+                match actix_rt::time::timeout(timeout, teardown).await {
+                    Ok(Ok(())) => tracing::info!("framework torn down"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "TEARDOWN failed"),
+                    Err(_) => tracing::warn!("TEARDOWN timed out"),
+                }
+            }
+        }
+        .instrument(self.span.clone());
+        Box::pin(done.into_actor(self).map(move |(), act, ctx| {
+            act.close_stream(ctx);
+            if was_subscribed {
+                act.broadcast_disconnected(format!("stopped ({stop:?})"), false);
+            }
+            ctx.stop();
+        }))
+    }
+}
+
+impl Handler<GetFrameworkId> for MasterConnection {
+    type Result = MessageResult<GetFrameworkId>;
+
+    fn handle(&mut self, _: GetFrameworkId, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.framework_id.clone())
+    }
 }
