@@ -108,7 +108,11 @@ fn process(state: &State, headers: &HeaderMap, body: &[u8]) -> (Option<Call>, An
     let mut inner = state.lock();
     if let Some(expected) = &inner.authorization {
         if header(headers, AUTHORIZATION) != Some(expected.as_str()) {
-            return (None, Answer::Status(401, "401 Unauthorized.".into()));
+            // Still decode the body, so the test can see what was refused.
+            let call = header(headers, CONTENT_TYPE)
+                .and_then(Encoding::from_content_type)
+                .and_then(|e| e.decode::<Call>(body).ok());
+            return (call, Answer::Status(401, "401 Unauthorized.".into()));
         }
     }
     let Some(content_type) = header(headers, CONTENT_TYPE) else {
