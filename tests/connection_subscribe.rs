@@ -202,3 +202,28 @@ async fn failover_stop_closes_without_teardown() {
     );
     assert_eq!(master.subscribe_count(), 1);
 }
+
+#[actix_rt::test]
+async fn resuming_a_known_framework_sets_both_ids_from_the_start() {
+    let master = FakeMaster::start().await.unwrap();
+    let known = mesos_actix::proto::FrameworkId::new("known-0042");
+    let mut s = settings(vec![master.url()], Encoding::Protobuf);
+    s.framework_info.id = Some(known.clone());
+    s.framework_info.failover_timeout = Some(3600.0);
+    let (_conn, log) = start(s);
+    let subscribed = log.nth_subscribed(1).await;
+    assert_eq!(subscribed.framework_id, known);
+    let sub = &master.calls()[0];
+    assert_eq!(sub.status, 200);
+    assert_eq!(sub.framework_id(), Some(&known));
+    let info = &sub
+        .call
+        .as_ref()
+        .unwrap()
+        .subscribe
+        .as_ref()
+        .unwrap()
+        .framework_info;
+    assert_eq!(info.id.as_ref(), Some(&known));
+    assert_eq!(info.failover_timeout, Some(3600.0));
+}
