@@ -24,6 +24,7 @@ use wire::{Attempt, Wire};
 
 mod backoff;
 mod endpoint;
+mod lifecycle;
 mod stream;
 mod wire;
 
@@ -127,6 +128,27 @@ pub struct ConnectionSettings {
     pub call_connections: usize,
 }
 
+impl ConnectionSettings {
+    /// Settings for `framework_info` from the runtime configuration (masters, encoding,
+    /// backoff, heartbeat misses, call timeout, record cap, call connections), without
+    /// credentials.
+    pub fn from_config(config: &super::RuntimeConfig, framework_info: FrameworkInfo) -> Self {
+        use super::config::secs;
+        ConnectionSettings {
+            masters: config.masters.clone(),
+            framework_info,
+            encoding: config.encoding,
+            credentials: None,
+            backoff_initial: secs(config.backoff_initial_secs),
+            backoff_max: secs(config.backoff_max_secs),
+            heartbeat_misses: config.heartbeat_misses,
+            call_timeout: secs(config.call_timeout_secs),
+            max_record_bytes: config.max_record_bytes,
+            call_connections: config.call_connections,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The actor.
 // ---------------------------------------------------------------------------------------
@@ -164,6 +186,43 @@ enum Phase {
 /// Starting it subscribes. Send it [`SendCall`] for every call, [`Stop`] to leave, and
 /// [`GetFrameworkId`] to learn the framework id. What it hears goes to the
 /// [`ConnectionSinks`].
+///
+/// Behaviour in short:
+/// - SUBSCRIBE goes to the last known leader, else to `settings.masters` in turn (an
+///   unreachable master moves on to the next at once; after a full round, and after 503,
+///   5xx or 404, it waits with exponential backoff and jitter, reset by a SUBSCRIBED).
+///   Redirects (307 with a protocol-relative `Location`) are followed by hand, up to 5
+///   hops, and the target becomes the URL of the subscription and of every later call.
+/// - 401 ([`MesosErrorKind::Unauthorized`]), 403 (`Forbidden`), other 4xx
+///   (`SubscribeRejected`) and an `ERROR` event (`ErrorEvent`) are final: one
+///   [`MesosError`], one `Disconnected { will_retry: false }`, and the actor stops.
+/// - A stream that ends, fails, carries undecodable bytes (reported as
+///   `MalformedStream`) or stays silent for `heartbeat_misses` heartbeat intervals is
+///   closed, `Disconnected { will_retry: true }` is sent, and the connection re-subscribes
+///   with the framework id in both places. If a framework with a positive
+///   `failover_timeout` stays disconnected longer than that, it reports `GaveUp` and stops.
+/// - Calls run concurrently on their own keep-alive clients; each carries the framework id
+///   and the stream id of the subscription current when it was sent. Without a
+///   subscription a call fails at once with [`CallError::NotSubscribed`]; after [`Stop`],
+///   with [`CallError::Stopped`] (or a closed mailbox once the actor is gone).
+///
+/// ```no_run
+/// # use actix::prelude::*;
+/// # use mesos_actix::scheduler::connection::*;
+/// # use mesos_actix::scheduler::RuntimeConfig;
+/// # use mesos_actix::proto::{FrameworkInfo, scheduler::{Call, call}};
+/// # async fn example(sinks: ConnectionSinks) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut config = RuntimeConfig::default();
+/// config.masters = vec!["http://m1:5050".into(), "http://m2:5050".into()];
+/// let settings = ConnectionSettings::from_config(&config, FrameworkInfo::new("demo"));
+/// let connection = MasterConnection::new(settings, sinks).start();
+/// // ... once a `Subscribed` arrived at one of the sinks:
+/// let revive = Call { r#type: Some(call::Type::Revive as i32), ..Default::default() };
+/// connection.send(SendCall(revive)).await??;
+/// connection.send(Stop::Failover).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct MasterConnection {
     settings: ConnectionSettings,
     sinks: ConnectionSinks,
@@ -341,139 +400,6 @@ impl MasterConnection {
             }
             Attempt::Fatal { kind, message } => self.fatal(ctx, kind, message),
         }
-    }
-
-    /// Schedules the next attempt after `delay` (unless the failover timeout is over).
-    fn schedule_retry(&mut self, ctx: &mut Context<Self>, delay: Duration) {
-        if self.phase == Phase::Stopped {
-            return;
-        }
-        self.disconnected_since.get_or_insert_with(Instant::now);
-        if self.check_gave_up(ctx) {
-            return;
-        }
-        self.phase = Phase::Waiting;
-        self.generation += 1;
-        let generation = self.generation;
-        tracing::debug!(parent: &self.span, ?delay, "re-subscribing after delay");
-        ctx.run_later(delay, move |act, ctx| {
-            if act.phase == Phase::Waiting && act.generation == generation {
-                act.connect(ctx);
-            }
-        });
-    }
-
-    /// Gives up (and says so) when disconnected for longer than the failover timeout of a
-    /// framework the master knows.
-    fn check_gave_up(&mut self, ctx: &mut Context<Self>) -> bool {
-        let timeout = self.settings.framework_info.failover_timeout.unwrap_or(0.0);
-        let Some(since) = self.disconnected_since else {
-            return false;
-        };
-        if self.framework_id.is_none() || !(timeout.is_finite() && timeout > 0.0) {
-            return false;
-        }
-        if since.elapsed().as_secs_f64() <= timeout {
-            return false;
-        }
-        let message = format!(
-            "no subscription for longer than the failover timeout ({timeout} s); \
-             the master has removed the framework"
-        );
-        self.fatal(ctx, MesosErrorKind::GaveUp, message);
-        true
-    }
-
-    /// Closes the open stream (if any) and forgets the subscription.
-    fn close_stream(&mut self, ctx: &mut Context<Self>) {
-        self.generation += 1;
-        if let Some(handle) = self.stream.take() {
-            ctx.cancel_future(handle);
-        }
-        if let Some(handle) = self.watchdog.take() {
-            ctx.cancel_future(handle);
-        }
-        self.pending = None;
-        self.session = None;
-    }
-
-    /// The stream is gone but the framework lives on: report and re-subscribe.
-    fn lose_stream(&mut self, ctx: &mut Context<Self>, reason: String) {
-        tracing::warn!(parent: &self.span, %reason, "subscription lost");
-        self.close_stream(ctx);
-        self.broadcast_disconnected(reason, true);
-        let delay = self.backoff.next_delay();
-        self.schedule_retry(ctx, delay);
-    }
-
-    /// Undecodable bytes: report them as [`MesosErrorKind::MalformedStream`], reconnect.
-    fn malformed(&mut self, ctx: &mut Context<Self>, what: String) {
-        self.broadcast_error(MesosErrorKind::MalformedStream, what.clone());
-        self.lose_stream(ctx, format!("malformed event stream: {what}"));
-    }
-
-    /// Ends the connection for good with a typed error.
-    fn fatal(&mut self, ctx: &mut Context<Self>, kind: MesosErrorKind, message: String) {
-        tracing::error!(parent: &self.span, ?kind, %message, "giving up the subscription");
-        self.close_stream(ctx);
-        self.phase = Phase::Stopped;
-        self.broadcast_error(kind, message.clone());
-        self.broadcast_disconnected(message, false);
-        ctx.stop();
-    }
-
-    fn broadcast_error(&self, kind: MesosErrorKind, message: String) {
-        for sink in &self.sinks.errors {
-            sink.do_send(MesosError {
-                kind,
-                message: message.clone(),
-            });
-        }
-    }
-
-    fn broadcast_disconnected(&self, reason: String, will_retry: bool) {
-        for sink in &self.sinks.disconnected {
-            sink.do_send(Disconnected {
-                reason: reason.clone(),
-                will_retry,
-            });
-        }
-    }
-
-    /// The silence after which the stream is declared dead.
-    fn watchdog_limit(&self) -> Duration {
-        let misses = self.settings.heartbeat_misses;
-        let misses = if misses.is_finite() && misses > 0.0 {
-            misses
-        } else {
-            5.0
-        };
-        self.heartbeat_interval.mul_f64(misses.min(1e6))
-    }
-
-    /// (Re)starts the heartbeat watchdog of the current stream. It does not move on every
-    /// event: when it fires it checks the time of the last event and sleeps on if needed.
-    fn arm_watchdog(&mut self, ctx: &mut Context<Self>) {
-        if let Some(handle) = self.watchdog.take() {
-            ctx.cancel_future(handle);
-        }
-        let wait = self
-            .watchdog_limit()
-            .saturating_sub(self.last_event.elapsed());
-        let generation = self.generation;
-        self.watchdog = Some(ctx.run_later(wait, move |act, ctx| {
-            act.watchdog = None;
-            if act.generation != generation || act.phase != Phase::Streaming {
-                return;
-            }
-            let silence = act.last_event.elapsed();
-            let limit = act.watchdog_limit();
-            if silence >= limit {
-                act.lose_stream(ctx, format!("no event from the master for {silence:?}"));
-            } else {
-                act.arm_watchdog(ctx);
-            }
-        }));
     }
 
     /// The next keep-alive client for a call (created on first use, up to

@@ -300,6 +300,13 @@ impl FakeMaster {
         inner.stream.as_ref().is_some_and(|s| s.push(bytes.into()))
     }
 
+    /// `events` encoded for the open stream and framed as RecordIO, ready to be pushed
+    /// (repeatedly, cheaply) with [`send_raw`](Self::send_raw). `None` if no subscriber.
+    pub fn frame_events(&self, events: &[Event]) -> Option<Bytes> {
+        let inner = self.state.lock();
+        inner.stream.as_ref().map(|s| s.frame(events))
+    }
+
     /// Sends `payload` framed as one RecordIO record, verbatim (for undecodable events).
     pub fn send_record(&self, payload: &[u8]) -> bool {
         self.send_raw(crate::recordio::encode(payload))
