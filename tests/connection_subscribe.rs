@@ -227,3 +227,27 @@ async fn resuming_a_known_framework_sets_both_ids_from_the_start() {
     assert_eq!(info.id.as_ref(), Some(&known));
     assert_eq!(info.failover_timeout, Some(3600.0));
 }
+
+#[actix_rt::test]
+async fn slow_calls_run_concurrently_and_do_not_block_the_mailbox() {
+    let master = FakeMaster::start().await.unwrap();
+    let (conn, log) = start(settings(vec![master.url()], Encoding::Protobuf));
+    log.nth_subscribed(1).await;
+    master.hold_calls(true);
+    let first = actix_rt::spawn(conn.send(SendCall(call(call::Type::Revive))));
+    let second = actix_rt::spawn(conn.send(SendCall(call(call::Type::Suppress))));
+    // Both reach the master while neither is answered, and the mailbox still serves.
+    for kind in [call::Type::Revive, call::Type::Suppress] {
+        assert!(
+            master
+                .wait_for_call(|c| c.call_type() == Some(kind), WAIT)
+                .await
+                .is_some()
+        );
+    }
+    assert!(conn.send(GetFrameworkId).await.unwrap().is_some());
+    assert!(!first.is_finished() && !second.is_finished());
+    master.hold_calls(false);
+    first.await.unwrap().unwrap().unwrap();
+    second.await.unwrap().unwrap().unwrap();
+}

@@ -468,7 +468,8 @@ impl Handler<Stop> for MasterConnection {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, stop: Stop, _ctx: &mut Self::Context) -> Self::Result {
-        let session = self.session.clone();
+        let already_stopping = self.phase == Phase::Stopped;
+        let session = self.session.clone().filter(|_| !already_stopping);
         let was_subscribed = session.is_some();
         self.phase = Phase::Stopped;
         let teardown = match (stop, session) {

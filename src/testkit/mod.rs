@@ -251,6 +251,13 @@ impl FakeMaster {
         self.state.heartbeat_changed.notify_waiters();
     }
 
+    /// Holds back (`true`) or releases (`false`) the answers to calls other than
+    /// SUBSCRIBE: a held call is recorded at once but answered only when released, as a
+    /// slow master would.
+    pub fn hold_calls(&self, hold: bool) {
+        self.state.calls_held.send_replace(hold);
+    }
+
     /// Requires HTTP Basic credentials on every request; others get `401`.
     pub fn require_credentials(&self, principal: &str, secret: &str) {
         let token =

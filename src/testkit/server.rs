@@ -48,6 +48,7 @@ pub(super) async fn scheduler_api(
         })
         .collect();
     let (call, answer) = process(&state, req.headers(), &body);
+    let is_call = call.as_ref().and_then(|c| c.r#type) != Some(call::Type::Subscribe as i32);
     let (status, assigned_stream_id) = match &answer {
         Answer::Status(code, _) | Answer::Scripted(code, _, _) => (*code, None),
         Answer::Stream { id, .. } => (200, Some(id.clone())),
@@ -59,6 +60,11 @@ pub(super) async fn scheduler_api(
         status,
         assigned_stream_id,
     });
+    if is_call {
+        // Held answers wait here (the request is already recorded).
+        let mut held = state.calls_held.subscribe();
+        let _ = held.wait_for(|held| !*held).await;
+    }
     into_response(answer)
 }
 

@@ -58,6 +58,8 @@ pub(super) struct State {
     pub(super) recorded: Notify,
     /// Signalled when the heartbeat interval or the stall flag changes.
     pub(super) heartbeat_changed: Notify,
+    /// `true` while answers to calls (not SUBSCRIBE) are held back.
+    pub(super) calls_held: tokio::sync::watch::Sender<bool>,
     closed: AtomicBool,
 }
 
@@ -76,6 +78,7 @@ impl State {
             }),
             recorded: Notify::new(),
             heartbeat_changed: Notify::new(),
+            calls_held: tokio::sync::watch::Sender::new(false),
             closed: AtomicBool::new(false),
         }
     }
@@ -94,6 +97,7 @@ impl State {
     /// Marks the fake as shut down and ends its stream.
     pub(super) fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+        self.calls_held.send_replace(false);
         self.lock().stream = None;
         self.heartbeat_changed.notify_waiters();
     }
