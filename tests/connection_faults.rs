@@ -213,3 +213,12 @@ async fn malformed_json_stream_is_reported_and_reconnected() {
     ));
     malformed_inputs_reconnect(Encoding::Json, bad).await;
 }
+
+#[actix_rt::test]
+async fn no_usable_master_url_is_a_typed_error() {
+    let (conn, log) = start(settings(
+        vec!["zk://127.0.0.1:2181/mesos".into()],
+        Encoding::Protobuf,
+    ));
+    assert_final(&conn, &log, MesosErrorKind::GaveUp).await;
+}

@@ -257,7 +257,14 @@ pub struct MasterConnection {
 impl MasterConnection {
     /// A connection that will subscribe `settings.framework_info` (resuming its `id` when
     /// set) to one of `settings.masters` once started.
-    pub fn new(settings: ConnectionSettings, sinks: ConnectionSinks) -> MasterConnection {
+    pub fn new(mut settings: ConnectionSettings, sinks: ConnectionSinks) -> MasterConnection {
+        settings.masters.retain(|master| {
+            let usable = endpoint::is_supported(master);
+            if !usable {
+                tracing::warn!(%master, "ignoring master URL: only http(s) masters are supported");
+            }
+            usable
+        });
         let wire = Rc::new(Wire::new(
             settings.encoding,
             settings.credentials.as_ref(),
@@ -326,7 +333,7 @@ impl MasterConnection {
                 self.fatal(
                     ctx,
                     MesosErrorKind::GaveUp,
-                    "no master URL configured".into(),
+                    "no usable master URL configured (http or https)".into(),
                 );
                 return;
             }

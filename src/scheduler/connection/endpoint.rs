@@ -20,6 +20,17 @@ pub(super) fn scheduler_url(master: &str) -> String {
     }
 }
 
+/// Whether `master` names an HTTP(S) master (a bare `host:port` counts as `http`).
+/// `zk://` URLs (ZooKeeper leader detection) are not supported here.
+pub(super) fn is_supported(master: &str) -> bool {
+    match master.trim().split_once("://") {
+        None => !master.trim().is_empty(),
+        Some((scheme, _)) => {
+            scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+        }
+    }
+}
+
 /// Resolves a redirect `Location` against the URL that answered it: protocol-relative
 /// (`//host:port/path`, the real master's form), absolute, or a path. Only `http` and
 /// `https` targets are accepted.
@@ -52,6 +63,15 @@ mod tests {
             scheduler_url("http://m1:5050/master/api/v1/scheduler"),
             "http://m1:5050/master/api/v1/scheduler"
         );
+    }
+
+    #[test]
+    fn supported_schemes() {
+        assert!(is_supported("http://m1:5050"));
+        assert!(is_supported("HTTPS://m1:5050"));
+        assert!(is_supported("m1:5050"));
+        assert!(!is_supported("zk://zk1:2181/mesos"));
+        assert!(!is_supported(" "));
     }
 
     #[test]
