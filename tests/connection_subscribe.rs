@@ -251,3 +251,32 @@ async fn slow_calls_run_concurrently_and_do_not_block_the_mailbox() {
     first.await.unwrap().unwrap().unwrap();
     second.await.unwrap().unwrap().unwrap();
 }
+
+/// Records as a real Mesos 1.11 master sent them (reference/real-mesos-1.11-samples.md).
+const REAL_OFFERS: &str = r#"{"type":"OFFERS","offers":{"offers":[{"id":{"value":"a1-O1"},"framework_id":{"value":"a1-0001"},"agent_id":{"value":"a1-S0"},"hostname":"localhost","url":{"scheme":"http","address":{"hostname":"localhost","ip":"127.0.0.1","port":5151},"path":"/slave(1)"},"resources":[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000}]},"role":"*","allocation_info":{"role":"*"}},{"name":"cpus","type":"SCALAR","scalar":{"value":2.0},"role":"*","allocation_info":{"role":"*"}},{"name":"mem","type":"SCALAR","scalar":{"value":23081.0},"role":"*","allocation_info":{"role":"*"}},{"name":"disk","type":"SCALAR","scalar":{"value":252899.0},"role":"*","allocation_info":{"role":"*"}}],"allocation_info":{"role":"*"}}]}}"#;
+const REAL_UPDATE: &str = r#"{"type":"UPDATE","update":{"status":{"task_id":{"value":"t1"},"state":"TASK_STARTING","source":"SOURCE_EXECUTOR","agent_id":{"value":"a1-S0"},"executor_id":{"value":"t1"},"timestamp":1795547662.775977,"uuid":"GxRCH4TcTriZaGtZk6nj4w==","container_status":{"container_id":{"value":"52c26897-1"},"network_infos":[{"ip_addresses":[{"protocol":"IPv4","ip_address":"127.0.0.1"}]}],"executor_pid":1861}}}}"#;
+const REAL_MESSAGE: &str = r#"{"type":"MESSAGE","message":{"agent_id":{"value":"a1-S0"},"executor_id":{"value":"rawexec"},"data":"aGVsbG8gc2NoZWR1bGVy"}}"#;
+const REAL_FAILURE: &str = r#"{"type":"FAILURE","failure":{"agent_id":{"value":"a1-S0"},"executor_id":{"value":"envdump"},"status":9}}"#;
+
+#[actix_rt::test]
+async fn real_mesos_json_records_decode() {
+    let master = FakeMaster::start().await.unwrap();
+    let (_conn, log) = start(settings(vec![master.url()], Encoding::Json));
+    log.nth_subscribed(1).await;
+    for record in [REAL_OFFERS, REAL_UPDATE, REAL_MESSAGE, REAL_FAILURE] {
+        assert!(master.send_record(record.as_bytes()));
+    }
+    assert!(log.wait(|l| l.all().len() >= 5).await, "{:?}", log.all());
+    assert!(log.errors().is_empty(), "{:?}", log.errors());
+    let seen = log.all();
+    assert!(matches!(&seen[1], Seen::Offers(o) if o.0.len() == 1 && o.0[0].resources.len() == 4));
+    match &seen[2] {
+        Seen::Update(u) => {
+            assert_eq!(u.0.state(), TaskState::TaskStarting);
+            assert_eq!(u.0.uuid.as_ref().map(Vec::len), Some(16));
+        }
+        other => panic!("expected an update, got {other:?}"),
+    }
+    assert!(matches!(&seen[3], Seen::Message(m) if m.data == b"hello scheduler"));
+    assert!(matches!(&seen[4], Seen::Failure(f) if f.status == Some(9) && f.exit_code().is_none()));
+}

@@ -461,7 +461,9 @@ impl Handler<SendCall> for MasterConnection {
         Box::pin(
             async move {
                 // Bounds the whole exchange, body included; the client bounds the head.
-                match actix_rt::time::timeout(timeout + Duration::from_secs(1), send).await {
+                match actix_rt::time::timeout(timeout.saturating_add(Duration::from_secs(1)), send)
+                    .await
+                {
                     Ok(result) => result,
                     Err(_) => Err(CallError::Transport("call timed out".into())),
                 }

@@ -394,7 +394,7 @@ impl FakeMaster {
         predicate: impl Fn(&RecordedCall) -> bool,
         timeout: Duration,
     ) -> Option<RecordedCall> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         loop {
             let notified = self.state.recorded.notified();
             tokio::pin!(notified);
@@ -412,7 +412,7 @@ impl FakeMaster {
 
     /// Waits until at least `n` SUBSCRIBE requests were received; `false` on timeout.
     pub async fn wait_for_subscribes(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         loop {
             let notified = self.state.recorded.notified();
             tokio::pin!(notified);
@@ -427,4 +427,11 @@ impl FakeMaster {
             let _ = actix_rt::time::timeout(left, notified).await;
         }
     }
+}
+
+/// `now + timeout`, or a day from now when that overflows.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400))
 }
