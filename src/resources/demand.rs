@@ -156,7 +156,8 @@ impl Demand {
 }
 
 impl Resources {
-    fn plain_scalar(&self, name: &str) -> Scalar {
+    /// Total of scalar `name` over the plain entries (those a [`Demand`] may use).
+    pub fn plain_scalar(&self, name: &str) -> Scalar {
         self.entries
             .iter()
             .filter(|e| e.meta.name == name && is_plain(&e.meta))
