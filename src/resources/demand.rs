@@ -178,16 +178,13 @@ impl Resources {
             })
     }
 
-    /// The first resource of `demand` this pool cannot cover, or `None` when it fits.
-    pub fn shortage(&self, demand: &Demand) -> Option<Shortage> {
+    /// The first resource of `demand` this pool cannot cover, without allocating:
+    /// `(name, needed, available)`.
+    fn first_short<'d>(&self, demand: &'d Demand) -> Option<(&'d str, f64, f64)> {
         for (name, need) in &demand.scalars {
             let have = self.plain_scalar(name);
             if have < *need {
-                return Some(Shortage {
-                    name: name.clone(),
-                    needed: need.to_f64(),
-                    available: have.to_f64(),
-                });
+                return Some((name, need.to_f64(), have.to_f64()));
             }
         }
         let counts = demand
@@ -198,19 +195,25 @@ impl Resources {
         for (name, need) in counts {
             let have = self.plain_count(name);
             if have < need {
-                return Some(Shortage {
-                    name: name.clone(),
-                    needed: need as f64,
-                    available: have as f64,
-                });
+                return Some((name, need as f64, have as f64));
             }
         }
         None
     }
 
+    /// The first resource of `demand` this pool cannot cover, or `None` when it fits.
+    pub fn shortage(&self, demand: &Demand) -> Option<Shortage> {
+        self.first_short(demand)
+            .map(|(name, needed, available)| Shortage {
+                name: name.to_string(),
+                needed,
+                available,
+            })
+    }
+
     /// Whether `demand` fits.
     pub fn fits(&self, demand: &Demand) -> bool {
-        self.shortage(demand).is_none()
+        self.first_short(demand).is_none()
     }
 
     /// Takes `demand` out of this pool and returns the taken pieces as proto resources,

@@ -137,6 +137,15 @@ impl Constraint {
         matches!(self, Constraint::UniqueHostname | Constraint::MaxPerHost(_))
     }
 
+    /// Like [`Constraint::check`] without describing the failure (cheaper for counts).
+    pub fn holds(&self, offer: &Offer, on_host: usize) -> bool {
+        match self {
+            Constraint::UniqueHostname => on_host == 0,
+            Constraint::MaxPerHost(n) => on_host < *n,
+            _ => self.check(offer, on_host).is_ok(),
+        }
+    }
+
     /// Checks the constraint against `offer`, where `on_host` tasks of the same spec
     /// name already run (or were placed). `Err` describes the failure.
     pub fn check(&self, offer: &Offer, on_host: usize) -> Result<(), String> {
