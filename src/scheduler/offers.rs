@@ -295,8 +295,9 @@ impl Handler<Unplace> for OfferMatcher {
 
 impl Handler<Released> for OfferMatcher {
     type Result = ();
-    fn handle(&mut self, msg: Released, _ctx: &mut Context<Self>) {
-        self.core.released(&msg.0);
+    fn handle(&mut self, msg: Released, ctx: &mut Context<Self>) {
+        let out = self.core.released(&msg.0, Instant::now());
+        self.apply(out, ctx);
     }
 }
 

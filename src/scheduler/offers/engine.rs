@@ -216,14 +216,16 @@ impl MatcherCore {
     }
 
     /// A launched task is over: it no longer counts toward per-host constraints or
-    /// spread.
-    pub fn released(&mut self, task_id: &TaskId) {
+    /// spread, so held offers are tried again when that may change their fit.
+    pub fn released(&mut self, task_id: &TaskId, now: Instant) -> Outcome {
+        let mut out = Outcome::default();
         let Some(rec) = self.launched.remove(task_id) else {
-            return;
+            return out;
         };
         let Some(host) = rec.host else {
-            return;
+            return out;
         };
+        let counted = rec.counted_name.is_some();
         if let Some(name) = rec.counted_name
             && let Some(hosts) = self.per_name_host.get_mut(&name)
         {
@@ -233,6 +235,11 @@ impl MatcherCore {
             }
         }
         decrement(&mut self.per_host, &host);
+        if counted && !self.held.is_empty() && !self.queue.is_empty() {
+            self.run_round(0, &mut out);
+            self.finish_round(now, &mut out);
+        }
+        out
     }
 
     /// New offers: place what fits, ACCEPT each used offer once, hold or DECLINE the rest.
