@@ -247,7 +247,9 @@ impl Resources {
     /// Like [`Resources::from_proto`] but skips invalid entries, returning why each was
     /// skipped (for offers: use what is valid, log the rest).
     pub fn from_proto_lossy(resources: Vec<Resource>) -> (Resources, Vec<ResourceError>) {
-        let mut out = Resources::new();
+        let mut out = Resources {
+            entries: Vec::with_capacity(resources.len()),
+        };
         let mut errors = Vec::new();
         for r in resources {
             if let Err(e) = Entry::from_proto(r).and_then(|e| out.add_entry(e)) {

@@ -606,3 +606,31 @@ fn drain_many_offers_and_tasks() {
     }
     assert_eq!(launched.len(), n);
 }
+
+#[test]
+fn held_offers_are_capped() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "big", task("big").cpus(64.0), now);
+    let n = mesos_actix::scheduler::offers::MAX_HELD_OFFERS + 5;
+    let offers = (0..n)
+        .map(|i| offer(&format!("o{i}"), "h", "cpus:1", None))
+        .collect();
+    let out = m.offers(offers, now);
+    assert_eq!(
+        m.held_offers(),
+        mesos_actix::scheduler::offers::MAX_HELD_OFFERS
+    );
+    let d = declines(&out.calls);
+    assert_eq!(d.len(), 1);
+    let expect: Vec<OfferId> = (0..5).map(|i| OfferId::new(format!("o{i}"))).collect();
+    assert_eq!(d[0].offer_ids, expect, "the oldest go first");
+    // Expiry declines everything held, in batches of at most MAX_DECLINE_BATCH.
+    let out = m.tick(now + Duration::from_secs(60));
+    let total: usize = declines(&out.calls).iter().map(|d| d.offer_ids.len()).sum();
+    assert_eq!(total, mesos_actix::scheduler::offers::MAX_HELD_OFFERS);
+    assert!(
+        declines(&out.calls)
+            .iter()
+            .all(|d| d.offer_ids.len() <= mesos_actix::scheduler::offers::MAX_DECLINE_BATCH)
+    );
+}

@@ -11,7 +11,7 @@ mod engine;
 mod queue;
 mod round;
 
-pub use engine::{MatcherCore, Outcome};
+pub use engine::{MAX_DECLINE_BATCH, MAX_HELD_OFFERS, MatcherCore, Outcome};
 
 use super::connection::SendCall;
 use super::events::{Disconnected, Offers, Rescind, Subscribed};

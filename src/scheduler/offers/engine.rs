@@ -17,8 +17,10 @@ use std::time::Instant;
 
 /// How many offers that left the matcher are remembered for `why_pending`.
 const RECENT_OFFERS: usize = 32;
+/// Most offers held unused at once; the oldest beyond are declined.
+pub const MAX_HELD_OFFERS: usize = 1024;
 /// Most offer ids in one DECLINE call.
-const MAX_DECLINE_BATCH: usize = 4096;
+pub const MAX_DECLINE_BATCH: usize = 4096;
 
 /// What the matcher wants done after an input: calls for the master (in order) and
 /// launch notices for the task tracker.
@@ -125,7 +127,8 @@ impl MatcherCore {
     /// When [`MatcherCore::tick`] has something to do: the earliest hold deadline or a
     /// coalesced REVIVE.
     pub fn next_wake(&self) -> Option<Instant> {
-        let hold = self.held.iter().map(|h| h.deadline).min();
+        // Offers are held in arrival order with the same bound: the first expires first.
+        let hold = self.held.first().map(|h| h.deadline);
         match (hold, self.revive_due) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -197,7 +200,7 @@ impl MatcherCore {
         }
         if !self.held.is_empty() {
             self.run_round(0, &mut out);
-            self.finish_round(now, &mut out);
+            self.finish_round(now, 0, &mut out);
         }
         if !self.queue.is_empty() && (self.suppressed || self.held.is_empty()) {
             self.revive(now, &mut out);
@@ -210,7 +213,7 @@ impl MatcherCore {
         let mut out = Outcome::default();
         let was = self.queue.remove(task_id).is_some() || self.invalid.remove(task_id).is_some();
         if was && self.queue.is_empty() {
-            self.finish_round(now, &mut out);
+            self.finish_round(now, 0, &mut out);
         }
         (was, out)
     }
@@ -237,7 +240,7 @@ impl MatcherCore {
         decrement(&mut self.per_host, &host);
         if counted && !self.held.is_empty() && !self.queue.is_empty() {
             self.run_round(0, &mut out);
-            self.finish_round(now, &mut out);
+            self.finish_round(now, 0, &mut out);
         }
         out
     }
@@ -269,7 +272,7 @@ impl MatcherCore {
         if !self.queue.is_empty() {
             self.run_round(start, &mut out);
         }
-        self.finish_round(now, &mut out);
+        self.finish_round(now, start, &mut out);
         out
     }
 
@@ -287,30 +290,46 @@ impl MatcherCore {
                 self.send_revive(now, &mut out);
             }
         }
-        self.finish_round(now, &mut out);
+        let end = self.held.len();
+        self.finish_round(now, end, &mut out);
         out
     }
 
-    /// ACCEPTs offers that got tasks, DECLINEs (in one call) the ones past their bound or
-    /// all unused ones when nothing is pending, keeps the rest; SUPPRESSes when idle.
-    pub(super) fn finish_round(&mut self, now: Instant, out: &mut Outcome) {
+    /// Settles the held offers from index `touched` on (those of the last round): ACCEPTs
+    /// the ones that got tasks and keeps or DECLINEs the others; then DECLINEs every
+    /// offer past its bound (they form a prefix: offers are held in arrival order) and
+    /// the oldest beyond [`MAX_HELD_OFFERS`]. When nothing is pending every unused offer
+    /// is declined and offers are SUPPRESSed. All declines go out in one call (per
+    /// [`MAX_DECLINE_BATCH`] offers).
+    pub(super) fn finish_round(&mut self, now: Instant, touched: usize, out: &mut Outcome) {
         let idle = self.queue.is_empty();
-        let hold_none = self.settings.offer_hold.is_zero();
+        let decline_unused = idle || self.settings.offer_hold.is_zero();
         let mut declined: Vec<OfferId> = Vec::new();
-        let held = std::mem::take(&mut self.held);
-        for mut h in held {
+        let from = if decline_unused {
+            0
+        } else {
+            touched.min(self.held.len())
+        };
+        let round = self.held.split_off(from);
+        for mut h in round {
             if !h.placed.is_empty() {
                 let tasks = std::mem::take(&mut h.placed);
                 h.new_execs.clear();
                 let offer_id = std::mem::take(&mut h.offer.id);
                 out.calls.push(self.accept_call(offer_id, tasks));
                 self.remember(h);
-            } else if idle || hold_none || h.deadline <= now {
+            } else if decline_unused || h.deadline <= now {
                 declined.push(std::mem::take(&mut h.offer.id));
                 self.remember(h);
             } else {
                 self.held.push(h);
             }
+        }
+        let expired = self.held.iter().take_while(|h| h.deadline <= now).count();
+        let excess = self.held.len().saturating_sub(MAX_HELD_OFFERS);
+        for mut h in self.held.drain(..expired.max(excess)).collect::<Vec<_>>() {
+            declined.push(std::mem::take(&mut h.offer.id));
+            self.remember(h);
         }
         if !declined.is_empty() {
             let filters = self.filters();
