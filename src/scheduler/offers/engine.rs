@@ -160,6 +160,14 @@ impl MatcherCore {
         now: Instant,
     ) -> Outcome {
         let mut out = Outcome::default();
+        if self
+            .framework_id
+            .as_ref()
+            .is_some_and(|old| *old != framework_id)
+        {
+            // A different framework: our executors are not its executors.
+            self.executors.clear();
+        }
         self.framework_id = Some(framework_id);
         self.connected = true;
         self.held.clear();
