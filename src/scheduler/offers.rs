@@ -6,6 +6,30 @@
 //! with the configured refuse filter. It SUPPRESSes when nothing is pending, REVIVEs
 //! (rate-limited) when work arrives, never holds an offer past a bound, forgets every offer
 //! on a new subscription, and can say why a pending task is not placed.
+//!
+//! Details a user may rely on:
+//! - Tasks are tried in submission order. Tasks with the same needs (resources, executor,
+//!   role, constraints) share an index bucket, so an offer costs one check per distinct
+//!   shape, not per task; a round stops as soon as no offer can hold even the smallest
+//!   pending task.
+//! - A task with a [`TaskSpec::role`] only takes offers whose `allocation_info.role` is
+//!   that role (offers without `allocation_info`, as non-MULTI_ROLE frameworks get them,
+//!   are not filtered). Resources are taken from plain entries (not revocable, shared or
+//!   volumes), reserved and unreserved alike, and echoed with their `allocation_info`,
+//!   `role` and reservations exactly as offered. Ports are the lowest free values.
+//! - A custom executor's own resources are taken once per agent: not when the offer lists
+//!   the executor in `executor_ids`, and not for a second task on the same offer. The
+//!   same `ExecutorInfo` (with `framework_id` set and type CUSTOM when unset) is sent for
+//!   every task of that executor on that agent.
+//! - `UniqueHostname`/`MaxPerHost` count this matcher's placed tasks of the same spec
+//!   name per hostname until the tracker sends [`Released`]; spread counts all of them.
+//! - Unused offers are held at most `offer_hold` (and at most [`MAX_HELD_OFFERS`] of
+//!   them) while work is pending, and declined at once when nothing is. Declines of one
+//!   round or timer go out as one DECLINE call.
+//! - Calls go to the connection with `do_send`: the matcher never waits on the network.
+//!
+//! The decisions live in [`MatcherCore`], which needs no actix system (the benchmarks and
+//! tests drive it directly with their own clock).
 
 mod engine;
 mod queue;

@@ -143,6 +143,11 @@ impl MatcherCore {
                     Ok(r) => Some(r),
                     Err(short) => {
                         tracing::error!(%short, "matcher: executor resources vanished; task stays pending");
+                        for r in task_res {
+                            if let Err(e) = h.pool.push(r) {
+                                tracing::error!(error = %e, "matcher: could not return resources");
+                            }
+                        }
                         continue;
                     }
                 }
