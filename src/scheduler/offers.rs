@@ -1,7 +1,7 @@
 //! `OfferMatcher`: the queue of pending tasks and the placement of tasks onto offers.
 //!
 //! On [`Offers`] it places pending tasks with the resource algebra of
-//! [`crate::resources`] under the configured [`Strategy`](super::placement::Strategy) and
+//! [`crate::resources`] under the configured [`Strategy`] and
 //! the tasks' constraints, sends one ACCEPT per used offer and declines the rest (batched)
 //! with the configured refuse filter. It SUPPRESSes when nothing is pending, REVIVEs
 //! (rate-limited) when work arrives, never holds an offer past a bound, forgets every offer
