@@ -1,16 +1,50 @@
 //! `OfferMatcher`: the queue of pending tasks and the placement of tasks onto offers.
 //!
 //! On [`Offers`] it places pending tasks with the resource algebra of
-//! [`crate::resources`] under the configured [`Strategy`](super::placement::Strategy) and
+//! [`crate::resources`] under the configured [`Strategy`] and
 //! the tasks' constraints, sends one ACCEPT per used offer and declines the rest (batched)
 //! with the configured refuse filter. It SUPPRESSes when nothing is pending, REVIVEs
 //! (rate-limited) when work arrives, never holds an offer past a bound, forgets every offer
 //! on a new subscription, and can say why a pending task is not placed.
+//!
+//! Details a user may rely on:
+//! - Tasks are tried in submission order. Tasks with the same needs (resources, executor,
+//!   role, constraints) share an index bucket, so an offer costs one check per distinct
+//!   shape, not per task; a round stops as soon as no offer can hold even the smallest
+//!   pending task.
+//! - A task with a [`TaskSpec::role`] only takes offers whose `allocation_info.role` is
+//!   that role (offers without `allocation_info`, as non-MULTI_ROLE frameworks get them,
+//!   are not filtered). Resources are taken from plain entries (not revocable, shared or
+//!   volumes), reserved and unreserved alike, and echoed with their `allocation_info`,
+//!   `role` and reservations exactly as offered. Ports are the lowest free values.
+//! - A custom executor's own resources are taken once per agent: not when the offer lists
+//!   the executor in `executor_ids`, and not for a second task on the same offer. The
+//!   same `ExecutorInfo` (with `framework_id` set and type CUSTOM when unset) is sent for
+//!   every task of that executor on that agent.
+//! - `UniqueHostname`/`MaxPerHost` count this matcher's placed tasks of the same spec
+//!   name per hostname until the tracker sends [`Released`]; spread counts all of them.
+//! - Unused offers are held at most `offer_hold` (and at most [`MAX_HELD_OFFERS`] of
+//!   them) while work is pending, and declined at once when nothing is. Declines of one
+//!   round or timer go out as one DECLINE call.
+//! - Calls go to the connection with `do_send`: the matcher never waits on the network.
+//!
+//! The decisions live in [`MatcherCore`], which needs no actix system (the benchmarks and
+//! tests drive it directly with their own clock).
 
+mod engine;
+mod queue;
+mod round;
+
+pub use engine::{MAX_DECLINE_BATCH, MAX_HELD_OFFERS, MatcherCore, Outcome};
+
+use super::connection::SendCall;
+use super::events::{Disconnected, Offers, Rescind, Subscribed};
+use super::placement::Strategy;
 use super::spec::TaskSpec;
 use crate::proto::{AgentId, ExecutorId, OfferId, TaskId};
 use actix::prelude::*;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------
 // Messages handled by OfferMatcher.
@@ -52,6 +86,33 @@ pub struct Launched {
     pub executor_id: ExecutorId,
 }
 
+/// A launched task is terminal: it stops counting toward `UniqueHostname`/`MaxPerHost`
+/// and spread (the tracker sends this; without it the counts only grow).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+#[rtype(result = "()")]
+pub struct Released(pub TaskId);
+
+/// How many tasks are pending. Answers the count.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "usize")]
+pub struct PendingCount;
+
+/// A snapshot of the matcher's state, for tests and monitoring.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "MatcherStats")]
+pub struct GetMatcherStats;
+
+/// What [`GetMatcherStats`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MatcherStats {
+    /// Tasks waiting for an offer.
+    pub pending: usize,
+    /// Offers held unused.
+    pub held_offers: usize,
+    /// Whether offers are suppressed.
+    pub suppressed: bool,
+}
+
 /// Why a pending task has not been placed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingReason {
@@ -86,6 +147,8 @@ pub enum RejectReason {
     Constraint(String),
     /// The offer is for another role than the task's.
     Role(String),
+    /// The task itself can never be placed (for example invalid resource amounts).
+    Invalid(String),
 }
 
 impl std::fmt::Display for RejectReason {
@@ -100,6 +163,189 @@ impl std::fmt::Display for RejectReason {
             }
             RejectReason::Constraint(c) => write!(f, "constraint failed: {c}"),
             RejectReason::Role(r) => write!(f, "offer is for role {r}"),
+            RejectReason::Invalid(why) => write!(f, "task cannot be placed: {why}"),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The actor.
+// ---------------------------------------------------------------------------------------
+
+/// Tunables of the [`OfferMatcher`].
+#[derive(Debug, Clone)]
+pub struct MatcherSettings {
+    /// How to choose among offers that fit a task.
+    pub strategy: Strategy,
+    /// `refuse_seconds` of the filter sent with every ACCEPT and DECLINE: how long the
+    /// master keeps the declined (or left-over) resources from us.
+    pub refuse_seconds: f64,
+    /// Longest time an unused offer is held for work that may arrive before it is
+    /// declined; unused offers are declined at once when nothing is pending, and always
+    /// when this is zero.
+    pub offer_hold: Duration,
+    /// Shortest time between two REVIVE calls; requests in between are coalesced into one
+    /// REVIVE at the end of the interval.
+    pub revive_interval: Duration,
+}
+
+impl Default for MatcherSettings {
+    fn default() -> Self {
+        MatcherSettings {
+            strategy: Strategy::FirstFit,
+            refuse_seconds: 5.0,
+            offer_hold: Duration::from_secs(10),
+            revive_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The offer matcher actor: wraps a [`MatcherCore`], sends the calls it decides to the
+/// connection (`do_send`, never awaited) and launch notices to the tracker, and wakes it
+/// for held-offer deadlines and coalesced REVIVEs.
+pub struct OfferMatcher {
+    core: MatcherCore,
+    calls: Recipient<SendCall>,
+    launched: Recipient<Launched>,
+    wake: Option<(Instant, SpawnHandle)>,
+}
+
+impl OfferMatcher {
+    /// A matcher that sends its calls to `calls` (the `MasterConnection`) and a
+    /// [`Launched`] per launched task to `launched` (the `TaskTracker`).
+    pub fn new(
+        settings: MatcherSettings,
+        calls: Recipient<SendCall>,
+        launched: Recipient<Launched>,
+    ) -> OfferMatcher {
+        OfferMatcher {
+            core: MatcherCore::new(settings),
+            calls,
+            launched,
+            wake: None,
+        }
+    }
+
+    fn apply(&mut self, out: Outcome, ctx: &mut Context<Self>) {
+        for call in out.calls {
+            self.calls.do_send(SendCall(call));
+        }
+        for l in out.launched {
+            self.launched.do_send(l);
+        }
+        self.schedule(ctx);
+    }
+
+    /// Keeps exactly one timer, at the core's next wake-up.
+    fn schedule(&mut self, ctx: &mut Context<Self>) {
+        let next = self.core.next_wake();
+        match (&self.wake, next) {
+            (Some((at, _)), Some(n)) if *at <= n => {}
+            (_, None) => {
+                if let Some((_, handle)) = self.wake.take() {
+                    ctx.cancel_future(handle);
+                }
+            }
+            (_, Some(n)) => {
+                if let Some((_, handle)) = self.wake.take() {
+                    ctx.cancel_future(handle);
+                }
+                let delay = n.saturating_duration_since(Instant::now());
+                let handle = ctx.run_later(delay, |this, ctx| {
+                    this.wake = None;
+                    let out = this.core.tick(Instant::now());
+                    this.apply(out, ctx);
+                });
+                self.wake = Some((n, handle));
+            }
+        }
+    }
+}
+
+impl Actor for OfferMatcher {
+    type Context = Context<Self>;
+}
+
+impl Handler<Offers> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, msg: Offers, ctx: &mut Context<Self>) {
+        let out = self.core.offers(msg.0, Instant::now());
+        self.apply(out, ctx);
+    }
+}
+
+impl Handler<Rescind> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, msg: Rescind, ctx: &mut Context<Self>) {
+        self.core.rescind(&msg.0);
+        self.schedule(ctx);
+    }
+}
+
+impl Handler<Subscribed> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, msg: Subscribed, ctx: &mut Context<Self>) {
+        let out = self
+            .core
+            .subscribed(msg.framework_id, msg.resubscribed, Instant::now());
+        self.apply(out, ctx);
+    }
+}
+
+impl Handler<Disconnected> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, _msg: Disconnected, ctx: &mut Context<Self>) {
+        self.core.disconnected();
+        self.schedule(ctx);
+    }
+}
+
+impl Handler<Place> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, msg: Place, ctx: &mut Context<Self>) {
+        let out = self.core.place(msg.task_id, msg.spec, Instant::now());
+        self.apply(out, ctx);
+    }
+}
+
+impl Handler<Unplace> for OfferMatcher {
+    type Result = bool;
+    fn handle(&mut self, msg: Unplace, ctx: &mut Context<Self>) -> bool {
+        let (was, out) = self.core.unplace(&msg.0, Instant::now());
+        self.apply(out, ctx);
+        was
+    }
+}
+
+impl Handler<Released> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, msg: Released, ctx: &mut Context<Self>) {
+        let out = self.core.released(&msg.0, Instant::now());
+        self.apply(out, ctx);
+    }
+}
+
+impl Handler<WhyPending> for OfferMatcher {
+    type Result = Option<PendingReason>;
+    fn handle(&mut self, msg: WhyPending, _ctx: &mut Context<Self>) -> Option<PendingReason> {
+        self.core.why_pending(&msg.0)
+    }
+}
+
+impl Handler<PendingCount> for OfferMatcher {
+    type Result = usize;
+    fn handle(&mut self, _msg: PendingCount, _ctx: &mut Context<Self>) -> usize {
+        self.core.pending()
+    }
+}
+
+impl Handler<GetMatcherStats> for OfferMatcher {
+    type Result = MessageResult<GetMatcherStats>;
+    fn handle(&mut self, _msg: GetMatcherStats, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(MatcherStats {
+            pending: self.core.pending(),
+            held_offers: self.core.held_offers(),
+            suppressed: self.core.is_suppressed(),
+        })
     }
 }

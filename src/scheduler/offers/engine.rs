@@ -1,0 +1,464 @@
+//! [`MatcherCore`]: the offer matcher's state and decisions, without actix. The
+//! [`OfferMatcher`](super::OfferMatcher) actor feeds it messages and the clock, sends the
+//! calls it returns and wakes it at [`MatcherCore::next_wake`]. Benchmarks and tests can
+//! drive it directly.
+
+use super::queue::PendingQueue;
+use super::{Launched, MatcherSettings, OfferRejection, PendingReason, RejectReason};
+use crate::proto::scheduler::{Call, call};
+use crate::proto::{
+    AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, TaskId,
+};
+use crate::resources::Resources;
+use crate::scheduler::spec::TaskSpec;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How many offers that left the matcher are remembered for `why_pending`.
+const RECENT_OFFERS: usize = 32;
+/// Most offers held unused at once; the oldest beyond are declined.
+pub const MAX_HELD_OFFERS: usize = 1024;
+/// Most offer ids in one DECLINE call.
+pub const MAX_DECLINE_BATCH: usize = 4096;
+
+/// What the matcher wants done after an input: calls for the master (in order) and
+/// launch notices for the task tracker.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// ACCEPT, DECLINE, SUPPRESS and REVIVE calls, in the order to send them.
+    pub calls: Vec<Call>,
+    /// One per task put into an ACCEPT.
+    pub launched: Vec<Launched>,
+}
+
+/// An offer the matcher holds: its resources live in `pool`.
+#[derive(Debug)]
+pub(super) struct HeldOffer {
+    pub offer: Offer,
+    pub pool: Resources,
+    pub deadline: Instant,
+    /// Tasks placed on it in the current round.
+    pub placed: Vec<crate::proto::TaskInfo>,
+    /// Executors first launched on it in the current round.
+    pub new_execs: Vec<ExecutorInfo>,
+    /// Nothing pending can fit any more (this round).
+    pub dead: bool,
+}
+
+/// An offer that was considered and then accepted or declined, kept for `why_pending`.
+#[derive(Debug)]
+pub(super) struct Snapshot {
+    pub offer: Offer,
+    pub pool: Resources,
+    pub round: u64,
+}
+
+/// What the matcher remembers of a launched task.
+#[derive(Debug)]
+pub(super) struct LaunchRecord {
+    /// Spec name, when it counts toward a per-host constraint.
+    pub counted_name: Option<String>,
+    /// Hostname, when counted (per-host constraints or the spread strategy).
+    pub host: Option<String>,
+}
+
+/// The matcher's state: pending queue, held offers, suppression and revive timing,
+/// per-host counts, and the executors it launched.
+#[derive(Debug)]
+pub struct MatcherCore {
+    pub(super) settings: MatcherSettings,
+    pub(super) framework_id: Option<FrameworkId>,
+    connected: bool,
+    pub(super) queue: PendingQueue,
+    invalid: HashMap<TaskId, String>,
+    pub(super) held: Vec<HeldOffer>,
+    pub(super) recent: VecDeque<Snapshot>,
+    pub(super) round: u64,
+    suppressed: bool,
+    last_revive: Option<Instant>,
+    revive_due: Option<Instant>,
+    pub(super) launched: HashMap<TaskId, LaunchRecord>,
+    /// Spec name -> hostname -> tasks placed (for per-host constraints).
+    pub(super) per_name_host: HashMap<String, HashMap<String, usize>>,
+    /// Hostname -> our tasks placed (for spread).
+    pub(super) per_host: HashMap<String, usize>,
+    /// Executors we launched, by agent, to send the same `ExecutorInfo` again.
+    pub(super) executors: HashMap<AgentId, HashMap<ExecutorId, ExecutorInfo>>,
+}
+
+impl MatcherCore {
+    /// A matcher with nothing pending, no offers, not subscribed yet.
+    pub fn new(settings: MatcherSettings) -> MatcherCore {
+        MatcherCore {
+            settings,
+            framework_id: None,
+            connected: false,
+            queue: PendingQueue::default(),
+            invalid: HashMap::new(),
+            held: Vec::new(),
+            recent: VecDeque::new(),
+            round: 0,
+            suppressed: false,
+            last_revive: None,
+            revive_due: None,
+            launched: HashMap::new(),
+            per_name_host: HashMap::new(),
+            per_host: HashMap::new(),
+            executors: HashMap::new(),
+        }
+    }
+
+    /// Tasks waiting for an offer (including ones whose spec can never be placed).
+    pub fn pending(&self) -> usize {
+        self.queue.len() + self.invalid.len()
+    }
+
+    /// Offers held unused right now.
+    pub fn held_offers(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Whether the matcher has suppressed offers.
+    pub fn is_suppressed(&self) -> bool {
+        self.suppressed
+    }
+
+    /// When [`MatcherCore::tick`] has something to do: the earliest hold deadline or a
+    /// coalesced REVIVE.
+    pub fn next_wake(&self) -> Option<Instant> {
+        // Offers are held in arrival order with the same bound: the first expires first.
+        let hold = self.held.first().map(|h| h.deadline);
+        match (hold, self.revive_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub(super) fn call(&self, r#type: call::Type) -> Call {
+        Call {
+            framework_id: self.framework_id.clone(),
+            r#type: Some(r#type as i32),
+            ..Default::default()
+        }
+    }
+
+    pub(super) fn filters(&self) -> Filters {
+        Filters {
+            refuse_seconds: Some(self.settings.refuse_seconds),
+        }
+    }
+
+    /// A (re)subscription: remember the framework id and forget every held offer (the
+    /// master voided them without RESCIND). Suppresses at once when nothing is pending;
+    /// after a re-subscription with work pending, REVIVEs (rate-limited) to clear stale
+    /// filters.
+    pub fn subscribed(
+        &mut self,
+        framework_id: FrameworkId,
+        resubscribed: bool,
+        now: Instant,
+    ) -> Outcome {
+        let mut out = Outcome::default();
+        if self
+            .framework_id
+            .as_ref()
+            .is_some_and(|old| *old != framework_id)
+        {
+            // A different framework: our executors are not its executors.
+            self.executors.clear();
+        }
+        self.framework_id = Some(framework_id);
+        self.connected = true;
+        self.held.clear();
+        self.recent.clear();
+        self.suppressed = false;
+        self.revive_due = None;
+        if self.queue.is_empty() {
+            self.suppress(&mut out);
+        } else if resubscribed {
+            self.revive(now, &mut out);
+        }
+        out
+    }
+
+    /// The subscription is gone: every held offer is void.
+    pub fn disconnected(&mut self) {
+        self.connected = false;
+        self.held.clear();
+        self.revive_due = None;
+    }
+
+    /// Queues a task and tries the held offers; REVIVEs (rate-limited) when it stays
+    /// pending while suppressed or without offers. A task id already pending or already
+    /// launched by this matcher is ignored: no task is launched twice.
+    pub fn place(&mut self, task_id: TaskId, spec: Arc<TaskSpec>, now: Instant) -> Outcome {
+        let mut out = Outcome::default();
+        if self.queue.contains(&task_id)
+            || self.launched.contains_key(&task_id)
+            || self.invalid.contains_key(&task_id)
+        {
+            tracing::warn!(task_id = %task_id, "task is already queued or launched; ignoring Place");
+            return out;
+        }
+        if let Err((task_id, e)) = self.queue.push(task_id, spec, self.round + 1) {
+            tracing::error!(task_id = %task_id, error = %e, "task cannot be placed: invalid resources");
+            self.invalid.insert(task_id, e.to_string());
+            return out;
+        }
+        if !self.held.is_empty() {
+            self.run_round(0, &mut out);
+            self.finish_round(now, 0, &mut out);
+        }
+        if !self.queue.is_empty() && (self.suppressed || self.held.is_empty()) {
+            self.revive(now, &mut out);
+        }
+        out
+    }
+
+    /// Removes a pending task; `true` if it was pending.
+    pub fn unplace(&mut self, task_id: &TaskId, now: Instant) -> (bool, Outcome) {
+        let mut out = Outcome::default();
+        let was = self.queue.remove(task_id).is_some() || self.invalid.remove(task_id).is_some();
+        if was && self.queue.is_empty() {
+            self.finish_round(now, 0, &mut out);
+        }
+        (was, out)
+    }
+
+    /// A launched task is over: it no longer counts toward per-host constraints or
+    /// spread, so held offers are tried again when that may change their fit.
+    pub fn released(&mut self, task_id: &TaskId, now: Instant) -> Outcome {
+        let mut out = Outcome::default();
+        let Some(rec) = self.launched.remove(task_id) else {
+            return out;
+        };
+        let Some(host) = rec.host else {
+            return out;
+        };
+        let counted = rec.counted_name.is_some();
+        if let Some(name) = rec.counted_name
+            && let Some(hosts) = self.per_name_host.get_mut(&name)
+        {
+            decrement(hosts, &host);
+            if hosts.is_empty() {
+                self.per_name_host.remove(&name);
+            }
+        }
+        decrement(&mut self.per_host, &host);
+        if counted && !self.held.is_empty() && !self.queue.is_empty() {
+            self.run_round(0, &mut out);
+            self.finish_round(now, 0, &mut out);
+        }
+        out
+    }
+
+    /// New offers: place what fits, ACCEPT each used offer once, hold or DECLINE the rest.
+    pub fn offers(&mut self, offers: Vec<Offer>, now: Instant) -> Outcome {
+        let mut out = Outcome::default();
+        self.connected = true;
+        let start = self.held.len();
+        let deadline = now + self.settings.offer_hold;
+        for mut offer in offers {
+            if self.held.iter().any(|h| h.offer.id == offer.id) {
+                tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
+                continue;
+            }
+            let (pool, errors) = Resources::from_proto_lossy(std::mem::take(&mut offer.resources));
+            for e in errors {
+                tracing::warn!(offer_id = %offer.id, error = %e, "ignoring an invalid offered resource");
+            }
+            self.held.push(HeldOffer {
+                offer,
+                pool,
+                deadline,
+                placed: Vec::new(),
+                new_execs: Vec::new(),
+                dead: false,
+            });
+        }
+        if !self.queue.is_empty() {
+            self.run_round(start, &mut out);
+        }
+        self.finish_round(now, start, &mut out);
+        out
+    }
+
+    /// A rescinded offer is dropped (never accepted, never declined).
+    pub fn rescind(&mut self, offer_id: &OfferId) {
+        self.held.retain(|h| h.offer.id != *offer_id);
+    }
+
+    /// Timers: declines offers held past their bound and sends a coalesced REVIVE.
+    pub fn tick(&mut self, now: Instant) -> Outcome {
+        let mut out = Outcome::default();
+        if self.revive_due.is_some_and(|due| due <= now) {
+            self.revive_due = None;
+            if self.connected && !self.queue.is_empty() {
+                self.send_revive(now, &mut out);
+            }
+        }
+        let end = self.held.len();
+        self.finish_round(now, end, &mut out);
+        out
+    }
+
+    /// Settles the held offers from index `touched` on (those of the last round): ACCEPTs
+    /// the ones that got tasks and keeps or DECLINEs the others; then DECLINEs every
+    /// offer past its bound (they form a prefix: offers are held in arrival order) and
+    /// the oldest beyond [`MAX_HELD_OFFERS`]. When nothing is pending every unused offer
+    /// is declined and offers are SUPPRESSed. All declines go out in one call (per
+    /// [`MAX_DECLINE_BATCH`] offers).
+    pub(super) fn finish_round(&mut self, now: Instant, touched: usize, out: &mut Outcome) {
+        let idle = self.queue.is_empty();
+        let decline_unused = idle || self.settings.offer_hold.is_zero();
+        let mut declined: Vec<OfferId> = Vec::new();
+        let from = if decline_unused {
+            0
+        } else {
+            touched.min(self.held.len())
+        };
+        let round = self.held.split_off(from);
+        for mut h in round {
+            if !h.placed.is_empty() {
+                let tasks = std::mem::take(&mut h.placed);
+                h.new_execs.clear();
+                let offer_id = std::mem::take(&mut h.offer.id);
+                out.calls.push(self.accept_call(offer_id, tasks));
+                self.remember(h);
+            } else if decline_unused || h.deadline <= now {
+                declined.push(std::mem::take(&mut h.offer.id));
+                self.remember(h);
+            } else {
+                self.held.push(h);
+            }
+        }
+        let expired = self.held.iter().take_while(|h| h.deadline <= now).count();
+        let excess = self.held.len().saturating_sub(MAX_HELD_OFFERS);
+        for mut h in self.held.drain(..expired.max(excess)).collect::<Vec<_>>() {
+            declined.push(std::mem::take(&mut h.offer.id));
+            self.remember(h);
+        }
+        if !declined.is_empty() {
+            let filters = self.filters();
+            let mut rest = declined;
+            while !rest.is_empty() {
+                let tail = rest.split_off(rest.len().min(MAX_DECLINE_BATCH));
+                let mut c = self.call(call::Type::Decline);
+                c.decline = Some(call::Decline {
+                    offer_ids: rest,
+                    filters: Some(filters),
+                });
+                out.calls.push(c);
+                rest = tail;
+            }
+        }
+        if idle {
+            self.suppress(out);
+        }
+    }
+
+    fn remember(&mut self, h: HeldOffer) {
+        if self.recent.len() >= RECENT_OFFERS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(Snapshot {
+            offer: h.offer,
+            pool: h.pool,
+            round: self.round,
+        });
+    }
+
+    fn suppress(&mut self, out: &mut Outcome) {
+        self.revive_due = None;
+        if self.connected && !self.suppressed {
+            self.suppressed = true;
+            let mut c = self.call(call::Type::Suppress);
+            c.suppress = Some(call::Suppress { roles: Vec::new() });
+            out.calls.push(c);
+        }
+    }
+
+    /// REVIVE now, or once the rate limit allows (coalesced).
+    fn revive(&mut self, now: Instant, out: &mut Outcome) {
+        if !self.connected {
+            return;
+        }
+        match self.last_revive {
+            Some(last) if now < last + self.settings.revive_interval => {
+                if self.revive_due.is_none() {
+                    self.revive_due = Some(last + self.settings.revive_interval);
+                }
+            }
+            _ => self.send_revive(now, out),
+        }
+    }
+
+    fn send_revive(&mut self, now: Instant, out: &mut Outcome) {
+        self.last_revive = Some(now);
+        self.revive_due = None;
+        self.suppressed = false;
+        let mut c = self.call(call::Type::Revive);
+        c.revive = Some(call::Revive { roles: Vec::new() });
+        out.calls.push(c);
+    }
+
+    /// Why `task_id` is still pending, judged against the offers held now and those most
+    /// recently considered since it was queued; `None` when it is not pending.
+    pub fn why_pending(&self, task_id: &TaskId) -> Option<PendingReason> {
+        if let Some(msg) = self.invalid.get(task_id) {
+            return Some(PendingReason::Rejected(vec![OfferRejection {
+                hostname: String::new(),
+                reason: RejectReason::Invalid(msg.clone()),
+            }]));
+        }
+        let (p, bucket) = self.queue.get(task_id)?;
+        let held = self
+            .held
+            .iter()
+            .map(|h| (&h.offer, &h.pool, h.new_execs.as_slice()));
+        let recent = self
+            .recent
+            .iter()
+            .filter(|s| s.round >= p.since_round)
+            .map(|s| (&s.offer, &s.pool, &[][..]));
+        let mut rejections: Vec<OfferRejection> = held
+            .chain(recent)
+            .filter_map(|(offer, pool, execs)| {
+                self.reject_reason(bucket, &p.spec.name, offer, pool, execs)
+                    .map(|reason| OfferRejection {
+                        hostname: offer.hostname.clone(),
+                        reason,
+                    })
+            })
+            .collect();
+        if rejections.is_empty() {
+            return Some(PendingReason::NoOffers);
+        }
+        rejections.sort_by(|a, b| rank(&a.reason).total_cmp(&rank(&b.reason)));
+        Some(PendingReason::Rejected(rejections))
+    }
+}
+
+/// Lower is a nearer miss: short resources by how much is missing, then constraints, then
+/// roles.
+fn rank(r: &RejectReason) -> f64 {
+    match r {
+        RejectReason::Short {
+            needed, available, ..
+        } if *needed > 0.0 => 1.0 - (available / needed).clamp(0.0, 1.0),
+        RejectReason::Short { .. } => 1.0,
+        RejectReason::Constraint(_) => 2.0,
+        RejectReason::Role(_) => 3.0,
+        RejectReason::Invalid(_) => 4.0,
+    }
+}
+
+fn decrement(map: &mut HashMap<String, usize>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            map.remove(key);
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The indexed queue of pending tasks.
+//!
+//! Tasks with the same placement needs (demand, executor, role, constraints) share a
+//! *bucket*, a FIFO of task sequence numbers. Only each bucket's head is indexed, by its
+//! sequence number, so a matching round visits tasks in submission order but tries each
+//! shape once per offer: a bucket that does not fit is skipped whole.
+
+use crate::proto::{ExecutorId, TaskId};
+use crate::resources::{Demand, ResourceError};
+use crate::scheduler::placement::Constraint;
+use crate::scheduler::spec::TaskSpec;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+/// One pending task.
+#[derive(Debug)]
+pub(super) struct Pending {
+    pub task_id: TaskId,
+    pub spec: Arc<TaskSpec>,
+    /// The first matching round that may place it (for `why_pending`).
+    pub since_round: u64,
+    pub bucket: usize,
+}
+
+/// Tasks with identical placement needs.
+#[derive(Debug)]
+pub(super) struct Bucket {
+    key: BucketKey,
+    /// The task's own demand.
+    pub demand: Demand,
+    /// Its executor's own resources (empty without a custom executor).
+    pub exec_demand: Demand,
+    /// `demand + exec_demand`: what an agent without the executor must have.
+    pub with_executor: Demand,
+    pub executor_id: Option<ExecutorId>,
+    pub role: Option<String>,
+    pub constraints: Vec<Constraint>,
+    /// Some constraint counts same-named tasks per host.
+    pub counts_per_host: bool,
+    tasks: VecDeque<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct BucketKey {
+    demand: Demand,
+    executor: Option<(String, Demand)>,
+    role: Option<String>,
+    /// Spec name and constraints, when there are constraints (counts are per name).
+    placement: Option<(String, String)>,
+}
+
+/// The pending queue.
+#[derive(Debug, Default)]
+pub(super) struct PendingQueue {
+    tasks: HashMap<u64, Pending>,
+    ids: HashMap<TaskId, u64>,
+    buckets: Vec<Option<Bucket>>,
+    free: Vec<usize>,
+    index: HashMap<BucketKey, usize>,
+    /// Head sequence number -> bucket.
+    ready: BTreeMap<u64, usize>,
+    next_seq: u64,
+    /// A lower bound of every bucket's scalar demand. Removing buckets leaves it valid
+    /// (only less tight), so it is recomputed only after many removals.
+    floor: Demand,
+    floor_dirty: bool,
+    /// Buckets removed since the floor was last computed.
+    removed_since_floor: usize,
+}
+
+impl PendingQueue {
+    /// Number of pending tasks.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    pub fn contains(&self, task_id: &TaskId) -> bool {
+        self.ids.contains_key(task_id)
+    }
+
+    /// Queues a task; an error (with the task id handed back) when its resources are
+    /// invalid.
+    pub fn push(
+        &mut self,
+        task_id: TaskId,
+        spec: Arc<TaskSpec>,
+        since_round: u64,
+    ) -> Result<(), (TaskId, ResourceError)> {
+        let demand = match Demand::from_request(&spec.resources) {
+            Ok(d) => d,
+            Err(e) => return Err((task_id, e)),
+        };
+        let (exec_demand, executor) = match &spec.executor {
+            Some(e) => match Demand::from_resources(&e.resources) {
+                Ok(d) => (d.clone(), Some((e.executor_id.value.clone(), d))),
+                Err(err) => return Err((task_id, err)),
+            },
+            None => (Demand::default(), None),
+        };
+        let placement = (!spec.constraints.is_empty())
+            .then(|| (spec.name.clone(), format!("{:?}", spec.constraints)));
+        let key = BucketKey {
+            demand,
+            executor,
+            role: spec.role.clone(),
+            placement,
+        };
+        let bucket = match self.index.get(&key) {
+            Some(&b) => b,
+            None => self.new_bucket(key, exec_demand, &spec),
+        };
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if let Some(Some(b)) = self.buckets.get_mut(bucket) {
+            if b.tasks.is_empty() {
+                self.ready.insert(seq, bucket);
+            }
+            b.tasks.push_back(seq);
+        }
+        self.ids.insert(task_id.clone(), seq);
+        self.tasks.insert(
+            seq,
+            Pending {
+                task_id,
+                spec,
+                since_round,
+                bucket,
+            },
+        );
+        Ok(())
+    }
+
+    fn new_bucket(&mut self, key: BucketKey, exec_demand: Demand, spec: &TaskSpec) -> usize {
+        let demand = key.demand.clone();
+        let bucket = Bucket {
+            with_executor: demand.plus(&exec_demand),
+            demand,
+            exec_demand,
+            executor_id: spec.executor.as_ref().map(|e| e.executor_id.clone()),
+            role: spec.role.clone(),
+            constraints: spec.constraints.clone(),
+            counts_per_host: spec.constraints.iter().any(Constraint::counts_per_host),
+            tasks: VecDeque::new(),
+            key: key.clone(),
+        };
+        if !self.floor_dirty {
+            self.floor = if self.index.is_empty() {
+                bucket.demand.scalar_floor(&bucket.demand)
+            } else {
+                self.floor.scalar_floor(&bucket.demand)
+            };
+        }
+        let id = match self.free.pop() {
+            Some(id) => {
+                if let Some(slot) = self.buckets.get_mut(id) {
+                    *slot = Some(bucket);
+                }
+                id
+            }
+            None => {
+                self.buckets.push(Some(bucket));
+                self.buckets.len() - 1
+            }
+        };
+        self.index.insert(key, id);
+        id
+    }
+
+    pub fn bucket(&self, id: usize) -> Option<&Bucket> {
+        self.buckets.get(id).and_then(Option::as_ref)
+    }
+
+    /// The pending task and its bucket.
+    pub fn get(&self, task_id: &TaskId) -> Option<(&Pending, &Bucket)> {
+        let p = self.tasks.get(self.ids.get(task_id)?)?;
+        Some((p, self.bucket(p.bucket)?))
+    }
+
+    /// The first bucket head at or after sequence number `from`.
+    pub fn next_ready(&self, from: u64) -> Option<(u64, usize)> {
+        self.ready.range(from..).next().map(|(s, b)| (*s, *b))
+    }
+
+    /// The head task of a bucket.
+    pub fn head(&self, bucket: usize) -> Option<&Pending> {
+        let b = self.bucket(bucket)?;
+        self.tasks.get(b.tasks.front()?)
+    }
+
+    /// Removes and returns the head of a bucket.
+    pub fn pop_head(&mut self, bucket: usize) -> Option<Pending> {
+        let seq = *self.bucket(bucket)?.tasks.front()?;
+        self.remove_seq(seq)
+    }
+
+    /// Removes a task wherever it is in the queue.
+    pub fn remove(&mut self, task_id: &TaskId) -> Option<Pending> {
+        let seq = *self.ids.get(task_id)?;
+        self.remove_seq(seq)
+    }
+
+    fn remove_seq(&mut self, seq: u64) -> Option<Pending> {
+        let p = self.tasks.remove(&seq)?;
+        self.ids.remove(&p.task_id);
+        let bucket_id = p.bucket;
+        let Some(Some(b)) = self.buckets.get_mut(bucket_id) else {
+            return Some(p);
+        };
+        let was_head = b.tasks.front() == Some(&seq);
+        if was_head {
+            b.tasks.pop_front();
+        } else if let Some(pos) = b.tasks.iter().position(|s| *s == seq) {
+            b.tasks.remove(pos);
+        }
+        if was_head {
+            self.ready.remove(&seq);
+            if let Some(&next) = b.tasks.front() {
+                self.ready.insert(next, bucket_id);
+            }
+        }
+        if b.tasks.is_empty() {
+            if let Some(slot) = self.buckets.get_mut(bucket_id)
+                && let Some(old) = slot.take()
+            {
+                self.index.remove(&old.key);
+            }
+            self.free.push(bucket_id);
+            self.removed_since_floor += 1;
+            if self.removed_since_floor > 16 + self.index.len() {
+                self.floor_dirty = true;
+            }
+        }
+        Some(p)
+    }
+
+    /// Moves the floor out (see [`PendingQueue::floor`]); give it back with
+    /// [`PendingQueue::restore_floor`].
+    pub fn take_floor(&mut self) -> Demand {
+        self.floor();
+        std::mem::take(&mut self.floor)
+    }
+
+    /// Puts a floor taken with [`PendingQueue::take_floor`] back, unless the queue changed
+    /// shape since.
+    pub fn restore_floor(&mut self, floor: Demand) {
+        if !self.floor_dirty {
+            self.floor = floor;
+        }
+    }
+
+    /// A lower bound of what any pending task needs (scalars only).
+    pub fn floor(&mut self) -> &Demand {
+        if self.floor_dirty {
+            let mut it = self.buckets.iter().flatten();
+            self.floor = match it.next() {
+                None => Demand::default(),
+                Some(first) => it.fold(first.demand.clone(), |acc, b| acc.scalar_floor(&b.demand)),
+            };
+            self.floor_dirty = false;
+            self.removed_since_floor = 0;
+        }
+        &self.floor
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(cpus: f64) -> Arc<TaskSpec> {
+        Arc::new(TaskSpec::new("t").cpus(cpus).mem(10.0).command("true"))
+    }
+
+    #[test]
+    fn buckets_keep_submission_order() {
+        let mut q = PendingQueue::default();
+        let (a, b) = (spec(1.0), spec(2.0));
+        q.push(TaskId::new("a1"), a.clone(), 0).unwrap();
+        q.push(TaskId::new("b1"), b.clone(), 0).unwrap();
+        q.push(TaskId::new("a2"), a.clone(), 0).unwrap();
+        assert_eq!(q.len(), 3);
+        assert_eq!(q.buckets.iter().flatten().count(), 2);
+        let (s0, b0) = q.next_ready(0).unwrap();
+        let (s1, b1) = q.next_ready(s0 + 1).unwrap();
+        assert_ne!(b0, b1);
+        assert!(q.next_ready(s1 + 1).is_none());
+        assert_eq!(q.pop_head(b0).unwrap().task_id, TaskId::new("a1"));
+        // a2 is now the head of bucket a, after b1.
+        let (s2, b2) = q.next_ready(s1 + 1).unwrap();
+        assert_eq!((s2, b2), (2, b0));
+        assert_eq!(q.floor().scalars[0].1.milli(), 1000);
+        q.remove(&TaskId::new("a2")).unwrap();
+        // Still a lower bound (recomputed lazily after many removals).
+        assert!(q.floor().scalars[0].1.milli() <= 2000);
+        assert!(q.remove(&TaskId::new("a2")).is_none());
+        q.remove(&TaskId::new("b1")).unwrap();
+        assert!(q.is_empty());
+        assert!(q.next_ready(0).is_none());
+        // A new bucket in an empty queue sets the floor afresh.
+        q.push(TaskId::new("c"), spec(3.0), 0).unwrap();
+        assert_eq!(q.floor().scalars[0].1.milli(), 3000);
+    }
+
+    #[test]
+    fn removing_from_the_middle() {
+        let mut q = PendingQueue::default();
+        let a = spec(1.0);
+        for i in 0..3 {
+            q.push(TaskId::new(format!("a{i}")), a.clone(), 0).unwrap();
+        }
+        q.remove(&TaskId::new("a1")).unwrap();
+        let (_, b) = q.next_ready(0).unwrap();
+        assert_eq!(q.pop_head(b).unwrap().task_id.value, "a0");
+        assert_eq!(q.pop_head(b).unwrap().task_id.value, "a2");
+        assert!(q.is_empty());
+        let bad = Arc::new(TaskSpec::new("x").cpus(f64::NAN).command("true"));
+        assert!(q.push(TaskId::new("x"), bad, 0).is_err());
+        assert!(q.is_empty());
+    }
+}

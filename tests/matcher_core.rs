@@ -1,0 +1,636 @@
+//! The matcher's decisions, driven synchronously through `MatcherCore` with a fake clock.
+#![allow(deprecated)]
+
+mod matcher_support;
+
+use matcher_support::*;
+use mesos_actix::proto::scheduler::call;
+use mesos_actix::proto::{
+    ExecutorId, ExecutorInfo, FrameworkId, OfferId, Resource, TaskId, executor_info,
+};
+use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings, PendingReason, RejectReason};
+use mesos_actix::scheduler::{Constraint, Strategy, TaskSpec};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn settings(strategy: Strategy) -> MatcherSettings {
+    MatcherSettings {
+        strategy,
+        refuse_seconds: 42.0,
+        offer_hold: Duration::from_secs(10),
+        revive_interval: Duration::from_secs(1),
+    }
+}
+
+fn core(strategy: Strategy) -> (MatcherCore, Instant) {
+    let mut m = MatcherCore::new(settings(strategy));
+    let now = Instant::now();
+    let out = m.subscribed(FrameworkId::new("fw-1"), false, now);
+    assert_eq!(count(&out.calls, call::Type::Suppress), 1);
+    (m, now)
+}
+
+fn task(name: &str) -> TaskSpec {
+    TaskSpec::new(name).cpus(1.0).mem(128.0).command("true")
+}
+
+fn place(
+    m: &mut MatcherCore,
+    id: &str,
+    spec: TaskSpec,
+    now: Instant,
+) -> mesos_actix::scheduler::offers::Outcome {
+    m.place(TaskId::new(id), Arc::new(spec), now)
+}
+
+#[test]
+fn ports_are_concrete_and_disjoint_on_one_offer() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    for i in 0..3 {
+        place(&mut m, &format!("t{i}"), task("web").ports(2), now);
+    }
+    let out = m.offers(
+        vec![offer(
+            "o1",
+            "h1",
+            "cpus:8;mem:4096;ports:[31000-31001,31005-31006,31010-31010]",
+            None,
+        )],
+        now,
+    );
+    let acc = accepts(&out.calls);
+    assert_eq!(acc.len(), 1, "one ACCEPT for the one used offer");
+    assert_eq!(acc[0].offer_ids, vec![OfferId::new("o1")]);
+    assert_eq!(acc[0].filters.unwrap().refuse_seconds, Some(42.0));
+    let ts = tasks(acc[0]);
+    assert_eq!(ts.len(), 2, "only 5 ports: two tasks of 2");
+    let mut all = Vec::new();
+    for t in &ts {
+        let ports = values(t, "ports");
+        assert_eq!(ports.len(), 2);
+        for p in &ports {
+            assert!([31000, 31001, 31005, 31006, 31010].contains(p));
+        }
+        all.extend(ports);
+    }
+    let uniq: HashSet<_> = all.iter().collect();
+    assert_eq!(uniq.len(), 4, "no port given twice: {all:?}");
+    assert_eq!(out.launched.len(), 2);
+    // The third task is short of ports.
+    match m.why_pending(&TaskId::new("t2")).unwrap() {
+        PendingReason::Rejected(r) => {
+            assert_eq!(r[0].hostname, "h1");
+            assert_eq!(
+                r[0].reason,
+                RejectReason::Short {
+                    name: "ports".into(),
+                    needed: 2.0,
+                    available: 1.0
+                }
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn roles_and_allocation_info_are_echoed() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "web-1", task("web").role("web").cpus(2.5), now);
+    place(&mut m, "db-1", task("db").role("db"), now);
+    let o = offer("o1", "h1", "cpus(web):2;cpus:2;mem:1024", Some("web"));
+    let alloc = o.allocation_info.clone();
+    let out = m.offers(vec![o], now);
+    let acc = accepts(&out.calls);
+    assert_eq!(acc.len(), 1);
+    let ts = tasks(acc[0]);
+    assert_eq!(ts.len(), 1);
+    assert_eq!(ts[0].task_id, TaskId::new("web-1"));
+    assert_eq!(scalar(ts[0], "cpus"), 2.5);
+    for r in &ts[0].resources {
+        assert_eq!(
+            r.allocation_info, alloc,
+            "allocation_info echoed on {}",
+            r.name
+        );
+    }
+    // The reserved cpus were used as reserved (identity kept), then unreserved ones.
+    let reserved: Vec<&Resource> = ts[0]
+        .resources
+        .iter()
+        .filter(|r| !r.reservations.is_empty())
+        .collect();
+    assert_eq!(reserved.len(), 1);
+    assert_eq!(reserved[0].scalar.unwrap().value, 2.0);
+    assert_eq!(reserved[0].reservations[0].role.as_deref(), Some("web"));
+    match m.why_pending(&TaskId::new("db-1")).unwrap() {
+        PendingReason::Rejected(r) => assert_eq!(r[0].reason, RejectReason::Role("web".into())),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn constraints_unique_hostname_and_attributes() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    for i in 0..3 {
+        place(
+            &mut m,
+            &format!("u{i}"),
+            task("uniq").constraint(Constraint::UniqueHostname),
+            now,
+        );
+    }
+    place(
+        &mut m,
+        "r1",
+        task("rack").constraint(Constraint::equals("rack", "r2")),
+        now,
+    );
+    let mut a = offer("a", "h1", "cpus:8;mem:4096", None);
+    a.attributes.push(text_attr("rack", "r1"));
+    let mut b = offer("b", "h2", "cpus:8;mem:4096", None);
+    b.attributes.push(text_attr("rack", "r2"));
+    let out = m.offers(vec![a, b], now);
+    let acc = accepts(&out.calls);
+    assert_eq!(acc.len(), 2);
+    let placed: Vec<(String, String)> = out
+        .launched
+        .iter()
+        .map(|l| (l.task_id.value.clone(), l.hostname.clone()))
+        .collect();
+    assert!(placed.contains(&("u0".into(), "h1".into())), "{placed:?}");
+    assert!(placed.contains(&("u1".into(), "h2".into())), "{placed:?}");
+    assert!(placed.contains(&("r1".into(), "h2".into())), "{placed:?}");
+    assert_eq!(placed.len(), 3);
+    // u2 cannot go anywhere: both hosts have a `uniq` task, even in a new round.
+    let out = m.offers(vec![offer("c", "h1", "cpus:8;mem:4096", None)], now);
+    assert!(accepts(&out.calls).is_empty());
+    assert_eq!(m.held_offers(), 1);
+    match m.why_pending(&TaskId::new("u2")).unwrap() {
+        PendingReason::Rejected(r) => {
+            assert!(
+                matches!(&r[0].reason, RejectReason::Constraint(c) if c.contains("unique")),
+                "{r:?}"
+            )
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Once u0 ends, h1 is free again for `uniq`: the held offer takes u2.
+    let out = m.released(&TaskId::new("u0"), now);
+    assert_eq!(out.launched.len(), 1);
+    assert_eq!(out.launched[0].task_id, TaskId::new("u2"));
+    assert_eq!(out.launched[0].offer_id, OfferId::new("c"));
+}
+
+#[test]
+fn first_fit_takes_the_first_offer() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "t", task("t"), now);
+    let out = m.offers(
+        vec![
+            offer("big", "h1", "cpus:8;mem:4096", None),
+            offer("small", "h2", "cpus:1;mem:128", None),
+        ],
+        now,
+    );
+    assert_eq!(out.launched[0].offer_id, OfferId::new("big"));
+    assert_eq!(
+        declines(&out.calls)[0].offer_ids,
+        vec![OfferId::new("small")]
+    );
+}
+
+#[test]
+fn bin_pack_takes_the_fullest_offer() {
+    let (mut m, now) = core(Strategy::BinPack);
+    place(&mut m, "t", task("t"), now);
+    let out = m.offers(
+        vec![
+            offer("big", "h1", "cpus:8;mem:4096", None),
+            offer("snug", "h2", "cpus:1.5;mem:256", None),
+            offer("mid", "h3", "cpus:4;mem:1024", None),
+        ],
+        now,
+    );
+    assert_eq!(out.launched.len(), 1);
+    assert_eq!(out.launched[0].offer_id, OfferId::new("snug"));
+    // Both others are declined in one call.
+    let d = declines(&out.calls);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].offer_ids.len(), 2);
+}
+
+#[test]
+fn spread_takes_the_emptiest_host() {
+    let (mut m, now) = core(Strategy::Spread);
+    for i in 0..4 {
+        place(&mut m, &format!("t{i}"), task("t"), now);
+    }
+    let out = m.offers(
+        vec![
+            offer("a", "h1", "cpus:8;mem:4096", None),
+            offer("b", "h2", "cpus:8;mem:4096", None),
+        ],
+        now,
+    );
+    let on_h1 = out.launched.iter().filter(|l| l.hostname == "h1").count();
+    let on_h2 = out.launched.iter().filter(|l| l.hostname == "h2").count();
+    assert_eq!((on_h1, on_h2), (2, 2));
+    // One more: h1 and h2 both have 2; a new host h3 has none and wins.
+    place(&mut m, "t4", task("t"), now);
+    let out = m.offers(
+        vec![
+            offer("c", "h1", "cpus:8;mem:4096", None),
+            offer("d", "h3", "cpus:8;mem:4096", None),
+        ],
+        now,
+    );
+    assert_eq!(out.launched[0].hostname, "h3");
+}
+
+#[test]
+fn unused_offers_declined_in_one_call_and_suppress_once() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    let out = m.offers(
+        vec![
+            offer("a", "h1", "cpus:1", None),
+            offer("b", "h2", "cpus:1", None),
+            offer("c", "h3", "cpus:1", None),
+        ],
+        now,
+    );
+    let d = declines(&out.calls);
+    assert_eq!(out.calls.len(), 1, "one DECLINE, no second SUPPRESS");
+    assert_eq!(d[0].offer_ids.len(), 3);
+    assert_eq!(d[0].filters.unwrap().refuse_seconds, Some(42.0));
+    assert!(m.is_suppressed());
+    assert_eq!(out.calls[0].framework_id, Some(FrameworkId::new("fw-1")));
+}
+
+#[test]
+fn unfit_offers_are_held_then_declined_at_the_bound() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "big", task("big").cpus(64.0), now);
+    let out = m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
+    assert!(
+        out.calls.is_empty(),
+        "held while work is pending: {:?}",
+        out.calls
+    );
+    assert_eq!(m.held_offers(), 1);
+    assert_eq!(m.next_wake(), Some(now + Duration::from_secs(10)));
+    assert!(m.tick(now + Duration::from_secs(5)).calls.is_empty());
+    let out = m.tick(now + Duration::from_secs(10));
+    assert_eq!(declines(&out.calls)[0].offer_ids, vec![OfferId::new("a")]);
+    assert_eq!(m.held_offers(), 0);
+    // A held offer is used when fitting work arrives.
+    let out = m.offers(vec![offer("b", "h1", "cpus:8;mem:4096", None)], now);
+    assert!(out.calls.is_empty());
+    let out = place(&mut m, "small", task("small"), now);
+    assert_eq!(accepts(&out.calls).len(), 1);
+    assert_eq!(out.launched[0].offer_id, OfferId::new("b"));
+    // Removing the last pending task declines what is held and suppresses.
+    m.offers(vec![offer("c", "h2", "cpus:8;mem:4096", None)], now);
+    let (was, out) = m.unplace(&TaskId::new("big"), now);
+    assert!(was);
+    assert_eq!(declines(&out.calls)[0].offer_ids, vec![OfferId::new("c")]);
+    assert_eq!(count(&out.calls, call::Type::Suppress), 1);
+}
+
+#[test]
+fn zero_hold_declines_at_once() {
+    let mut s = settings(Strategy::FirstFit);
+    s.offer_hold = Duration::ZERO;
+    let mut m = MatcherCore::new(s);
+    let now = Instant::now();
+    m.subscribed(FrameworkId::new("fw"), false, now);
+    place(&mut m, "big", task("big").cpus(64.0), now);
+    let out = m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
+    assert_eq!(declines(&out.calls).len(), 1);
+}
+
+#[test]
+fn revive_on_work_is_rate_limited_and_coalesced() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    let out = place(&mut m, "a", task("a"), now);
+    assert_eq!(count(&out.calls, call::Type::Revive), 1);
+    assert!(!m.is_suppressed());
+    let t1 = now + Duration::from_millis(100);
+    let out = place(&mut m, "b", task("b"), t1);
+    assert!(
+        out.calls.is_empty(),
+        "second REVIVE within the interval is coalesced"
+    );
+    place(&mut m, "c", task("c"), t1);
+    assert_eq!(m.next_wake(), Some(now + Duration::from_secs(1)));
+    let out = m.tick(now + Duration::from_secs(1));
+    assert_eq!(count(&out.calls, call::Type::Revive), 1);
+    assert_eq!(m.next_wake(), None);
+    // Work drains -> one SUPPRESS; empty offers afterwards do not suppress again.
+    let out = m.offers(vec![offer("o", "h", "cpus:8;mem:4096", None)], now);
+    assert_eq!(out.launched.len(), 3);
+    assert_eq!(count(&out.calls, call::Type::Suppress), 1);
+    let out = m.offers(vec![offer("o2", "h", "cpus:8;mem:4096", None)], now);
+    assert_eq!(count(&out.calls, call::Type::Suppress), 0);
+    assert_eq!(count(&out.calls, call::Type::Decline), 1);
+    // New work while suppressed revives (the interval has passed).
+    let out = place(&mut m, "d", task("d"), now + Duration::from_secs(3));
+    assert_eq!(count(&out.calls, call::Type::Revive), 1);
+}
+
+#[test]
+fn rescinded_offers_are_never_accepted() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "big", task("big").cpus(64.0), now);
+    m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
+    m.rescind(&OfferId::new("a"));
+    let out = place(&mut m, "small", task("small"), now + Duration::from_secs(5));
+    assert!(accepts(&out.calls).is_empty());
+    assert!(
+        declines(&out.calls).is_empty(),
+        "a rescinded offer is not declined either"
+    );
+    assert_eq!(m.held_offers(), 0);
+}
+
+#[test]
+fn offers_are_forgotten_on_subscribed_and_disconnected() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "big", task("big").cpus(64.0), now);
+    m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
+    let out = m.subscribed(FrameworkId::new("fw-1"), true, now + Duration::from_secs(5));
+    assert_eq!(m.held_offers(), 0);
+    assert_eq!(
+        count(&out.calls, call::Type::Revive),
+        1,
+        "stale filters cleared"
+    );
+    let out = place(&mut m, "small", task("small"), now + Duration::from_secs(5));
+    assert!(accepts(&out.calls).is_empty());
+    m.offers(vec![offer("b", "h1", "cpus:1;mem:1", None)], now);
+    m.disconnected();
+    assert_eq!(m.held_offers(), 0);
+    assert!(m.why_pending(&TaskId::new("small")).is_some());
+}
+
+#[test]
+fn no_task_is_launched_twice() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "t", task("t"), now);
+    place(&mut m, "t", task("t"), now);
+    assert_eq!(m.pending(), 1);
+    let out = m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
+    assert_eq!(out.launched.len(), 1);
+    // A Place of an id already launched is ignored too.
+    place(&mut m, "t", task("t"), now);
+    assert_eq!(m.pending(), 0);
+    let out = m.offers(vec![offer("b", "h1", "cpus:8;mem:4096", None)], now);
+    assert!(accepts(&out.calls).is_empty());
+    // The same offer delivered twice is used once.
+    place(&mut m, "u", task("u").cpus(64.0), now);
+    place(&mut m, "v", task("v").cpus(5.0), now);
+    let out = m.offers(
+        vec![
+            offer("dup", "h1", "cpus:8;mem:4096", None),
+            offer("dup", "h1", "cpus:8;mem:4096", None),
+        ],
+        now,
+    );
+    assert_eq!(out.launched.len(), 1);
+    let used: Vec<_> = accepts(&out.calls)
+        .iter()
+        .flat_map(|a| a.offer_ids.clone())
+        .collect();
+    assert_eq!(used, vec![OfferId::new("dup")]);
+}
+
+#[test]
+fn why_pending_names_no_offers_then_the_short_resource() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "big", task("big").cpus(64.0).mem(100.0), now);
+    assert_eq!(
+        m.why_pending(&TaskId::new("big")),
+        Some(PendingReason::NoOffers)
+    );
+    assert_eq!(m.why_pending(&TaskId::new("nope")), None);
+    m.offers(
+        vec![
+            offer("a", "h1", "cpus:8;mem:4096", None),
+            offer("b", "h2", "cpus:32;mem:4096", None),
+        ],
+        now,
+    );
+    match m.why_pending(&TaskId::new("big")).unwrap() {
+        PendingReason::Rejected(r) => {
+            assert_eq!(r.len(), 2);
+            // Nearest miss first.
+            assert_eq!(r[0].hostname, "h2");
+            assert_eq!(
+                r[0].reason,
+                RejectReason::Short {
+                    name: "cpus".into(),
+                    needed: 64.0,
+                    available: 32.0
+                }
+            );
+            assert!(r[1].reason.to_string().contains("cpus"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // After the held offers are declined, they are still the most recent evidence.
+    m.tick(now + Duration::from_secs(11));
+    assert!(matches!(
+        m.why_pending(&TaskId::new("big")),
+        Some(PendingReason::Rejected(_))
+    ));
+    // A task queued after those offers were declined has seen no offers.
+    place(
+        &mut m,
+        "later",
+        task("later").cpus(64.0),
+        now + Duration::from_secs(12),
+    );
+    assert_eq!(
+        m.why_pending(&TaskId::new("later")),
+        Some(PendingReason::NoOffers)
+    );
+}
+
+#[test]
+fn invalid_specs_stay_pending_with_a_reason() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "bad", task("bad").cpus(f64::NAN), now);
+    assert_eq!(m.pending(), 1);
+    assert!(matches!(
+        m.why_pending(&TaskId::new("bad")),
+        Some(PendingReason::Rejected(r)) if matches!(r[0].reason, RejectReason::Invalid(_))
+    ));
+    let (was, _) = m.unplace(&TaskId::new("bad"), now);
+    assert!(was);
+    assert_eq!(m.pending(), 0);
+}
+
+fn executor(id: &str) -> ExecutorInfo {
+    ExecutorInfo {
+        executor_id: ExecutorId::new(id),
+        command: Some(mesos_actix::proto::CommandInfo {
+            value: Some("./exec".into()),
+            ..Default::default()
+        }),
+        resources: vec![Resource::scalar("cpus", 0.5), Resource::scalar("mem", 64.0)],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn custom_executor_resources_paid_once_per_agent() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    for i in 0..3 {
+        place(
+            &mut m,
+            &format!("e{i}"),
+            TaskSpec::new("crawl")
+                .cpus(1.0)
+                .mem(100.0)
+                .executor(executor("ex"))
+                .data(b"x".to_vec())
+                .label("k", "v")
+                .kill_grace_period(Duration::from_secs(3)),
+            now,
+        );
+    }
+    // 2.5 cpus: the executor (0.5) and two tasks (1 each).
+    let o = offer("a", "h1", "cpus:2.5;mem:4096", Some("*"));
+    let out = m.offers(vec![o], now);
+    let acc = accepts(&out.calls);
+    let ts = tasks(acc[0]);
+    assert_eq!(ts.len(), 2);
+    let e0 = ts[0].executor.as_ref().unwrap();
+    assert_eq!(
+        e0,
+        ts[1].executor.as_ref().unwrap(),
+        "same ExecutorInfo for the same executor"
+    );
+    assert_eq!(e0.framework_id, Some(FrameworkId::new("fw-1")));
+    assert_eq!(e0.r#type, Some(executor_info::Type::Custom as i32));
+    assert_eq!(
+        e0.resources
+            .iter()
+            .map(|r| r.scalar.unwrap().value)
+            .sum::<f64>(),
+        64.5
+    );
+    assert!(
+        e0.resources
+            .iter()
+            .all(|r| r.allocation_info.as_ref().and_then(|a| a.role.as_deref()) == Some("*"))
+    );
+    assert!(ts[0].command.is_none());
+    assert_eq!(ts[0].data.as_deref(), Some(&b"x"[..]));
+    assert_eq!(ts[0].labels.as_ref().unwrap().labels[0].key, "k");
+    assert_eq!(
+        ts[0].kill_policy.unwrap().grace_period.unwrap().nanoseconds,
+        3_000_000_000
+    );
+    assert_eq!(out.launched[0].executor_id, ExecutorId::new("ex"));
+    // The agent now runs the executor: one cpu is enough for the third task.
+    let mut o = offer("b", "h1", "cpus:1;mem:4096", Some("*"));
+    o.executor_ids.push(ExecutorId::new("ex"));
+    let out = m.offers(vec![o], now);
+    let ts = tasks(accepts(&out.calls)[0])
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(ts.len(), 1);
+    assert_eq!(
+        ts[0].executor.as_ref(),
+        Some(e0),
+        "the ExecutorInfo sent first is sent again"
+    );
+}
+
+#[test]
+fn command_tasks_name_their_executor_after_the_task() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "c1", task("c"), now);
+    let out = m.offers(vec![offer("a", "h1", "cpus:1;mem:128", None)], now);
+    let t = tasks(accepts(&out.calls)[0])[0].clone();
+    assert_eq!(t.command.as_ref().unwrap().value.as_deref(), Some("true"));
+    assert!(t.executor.is_none());
+    assert_eq!(t.agent_id.value, "agent-h1");
+    assert_eq!(out.launched[0].executor_id, ExecutorId::new("c1"));
+}
+
+#[test]
+fn drain_many_offers_and_tasks() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    let n = 2000;
+    let shapes = [
+        task("a"),
+        task("b").cpus(0.5).ports(1),
+        task("c").cpus(2.0).mem(64.0),
+    ];
+    for i in 0..n {
+        place(&mut m, &format!("t{i}"), shapes[i % 3].clone(), now);
+    }
+    let offers = (0..n / 4)
+        .map(|i| {
+            offer(
+                &format!("o{i}"),
+                &format!("h{i}"),
+                "cpus:8;mem:32768;ports:[31000-31010]",
+                None,
+            )
+        })
+        .collect();
+    let out = m.offers(offers, now);
+    assert_eq!(out.launched.len(), n);
+    assert_eq!(m.pending(), 0);
+    let acc = accepts(&out.calls);
+    let mut used = HashSet::new();
+    let mut launched = HashSet::new();
+    for a in &acc {
+        assert_eq!(a.offer_ids.len(), 1);
+        assert!(used.insert(a.offer_ids[0].clone()), "offer used twice");
+        let mut ports = HashSet::new();
+        let mut cpus = 0.0;
+        for t in tasks(a) {
+            assert!(launched.insert(t.task_id.clone()), "task launched twice");
+            for p in values(t, "ports") {
+                assert!(ports.insert(p));
+            }
+            cpus += scalar(t, "cpus");
+        }
+        assert!(cpus <= 8.0);
+    }
+    assert_eq!(launched.len(), n);
+}
+
+#[test]
+fn held_offers_are_capped() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(&mut m, "big", task("big").cpus(64.0), now);
+    let n = mesos_actix::scheduler::offers::MAX_HELD_OFFERS + 5;
+    let offers = (0..n)
+        .map(|i| offer(&format!("o{i}"), "h", "cpus:1", None))
+        .collect();
+    let out = m.offers(offers, now);
+    assert_eq!(
+        m.held_offers(),
+        mesos_actix::scheduler::offers::MAX_HELD_OFFERS
+    );
+    let d = declines(&out.calls);
+    assert_eq!(d.len(), 1);
+    let expect: Vec<OfferId> = (0..5).map(|i| OfferId::new(format!("o{i}"))).collect();
+    assert_eq!(d[0].offer_ids, expect, "the oldest go first");
+    // Expiry declines everything held, in batches of at most MAX_DECLINE_BATCH.
+    let out = m.tick(now + Duration::from_secs(60));
+    let total: usize = declines(&out.calls).iter().map(|d| d.offer_ids.len()).sum();
+    assert_eq!(total, mesos_actix::scheduler::offers::MAX_HELD_OFFERS);
+    assert!(
+        declines(&out.calls)
+            .iter()
+            .all(|d| d.offer_ids.len() <= mesos_actix::scheduler::offers::MAX_DECLINE_BATCH)
+    );
+}

@@ -1,0 +1,142 @@
+//! Shared helpers for the matcher tests: offers from resource text, call inspection, and
+//! a recorder actor standing in for the connection and the tracker.
+#![allow(dead_code, deprecated)]
+
+use actix::prelude::*;
+use mesos_actix::proto::resource::AllocationInfo;
+use mesos_actix::proto::scheduler::{Call, call};
+use mesos_actix::proto::{AgentId, Attribute, FrameworkId, Offer, OfferId, TaskInfo, value};
+use mesos_actix::resources::Resources;
+use mesos_actix::scheduler::connection::{CallError, SendCall};
+use mesos_actix::scheduler::offers::Launched;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An offer `id` from agent `agent` on `host`, with resources in Mesos text syntax,
+/// allocated to `role` when given (`allocation_info` on the offer and every resource).
+pub fn offer(id: &str, host: &str, res: &str, role: Option<&str>) -> Offer {
+    let mut resources = res.parse::<Resources>().unwrap().to_proto();
+    let allocation_info = role.map(|r| AllocationInfo {
+        role: Some(r.to_string()),
+    });
+    for r in &mut resources {
+        r.allocation_info = allocation_info.clone();
+        if r.reservations.is_empty() {
+            r.role = Some("*".into());
+        }
+    }
+    Offer {
+        id: OfferId::new(id),
+        framework_id: FrameworkId::new("fw-1"),
+        agent_id: AgentId::new(format!("agent-{host}")),
+        hostname: host.to_string(),
+        resources,
+        allocation_info,
+        ..Default::default()
+    }
+}
+
+/// A TEXT attribute.
+pub fn text_attr(name: &str, v: &str) -> Attribute {
+    Attribute {
+        name: name.into(),
+        r#type: value::Type::Text as i32,
+        text: Some(value::Text { value: v.into() }),
+        ..Default::default()
+    }
+}
+
+/// The call's type.
+pub fn kind(c: &Call) -> call::Type {
+    call::Type::try_from(c.r#type.unwrap_or(0)).unwrap()
+}
+
+/// The ACCEPT calls.
+pub fn accepts(calls: &[Call]) -> Vec<&call::Accept> {
+    calls.iter().filter_map(|c| c.accept.as_ref()).collect()
+}
+
+/// The DECLINE calls.
+pub fn declines(calls: &[Call]) -> Vec<&call::Decline> {
+    calls.iter().filter_map(|c| c.decline.as_ref()).collect()
+}
+
+/// Count of calls of a type.
+pub fn count(calls: &[Call], t: call::Type) -> usize {
+    calls.iter().filter(|c| kind(c) == t).count()
+}
+
+/// The tasks launched by an ACCEPT.
+pub fn tasks(a: &call::Accept) -> Vec<&TaskInfo> {
+    a.operations
+        .iter()
+        .filter_map(|o| o.launch.as_ref())
+        .flat_map(|l| l.task_infos.iter())
+        .collect()
+}
+
+/// Concrete values of the ranges resource `name` in a task.
+pub fn values(t: &TaskInfo, name: &str) -> Vec<u64> {
+    t.resources
+        .iter()
+        .filter(|r| r.name == name)
+        .flat_map(|r| r.ranges.iter().flat_map(|rs| rs.range.iter()))
+        .flat_map(|r| r.begin..=r.end)
+        .collect()
+}
+
+/// Sum of the scalar resource `name` in a task.
+pub fn scalar(t: &TaskInfo, name: &str) -> f64 {
+    t.resources
+        .iter()
+        .filter(|r| r.name == name)
+        .filter_map(|r| r.scalar.map(|s| s.value))
+        .sum()
+}
+
+/// What the recorder saw.
+#[derive(Default)]
+pub struct Seen {
+    /// Calls, in order.
+    pub calls: Vec<Call>,
+    /// Launch notices, in order.
+    pub launched: Vec<Launched>,
+}
+
+/// Stands in for the MasterConnection (records calls) and the TaskTracker (records
+/// launches).
+pub struct Recorder(pub Arc<Mutex<Seen>>);
+
+impl Actor for Recorder {
+    type Context = Context<Self>;
+}
+
+impl Handler<SendCall> for Recorder {
+    type Result = Result<(), CallError>;
+    fn handle(&mut self, msg: SendCall, _: &mut Context<Self>) -> Self::Result {
+        self.0.lock().unwrap().calls.push(msg.0);
+        Ok(())
+    }
+}
+
+impl Handler<Launched> for Recorder {
+    type Result = ();
+    fn handle(&mut self, msg: Launched, _: &mut Context<Self>) {
+        self.0.lock().unwrap().launched.push(msg);
+    }
+}
+
+/// Polls `cond` on the recorded state every 10 ms for up to 10 s.
+pub async fn wait_for(seen: &Arc<Mutex<Seen>>, what: &str, cond: impl Fn(&Seen) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if cond(&seen.lock().unwrap()) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+}
