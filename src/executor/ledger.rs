@@ -4,6 +4,7 @@
 //! into every re-SUBSCRIBE. Pure bookkeeping, no I/O.
 
 use crate::proto::{TaskInfo, TaskState, TaskStatus};
+use std::collections::VecDeque;
 
 #[derive(Debug, Clone)]
 struct TaskEntry {
@@ -21,7 +22,12 @@ pub(crate) struct Ledger {
     tasks: Vec<TaskEntry>,
     /// Unacknowledged updates in the order they were made.
     updates: Vec<TaskStatus>,
+    /// Ids of recently finished tasks (terminal update acknowledged), oldest first.
+    finished: VecDeque<String>,
 }
+
+/// How many finished task ids the ledger remembers (to refuse updates after the end).
+const FINISHED_MEMORY: usize = 4096;
 
 impl Ledger {
     fn task(&self, task_id: &str) -> Option<&TaskEntry> {
@@ -39,6 +45,7 @@ impl Ledger {
         if self.task(&task.task_id.value).is_some() {
             return false;
         }
+        self.finished.retain(|id| *id != task.task_id.value);
         self.tasks.push(TaskEntry {
             info: task,
             acked_any: false,
@@ -52,9 +59,13 @@ impl Ledger {
         self.task(task_id).is_some()
     }
 
-    /// Whether a terminal update was already recorded for this live task.
+    /// Whether a terminal update was already recorded for this task (live, or finished
+    /// recently).
     pub fn terminal_sent(&self, task_id: &str) -> bool {
-        self.task(task_id).is_some_and(|t| t.terminal_sent)
+        match self.task(task_id) {
+            Some(t) => t.terminal_sent,
+            None => self.finished.iter().any(|id| id == task_id),
+        }
     }
 
     /// Records an update we are about to send (its `uuid` must be set).
@@ -87,8 +98,12 @@ impl Ledger {
         if let Some(t) = self.task_mut(task_id) {
             t.acked_any = true;
         }
-        if state.is_terminal() {
+        if state.is_terminal() && self.is_live(task_id) {
             self.tasks.retain(|t| t.info.task_id.value != task_id);
+            if self.finished.len() >= FINISHED_MEMORY {
+                self.finished.pop_front();
+            }
+            self.finished.push_back(task_id.to_string());
         }
         Some(state)
     }
@@ -186,7 +201,9 @@ mod tests {
         assert_eq!(l.acknowledge("a", &d_uuid), Some(TaskState::TaskFinished));
         assert!(!l.is_live("a"));
         assert!(l.is_settled());
+        assert!(l.terminal_sent("a"), "finished tasks take no more updates");
         assert!(l.launch(task("a")), "id reusable after the terminal ack");
+        assert!(!l.terminal_sent("a"));
     }
 
     #[test]
