@@ -7,20 +7,20 @@
 //! sequence. The user's actor only sees typed messages (see [`super::events`]).
 
 use super::builder::{ExecutorSettings, Sinks};
-use super::events::{
-    Acknowledged, Error, ErrorKind, ExitReason, FrameworkMessage, Kill, Launch, LaunchGroup,
-    Shutdown, ShutdownReason, Subscribed,
-};
+use super::events::{Error, ErrorKind, ExitReason, Shutdown, ShutdownReason};
 use super::handle::{ExecutorHandle, MessageError, StatusUpdate, UpdateError};
 use super::ledger::Ledger;
-use super::wire::{self, CallFailure, WireEvent, WireItem};
+use super::wire::{self, WireEvent, WireItem};
 use crate::client;
 use crate::codec::Encoding;
-use crate::proto::{AgentId, TaskState, TaskStatus, executor, now_seconds, task_status};
+use crate::proto::{AgentId, TaskState, executor};
 use actix::prelude::*;
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+
+mod calls;
+mod dispatch;
 
 // ---------------------------------------------------------------------------------------
 // Messages handled by ExecutorRuntime (sent through `ExecutorHandle`).
@@ -176,19 +176,15 @@ impl ExecutorRuntime {
             "subscribing"
         );
         let request = wire::post(&self.subscribe_client, &self.env, &call, true);
-        ctx.spawn(
-            async move { request.await }
-                .into_actor(self)
-                .map(move |result, act, ctx| {
-                    if generation != act.generation {
-                        return;
-                    }
-                    match result {
-                        Err(e) => act.connection_lost(format!("SUBSCRIBE failed: {e}"), false, ctx),
-                        Ok(resp) => act.on_subscribe_response(generation, resp, ctx),
-                    }
-                }),
-        );
+        ctx.spawn(request.into_actor(self).map(move |result, act, ctx| {
+            if generation != act.generation {
+                return;
+            }
+            match result {
+                Err(e) => act.connection_lost(format!("SUBSCRIBE failed: {e}"), false, ctx),
+                Ok(resp) => act.on_subscribe_response(generation, resp, ctx),
+            }
+        }));
     }
 
     fn on_subscribe_response<S>(
@@ -318,308 +314,6 @@ impl ExecutorRuntime {
             }
         }
         self.begin_shutdown(reason, ctx);
-    }
-}
-
-// ----- events from the agent -------------------------------------------------------------
-
-impl ExecutorRuntime {
-    fn on_event(&mut self, event: executor::Event, ctx: &mut Context<Self>) {
-        use executor::event::Type;
-        let kind = event.r#type.and_then(|t| Type::try_from(t).ok());
-        if !matches!(kind, Some(Type::Subscribed | Type::Heartbeat) | None) {
-            self.malformed_streak = 0;
-        }
-        let handle = self.user_handle(ctx);
-        match kind {
-            Some(Type::Subscribed) => {
-                let Some(s) = event.subscribed else {
-                    return self.missing_payload("SUBSCRIBED");
-                };
-                self.on_subscribed(s, handle, ctx);
-            }
-            Some(Type::Launch) => {
-                let Some(l) = event.launch else {
-                    return self.missing_payload("LAUNCH");
-                };
-                self.on_launch(vec![l.task], None, handle);
-            }
-            Some(Type::LaunchGroup) => {
-                let Some(g) = event.launch_group else {
-                    return self.missing_payload("LAUNCH_GROUP");
-                };
-                let tasks = g.task_group.tasks.clone();
-                self.on_launch(tasks, Some(g.task_group), handle);
-            }
-            Some(Type::Kill) => {
-                let Some(k) = event.kill else {
-                    return self.missing_payload("KILL");
-                };
-                if self.ledger.is_live(&k.task_id.value)
-                    && !self.ledger.terminal_sent(&k.task_id.value)
-                {
-                    self.sinks.kill.do_send(Kill {
-                        task_id: k.task_id,
-                        kill_policy: k.kill_policy,
-                        handle,
-                    });
-                } else {
-                    tracing::info!(task = %k.task_id, "KILL for a task that is unknown or already ending: ignored");
-                }
-            }
-            Some(Type::Acknowledged) => {
-                let Some(a) = event.acknowledged else {
-                    return self.missing_payload("ACKNOWLEDGED");
-                };
-                match self.ledger.acknowledge(&a.task_id.value, &a.uuid) {
-                    Some(state) => {
-                        tracing::debug!(task = %a.task_id, ?state, "update acknowledged");
-                        if let Some(r) = &self.sinks.acknowledged {
-                            r.do_send(Acknowledged {
-                                task_id: a.task_id,
-                                uuid: a.uuid,
-                                state,
-                            });
-                        }
-                        self.check_shutdown_done(ctx);
-                    }
-                    None => {
-                        tracing::debug!(task = %a.task_id, "duplicate or unknown ACKNOWLEDGED ignored")
-                    }
-                }
-            }
-            Some(Type::Message) => {
-                let Some(m) = event.message else {
-                    return self.missing_payload("MESSAGE");
-                };
-                match &self.sinks.message {
-                    Some(r) => r.do_send(FrameworkMessage {
-                        data: m.data,
-                        handle,
-                    }),
-                    None => tracing::info!(
-                        bytes = m.data.len(),
-                        "framework message dropped: no recipient"
-                    ),
-                }
-            }
-            Some(Type::Error) => {
-                let message = event.error.map(|e| e.message).unwrap_or_default();
-                self.report(ErrorKind::AgentError, message);
-            }
-            Some(Type::Shutdown) => self.begin_shutdown(ShutdownReason::Requested, ctx),
-            Some(Type::Heartbeat) => {}
-            Some(Type::Unknown) | None => tracing::debug!("event of unknown type ignored"),
-        }
-    }
-
-    fn missing_payload(&self, what: &str) {
-        self.report(
-            ErrorKind::MalformedEvent,
-            format!("{what} event without its payload: ignored"),
-        );
-    }
-
-    fn on_subscribed(
-        &mut self,
-        s: executor::event::Subscribed,
-        handle: ExecutorHandle,
-        ctx: &mut Context<Self>,
-    ) {
-        let resubscribed = self.ever_subscribed;
-        self.ever_subscribed = true;
-        self.conn = Conn::Subscribed;
-        self.reconnect_deadline = None;
-        if let Some(id) = s.agent_info.id.clone() {
-            self.agent_id = Some(id);
-        }
-        tracing::info!(resubscribed, agent = ?self.agent_id.as_ref().map(|a| &a.value), "subscribed");
-        // Updates made after the SUBSCRIBE was built were not carried by it.
-        let carried = std::mem::take(&mut self.carried);
-        let late: Vec<Vec<u8>> = self
-            .ledger
-            .unacknowledged_updates()
-            .iter()
-            .filter_map(|u| u.uuid.clone())
-            .filter(|u| !carried.contains(u))
-            .collect();
-        let messages: Vec<OutCall> = self.outbox.drain(..).collect();
-        self.outbox.extend(late.into_iter().map(OutCall::Update));
-        self.outbox.extend(messages);
-        if let Some(r) = &self.sinks.subscribed {
-            r.do_send(Subscribed {
-                executor_info: s.executor_info,
-                framework_info: s.framework_info,
-                agent_info: s.agent_info,
-                container_id: s.container_id,
-                resubscribed,
-                handle,
-            });
-        }
-        self.pump(ctx);
-    }
-
-    fn on_launch(
-        &mut self,
-        tasks: Vec<crate::proto::TaskInfo>,
-        group: Option<crate::proto::TaskGroupInfo>,
-        handle: ExecutorHandle,
-    ) {
-        let mut fresh = Vec::new();
-        for task in tasks {
-            if self.ledger.launch(task.clone()) {
-                fresh.push(task);
-            } else {
-                tracing::warn!(task = %task.task_id, "duplicate LAUNCH of a live task ignored");
-            }
-        }
-        if fresh.is_empty() {
-            return;
-        }
-        if self.shutdown.is_some() {
-            for task in fresh {
-                self.record_update(
-                    StatusUpdate::new(task.task_id, TaskState::TaskKilled)
-                        .message("executor is shutting down"),
-                );
-            }
-            return;
-        }
-        match (group, &self.sinks.launch_group) {
-            (Some(mut task_group), Some(r)) => {
-                task_group.tasks = fresh;
-                r.do_send(LaunchGroup { task_group, handle });
-            }
-            _ => {
-                for task in fresh {
-                    self.sinks.launch.do_send(Launch {
-                        task,
-                        handle: handle.clone(),
-                    });
-                }
-            }
-        }
-    }
-}
-
-// ----- calls -----------------------------------------------------------------------------
-
-impl ExecutorRuntime {
-    /// Records an update in the books and queues it when subscribed; returns its uuid.
-    fn record_update(&mut self, update: StatusUpdate) -> Vec<u8> {
-        let uuid = crate::proto::new_uuid_bytes();
-        let status = TaskStatus {
-            task_id: update.task_id,
-            state: update.state as i32,
-            message: update.message,
-            source: Some(task_status::Source::Executor as i32),
-            reason: update.reason.map(|r| r as i32),
-            data: update.data,
-            agent_id: self.agent_id.clone(),
-            executor_id: Some(self.env.executor_id.clone()),
-            timestamp: Some(now_seconds()),
-            uuid: Some(uuid.clone()),
-            healthy: update.healthy,
-            labels: update.labels,
-            ..Default::default()
-        };
-        self.ledger.record(status);
-        if matches!(self.conn, Conn::Subscribed) {
-            self.outbox.push_back(OutCall::Update(uuid.clone()));
-        }
-        uuid
-    }
-
-    /// Sends the next queued call unless one is in flight (calls go out in order).
-    fn pump(&mut self, ctx: &mut Context<Self>) {
-        if self.call_in_flight || self.pump_paused || !matches!(self.conn, Conn::Subscribed) {
-            return;
-        }
-        while let Some(out) = self.outbox.pop_front() {
-            let call = match &out {
-                OutCall::Update(uuid) => match self.ledger.update(uuid) {
-                    Some(status) => wire::update(&self.env, status.clone()),
-                    None => continue, // acknowledged meanwhile
-                },
-                OutCall::Message(data, _) => wire::message(&self.env, data.clone()),
-                OutCall::Heartbeat => wire::heartbeat(&self.env),
-            };
-            self.call_in_flight = true;
-            let generation = self.generation;
-            let fut = wire::send_call(self.call_client.clone(), self.env.clone(), call);
-            ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
-                act.call_in_flight = false;
-                act.on_call_done(generation, out, result, ctx);
-                act.pump(ctx);
-                act.check_shutdown_done(ctx);
-            }));
-            return;
-        }
-    }
-
-    fn on_call_done(
-        &mut self,
-        generation: u64,
-        out: OutCall,
-        result: Result<(), CallFailure>,
-        ctx: &mut Context<Self>,
-    ) {
-        let failure = match result {
-            Ok(()) => {
-                if let OutCall::Message(_, Some(tx)) = out {
-                    let _ = tx.send(Ok(()));
-                }
-                return;
-            }
-            Err(f) => f,
-        };
-        let same_connection =
-            generation == self.generation && matches!(self.conn, Conn::Subscribed);
-        if failure.retryable() {
-            tracing::info!(%failure, "call failed; will retry");
-            match out {
-                OutCall::Heartbeat => {}
-                // A new SUBSCRIBE carries the update; on the same connection, retry it.
-                OutCall::Update(_) if !same_connection => {}
-                out => {
-                    if matches!(self.conn, Conn::Offline) {
-                        if let OutCall::Message(_, Some(tx)) = out {
-                            let _ = tx.send(Err(MessageError::Stopped));
-                        }
-                        return;
-                    }
-                    self.outbox.push_front(out);
-                    self.pump_paused = true;
-                    ctx.run_later(self.settings.call_retry_delay, |act, ctx| {
-                        act.pump_paused = false;
-                        act.pump(ctx);
-                    });
-                }
-            }
-            return;
-        }
-        match out {
-            OutCall::Update(uuid) => {
-                if let Some(status) = self.ledger.drop_update(&uuid) {
-                    self.report(
-                        ErrorKind::UpdateRejected,
-                        format!(
-                            "agent refused the update of task {}: {failure}",
-                            status.task_id
-                        ),
-                    );
-                }
-            }
-            OutCall::Message(_, tx) => {
-                if let (Some(tx), CallFailure::Status { status, body }) = (tx, &failure) {
-                    let _ = tx.send(Err(MessageError::Rejected {
-                        status: *status,
-                        body: body.clone(),
-                    }));
-                }
-            }
-            OutCall::Heartbeat => tracing::info!(%failure, "HEARTBEAT call refused"),
-        }
     }
 }
 
