@@ -41,6 +41,8 @@ pub struct AgentState {
     pub silent: bool,
     /// Do not acknowledge updates.
     pub no_ack: bool,
+    /// Answer UPDATE calls with 400.
+    pub reject_updates: bool,
 }
 
 #[derive(Clone)]
@@ -72,7 +74,7 @@ pub fn ack_event(status: &TaskStatus) -> executor::Event {
     }
 }
 
-fn subscribed_event() -> executor::Event {
+pub fn subscribed_event() -> executor::Event {
     executor::Event {
         r#type: Some(executor::event::Type::Subscribed as i32),
         subscribed: Some(executor::event::Subscribed {
@@ -170,6 +172,9 @@ async fn serve(
                 return HttpResponse::BadRequest().body("no update");
             };
             let s = &update.status;
+            if st.reject_updates {
+                return HttpResponse::BadRequest().body("Task is unknown");
+            }
             let valid = s
                 .uuid
                 .as_deref()
@@ -292,6 +297,19 @@ impl FakeAgent {
         self.updates()
             .into_iter()
             .filter(|s| s.task_id.value == task)
+            .collect()
+    }
+
+    pub fn call_types(&self) -> Vec<executor::call::Type> {
+        self.state
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .filter_map(|c| {
+                c.r#type
+                    .and_then(|t| executor::call::Type::try_from(t).ok())
+            })
             .collect()
     }
 
@@ -527,11 +545,19 @@ pub fn settings() -> ExecutorSettings {
 
 /// Starts a runtime for `vars` with a [`TestExecutor`] registered for every event.
 pub fn start_executor(vars: Vec<(String, String)>) -> (RunningExecutor, Arc<Mutex<Vec<Seen>>>) {
+    start_executor_with(vars, settings())
+}
+
+/// [`start_executor`] with other settings.
+pub fn start_executor_with(
+    vars: Vec<(String, String)>,
+    settings: ExecutorSettings,
+) -> (RunningExecutor, Arc<Mutex<Vec<Seen>>>) {
     let env = ExecutorEnv::from_vars(vars).unwrap();
     let (exec, seen) = TestExecutor::new();
     let addr = exec.start();
     let running = ExecutorRuntime::builder(env)
-        .settings(settings())
+        .settings(settings)
         .on_subscribed(addr.clone().recipient())
         .on_message(addr.clone().recipient())
         .on_acknowledged(addr.clone().recipient())
