@@ -359,9 +359,16 @@ async fn malformed_events_are_reported_and_the_runtime_reconnects() {
         seen_count(&seen, |s| matches!(s, Seen::Subscribed { .. })) == 3
     })
     .await;
+    // A record announcing more than the size cap: refused before any allocation.
+    agent.send_raw(b"99999999999999\n");
+    wait_for("fourth SUBSCRIBE", || agent.subscribe_count() == 4).await;
+    wait_for("fourth SUBSCRIBED", || {
+        seen_count(&seen, |s| matches!(s, Seen::Subscribed { .. })) == 4
+    })
+    .await;
     assert_eq!(
         seen_count(&seen, |s| *s == Seen::Error(ErrorKind::MalformedEvent)),
-        2
+        3
     );
     // Still fully working.
     agent.send(launch("after", "finish"));

@@ -11,7 +11,11 @@
 //! ```
 //!
 //! The runtime keeps every update until the agent acknowledges it, and every launched task
-//! until one of its updates is acknowledged; both travel in each re-SUBSCRIBE. A broken
+//! until one of its updates is acknowledged; both travel in each re-SUBSCRIBE, and an
+//! UPDATE call that fails on a live connection is sent again (calls go out one at a time,
+//! in order, so a task's updates reach the agent in the order they were made). As in the
+//! C++ library, an update the agent answered with 202 is not re-sent on the same
+//! connection: the agent owns it from then on. A broken
 //! connection is retried with a random wait of at most `MESOS_SUBSCRIPTION_BACKOFF_MAX`
 //! for up to `MESOS_RECOVERY_TIMEOUT` when the framework checkpoints, and ends the executor
 //! at once when it does not. SHUTDOWN asks the user's actor to end its tasks, waits for
