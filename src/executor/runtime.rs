@@ -91,7 +91,9 @@ pub struct ExecutorRuntime {
     /// Uuids of the updates the last SUBSCRIBE carried.
     carried: HashSet<Vec<u8>>,
     outbox: VecDeque<OutCall>,
-    call_in_flight: bool,
+    /// The connection generation of the call in flight, if any. A call still pending on
+    /// an old connection does not hold back the new one.
+    call_in_flight: Option<u64>,
     pump_paused: bool,
     /// When reconnection attempts end (set while disconnected).
     reconnect_deadline: Option<Instant>,
@@ -127,7 +129,7 @@ impl ExecutorRuntime {
             agent_id,
             carried: HashSet::new(),
             outbox: VecDeque::new(),
-            call_in_flight: false,
+            call_in_flight: None,
             pump_paused: false,
             reconnect_deadline: None,
             malformed_streak: 0,

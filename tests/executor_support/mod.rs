@@ -244,9 +244,10 @@ impl FakeAgent {
             ("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "1secs".into()),
             ("MESOS_EXECUTOR_AUTHENTICATION_TOKEN", "tok.en".into()),
         ];
+        // Optional without checkpointing (used after a malformed stream); short here.
+        v.push(("MESOS_SUBSCRIPTION_BACKOFF_MAX", "50ms".into()));
         if checkpoint {
             v.push(("MESOS_RECOVERY_TIMEOUT", "10secs".into()));
-            v.push(("MESOS_SUBSCRIPTION_BACKOFF_MAX", "50ms".into()));
         }
         v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }

@@ -36,7 +36,10 @@ impl ExecutorRuntime {
 
     /// Sends the next queued call unless one is in flight (calls go out in order).
     pub(super) fn pump(&mut self, ctx: &mut Context<Self>) {
-        if self.call_in_flight || self.pump_paused || !matches!(self.conn, Conn::Subscribed) {
+        if self.call_in_flight == Some(self.generation)
+            || self.pump_paused
+            || !matches!(self.conn, Conn::Subscribed)
+        {
             return;
         }
         while let Some(out) = self.outbox.pop_front() {
@@ -48,11 +51,13 @@ impl ExecutorRuntime {
                 OutCall::Message(data, _) => wire::message(&self.env, data.clone()),
                 OutCall::Heartbeat => wire::heartbeat(&self.env),
             };
-            self.call_in_flight = true;
             let generation = self.generation;
+            self.call_in_flight = Some(generation);
             let fut = wire::send_call(self.call_client.clone(), self.env.clone(), call);
             ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
-                act.call_in_flight = false;
+                if act.call_in_flight == Some(generation) {
+                    act.call_in_flight = None;
+                }
                 act.on_call_done(generation, out, result, ctx);
                 act.pump(ctx);
                 act.check_shutdown_done(ctx);
