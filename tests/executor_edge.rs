@@ -169,3 +169,44 @@ async fn a_refused_update_is_reported_and_dropped() {
     assert_eq!(running.wait().await, ExitReason::Stopped);
     agent.stop().await;
 }
+
+#[actix_rt::test]
+async fn task_group_goes_whole_to_a_group_recipient_once() {
+    let agent = FakeAgent::start().await;
+    let env = ExecutorEnv::from_vars(agent.env(false)).unwrap();
+    let (exec, seen) = TestExecutor::new();
+    let addr = actix::Actor::start(exec);
+    let _running = ExecutorRuntime::builder(env)
+        .settings(settings())
+        .on_subscribed(addr.clone().recipient())
+        .on_launch_group(addr.clone().recipient())
+        .start(addr);
+    wait_for("SUBSCRIBED", || {
+        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+    })
+    .await;
+    agent.send(group(&["g1", "g2"]));
+    agent.send(group(&["g1", "g2"]));
+    agent.send(group(&["g2", "g3"]));
+    wait_for("groups", || {
+        seen_count(&seen, |s| matches!(s, Seen::Group(_))) == 2
+    })
+    .await;
+    let groups: Vec<Seen> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| matches!(s, Seen::Group(_)))
+        .cloned()
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            Seen::Group(vec!["g1".into(), "g2".into()]),
+            Seen::Group(vec!["g3".into()]),
+        ],
+        "a duplicate group is dropped; a live task is never delivered twice"
+    );
+    assert_eq!(seen_count(&seen, |s| matches!(s, Seen::Launch(_))), 0);
+    agent.stop().await;
+}

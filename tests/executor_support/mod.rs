@@ -395,6 +395,7 @@ pub fn state(status: &TaskStatus) -> TaskState {
 pub enum Seen {
     Subscribed { resubscribed: bool },
     Launch(String),
+    Group(Vec<String>),
     Kill(String),
     Message(Vec<u8>),
     Shutdown(ShutdownReason),
@@ -463,6 +464,19 @@ impl Handler<Launch> for TestExecutor {
             }
             _ => {}
         }
+    }
+}
+
+impl Handler<LaunchGroup> for TestExecutor {
+    type Result = ();
+    fn handle(&mut self, msg: LaunchGroup, _: &mut Context<Self>) {
+        let ids = msg
+            .task_group
+            .tasks
+            .iter()
+            .map(|t| t.task_id.value.clone())
+            .collect();
+        self.push(Seen::Group(ids));
     }
 }
 
