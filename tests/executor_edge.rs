@@ -10,6 +10,7 @@ use std::time::Duration;
 
 /// Events exactly as a real Apache Mesos 1.11.0 agent sent them (real-mesos samples).
 const REAL_LAUNCH: &str = r#"{"type":"LAUNCH","launch":{"task":{"name":"x1","task_id":{"value":"x1"},"agent_id":{"value":"S0"},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1},"allocation_info":{"role":"*"}},{"name":"mem","type":"SCALAR","scalar":{"value":32.0},"allocation_info":{"role":"*"}}],"executor":{"type":"CUSTOM","executor_id":{"value":"rawexec"},"framework_id":{"value":"F-0000"},"command":{"shell":true,"value":"python3 rawexec.py"},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.05},"allocation_info":{"role":"*"}}]},"data":"cGluZw=="}}}"#;
+const REAL_SUBSCRIBED: &str = r#"{"type":"SUBSCRIBED","subscribed":{"executor_info":{"type":"CUSTOM","executor_id":{"value":"rawexec"},"framework_id":{"value":"F-0000"},"command":{"shell":true,"value":"python3 rawexec.py"},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.05},"allocation_info":{"role":"*"}},{"name":"mem","type":"SCALAR","scalar":{"value":32.0},"allocation_info":{"role":"*"}}]},"framework_info":{"user":"root","name":"capture-exec","id":{"value":"F-0000"},"failover_timeout":60.0,"checkpoint":true,"roles":["*"],"capabilities":[{"type":"MULTI_ROLE"}]},"agent_info":{"hostname":"localhost","port":5153,"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":2.0}},{"name":"mem","type":"SCALAR","scalar":{"value":23081.0}},{"name":"disk","type":"SCALAR","scalar":{"value":252899.0}},{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000}]}}],"id":{"value":"REAL-S0"}},"container_id":{"value":"c-1"}}}"#;
 const REAL_ACK: &str = r#"{"type":"ACKNOWLEDGED","acknowledged":{"task_id":{"value":"x1"},"uuid":"K4eB/nH7SwCz01v5VgislA=="}}"#;
 const REAL_MESSAGE: &str = r#"{"type":"MESSAGE","message":{"data":"dG8tZXhlYw=="}}"#;
 const REAL_SHUTDOWN: &str = r#"{"type":"SHUTDOWN"}"#;
@@ -21,9 +22,13 @@ fn framed(json: &str) -> Vec<u8> {
 #[actix_rt::test]
 async fn real_agent_json_events() {
     let agent = FakeAgent::start().await;
+    agent.with(|s| s.silent = true);
     let mut vars = agent.env(false);
     vars.push(("MESOS_ACTIX_EXECUTOR_ENCODING".into(), "json".into()));
+    vars.retain(|(k, _)| k != "MESOS_SLAVE_ID");
     let (running, seen) = start_executor(vars);
+    wait_for("SUBSCRIBE", || agent.subscribe_count() == 1).await;
+    agent.send_raw(&framed(REAL_SUBSCRIBED));
     wait_for("SUBSCRIBED", || {
         seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
     })
@@ -60,6 +65,13 @@ async fn real_agent_json_events() {
     assert_eq!(running.wait().await, ExitReason::Shutdown);
     let x1 = agent.updates_of("x1");
     assert_eq!(state(x1.last().unwrap()), TaskState::TaskKilled);
+    // The agent id came from the real SUBSCRIBED.
+    let ids: Vec<_> = x1.iter().map(|u| u.agent_id.clone()).collect();
+    assert!(
+        x1.iter()
+            .all(|u| u.agent_id.as_ref().unwrap().value == "REAL-S0"),
+        "{ids:?}"
+    );
     agent.stop().await;
 }
 
