@@ -31,14 +31,20 @@ fn binary() -> Option<PathBuf> {
     }
 }
 
-fn spawn(bin: &PathBuf, vars: Vec<(String, String)>) -> Child {
+/// Starts the example; its stderr is captured only when asked (an unread pipe could
+/// fill up and block it).
+fn spawn(bin: &PathBuf, vars: Vec<(String, String)>, capture_stderr: bool) -> Child {
     Command::new(bin)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
         .envs(vars)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(if capture_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .unwrap()
 }
@@ -73,7 +79,7 @@ async fn bad_environment_exits_non_zero_listing_every_problem() {
             "-1secs".to_string(),
         ),
     ];
-    let mut child = spawn(&bin, vars);
+    let mut child = spawn(&bin, vars, true);
     let code = exit_code(&mut child).await;
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
@@ -98,7 +104,7 @@ async fn bad_environment_exits_non_zero_listing_every_problem() {
 async fn runs_commands_kills_and_shuts_down() {
     let Some(bin) = binary() else { return };
     let agent = FakeAgent::start().await;
-    let mut child = spawn(&bin, agent.env(false));
+    let mut child = spawn(&bin, agent.env(false), false);
     wait_for("SUBSCRIBE", || agent.subscribe_count() == 1).await;
 
     agent.send(launch("ok", "echo hi"));
