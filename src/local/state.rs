@@ -96,7 +96,10 @@ fn framework_json(master: &LocalMaster, fw: &Framework) -> Value {
         if let Some(p) = &fw.info.principal {
             map.insert("principal".into(), json!(p));
         }
-        if fw.info.has_capability(crate::proto::framework_info::capability::Type::MultiRole) {
+        if fw
+            .info
+            .has_capability(crate::proto::framework_info::capability::Type::MultiRole)
+        {
             map.insert("roles".into(), json!(fw.info.roles));
         } else {
             map.insert("role".into(), json!(fw.role()));

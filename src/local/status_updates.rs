@@ -89,9 +89,8 @@ impl StatusUpdateManager {
             return Acked::Ignored;
         }
         let acked = stream.pending.pop_front();
-        let terminal = acked.is_some_and(|s| {
-            TaskState::try_from(s.state).is_ok_and(|st| st.is_terminal())
-        });
+        let terminal =
+            acked.is_some_and(|s| TaskState::try_from(s.state).is_ok_and(|st| st.is_terminal()));
         if terminal {
             stream.terminal_acked = true;
         }
@@ -151,8 +150,8 @@ impl StatusUpdateManager {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::{TaskId, task_status::Source};
     use crate::local::wire::executor_status;
+    use crate::proto::{TaskId, task_status::Source};
 
     #[test]
     fn only_head_is_forwarded_until_acked() {

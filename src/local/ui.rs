@@ -28,10 +28,16 @@ fn resources(v: &Value) -> String {
     )
 }
 
-fn rows<'a>(items: impl Iterator<Item = &'a Value>, cells: impl Fn(&Value) -> Vec<String>) -> String {
+fn rows<'a>(
+    items: impl Iterator<Item = &'a Value>,
+    cells: impl Fn(&Value) -> Vec<String>,
+) -> String {
     items
         .map(|item| {
-            let tds: String = cells(item).into_iter().map(|c| format!("<td>{c}</td>")).collect();
+            let tds: String = cells(item)
+                .into_iter()
+                .map(|c| format!("<td>{c}</td>"))
+                .collect();
             format!("<tr>{tds}</tr>")
         })
         .collect()
@@ -59,7 +65,9 @@ pub fn render(state: &Value) -> String {
             text(&f["name"]),
             if f["connected"].as_bool() == Some(true) {
                 "connected".into()
-            } else if f["completed_tasks"].is_array() && completed.iter().any(|c| c["id"] == f["id"]) {
+            } else if f["completed_tasks"].is_array()
+                && completed.iter().any(|c| c["id"] == f["id"])
+            {
                 "removed".into()
             } else {
                 "disconnected".into()

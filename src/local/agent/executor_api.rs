@@ -63,7 +63,9 @@ impl Handler<ExecutorApiCall> for LocalAgent {
         match call.r#type() {
             executor::call::Type::Subscribe => {
                 let sub = call.subscribe.unwrap_or_default();
-                Ok(ExecutorReply::Stream(self.subscribe(key, sub, msg.accept, ctx)))
+                Ok(ExecutorReply::Stream(
+                    self.subscribe(key, sub, msg.accept, ctx),
+                ))
             }
             executor::call::Type::Update => {
                 let subscribed = self

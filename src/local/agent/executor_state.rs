@@ -149,7 +149,10 @@ pub fn environment(spec: &EnvSpec<'_>) -> BTreeMap<String, String> {
     set("LIBPROCESS_IP", "127.0.0.1".into());
     set("LIBPROCESS_PORT", "0".into());
     set("MESOS_AGENT_ENDPOINT", spec.endpoint.into());
-    set("MESOS_CHECKPOINT", if spec.checkpoint { "1" } else { "0" }.into());
+    set(
+        "MESOS_CHECKPOINT",
+        if spec.checkpoint { "1" } else { "0" }.into(),
+    );
     set("MESOS_DIRECTORY", dir.clone());
     set("MESOS_SANDBOX", dir);
     set("MESOS_EXECUTOR_ID", spec.executor_id.into());
@@ -162,7 +165,10 @@ pub fn environment(spec: &EnvSpec<'_>) -> BTreeMap<String, String> {
     set("MESOS_SLAVE_ID", spec.agent_id.into());
     set("MESOS_SLAVE_PID", spec.slave_pid.into());
     if spec.checkpoint {
-        set("MESOS_RECOVERY_TIMEOUT", stout_duration(spec.recovery_timeout));
+        set(
+            "MESOS_RECOVERY_TIMEOUT",
+            stout_duration(spec.recovery_timeout),
+        );
         set("MESOS_SUBSCRIPTION_BACKOFF_MAX", "2secs".into());
     }
     env

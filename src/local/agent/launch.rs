@@ -7,7 +7,8 @@ use crate::local::master::ExecutorTerminated;
 use crate::local::wire::{duration_of, executor_status};
 use crate::proto::{
     CommandInfo, ExecutorInfo, KillPolicy, TaskGroupInfo, TaskInfo, TaskState, executor,
-    executor_info, task_status::{Reason, Source},
+    executor_info,
+    task_status::{Reason, Source},
 };
 use actix::prelude::*;
 use std::path::PathBuf;
@@ -60,7 +61,8 @@ impl LocalAgent {
         let Some(fw) = msg.framework_info.id.as_ref().map(|i| i.value.clone()) else {
             return;
         };
-        self.frameworks.insert(fw.clone(), msg.framework_info.clone());
+        self.frameworks
+            .insert(fw.clone(), msg.framework_info.clone());
         let default_executor = msg
             .executor
             .as_ref()
@@ -134,7 +136,8 @@ impl LocalAgent {
         sub.send(&event);
         for t in pending.tasks() {
             ex.tasks.insert(t.task_id.value.clone(), t.clone());
-            ex.states.insert(t.task_id.value.clone(), TaskState::TaskStaging);
+            ex.states
+                .insert(t.task_id.value.clone(), TaskState::TaskStaging);
         }
     }
 
@@ -175,7 +178,12 @@ impl LocalAgent {
         }
     }
 
-    fn start_command_task(&mut self, key: &(String, String), task: TaskInfo, ctx: &mut Context<Self>) {
+    fn start_command_task(
+        &mut self,
+        key: &(String, String),
+        task: TaskInfo,
+        ctx: &mut Context<Self>,
+    ) {
         let Some(ex) = self.executors.get(key) else {
             return;
         };
@@ -291,7 +299,11 @@ impl LocalAgent {
                             ..Default::default()
                         });
                         ctx.run_later(grace, move |agent, _| {
-                            if agent.executors.get(&key).is_some_and(|e| e.pid == Some(pid)) {
+                            if agent
+                                .executors
+                                .get(&key)
+                                .is_some_and(|e| e.pid == Some(pid))
+                            {
                                 executor_process::signal_group(pid, libc::SIGKILL);
                             }
                         });
@@ -299,7 +311,11 @@ impl LocalAgent {
                     (None, Some(pid)) => {
                         executor_process::signal_group(pid, libc::SIGTERM);
                         ctx.run_later(grace, move |agent, _| {
-                            if agent.executors.get(&key).is_some_and(|e| e.pid == Some(pid)) {
+                            if agent
+                                .executors
+                                .get(&key)
+                                .is_some_and(|e| e.pid == Some(pid))
+                            {
                                 executor_process::signal_group(pid, libc::SIGKILL);
                             }
                         });
@@ -319,16 +335,16 @@ impl LocalAgent {
         if let Some(task_id) = msg.task_id {
             ex.task_pids.remove(&task_id);
             let killed = ex.killing.remove(&task_id);
-            let already_terminal = ex
-                .states
-                .get(&task_id)
-                .is_some_and(|s| s.is_terminal());
+            let already_terminal = ex.states.get(&task_id).is_some_and(|s| s.is_terminal());
             if !already_terminal {
                 let (state, message) = match &msg.status {
                     Ok(st) if killed => (TaskState::TaskKilled, describe_exit(st)),
                     Ok(st) if st.success() => (TaskState::TaskFinished, describe_exit(st)),
                     Ok(st) => (TaskState::TaskFailed, describe_exit(st)),
-                    Err(e) => (TaskState::TaskFailed, format!("Failed to wait for the command: {e}")),
+                    Err(e) => (
+                        TaskState::TaskFailed,
+                        format!("Failed to wait for the command: {e}"),
+                    ),
                 };
                 let status = executor_status(
                     &task_id.as_str().into(),
@@ -367,10 +383,9 @@ impl LocalAgent {
     }
 
     fn maybe_remove_command_executor(&mut self, key: &(String, String)) {
-        let done = self
-            .executors
-            .get(key)
-            .is_some_and(|ex| ex.task_pids.is_empty() && ex.tasks.is_empty() && ex.queued.is_empty());
+        let done = self.executors.get(key).is_some_and(|ex| {
+            ex.task_pids.is_empty() && ex.tasks.is_empty() && ex.queued.is_empty()
+        });
         if done {
             self.executors.remove(key);
             self.master.do_send(ExecutorTerminated {

@@ -7,22 +7,22 @@
 //! requests; `executor_api.rs` the handlers of executor calls; `launch.rs` starting and
 //! killing processes; `executor.rs` the per-executor state and environment.
 
-mod executor_state;
 mod executor_api;
+mod executor_state;
 mod launch;
 
-pub use executor_state::{ExecutorKind, ExecutorState};
 pub use executor_api::{ExecutorApiCall, ExecutorReply, HasExecutor};
+pub use executor_state::{ExecutorKind, ExecutorState};
 
 use super::config::LocalClusterConfig;
 use super::master::{ForwardUpdate, LocalMaster, TaskAcked, TaskLatestState};
 use super::status_updates::{Acked, StatusUpdateManager};
 use super::wire::stout_duration;
+use crate::proto::executor;
 use crate::proto::{
     AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskInfo, TaskState, TaskStatus,
 };
 use actix::prelude::*;
-use crate::proto::executor;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -171,7 +171,11 @@ impl LocalAgent {
     }
 
     fn agent_id(&self) -> String {
-        self.info.id.as_ref().map(|i| i.value.clone()).unwrap_or_default()
+        self.info
+            .id
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_default()
     }
 
     /// `slave(N)@127.0.0.1:PORT`.
@@ -240,9 +244,10 @@ impl LocalAgent {
             .find(|((fw, _), ex)| {
                 fw == framework_id
                     && (ex.tasks.contains_key(task_id)
-                        || ex.queued.iter().any(|p| {
-                            p.tasks().iter().any(|t| t.task_id.value == task_id)
-                        }))
+                        || ex
+                            .queued
+                            .iter()
+                            .any(|p| p.tasks().iter().any(|t| t.task_id.value == task_id)))
             })
             .map(|((_, id), ex)| (id.clone(), ex.kind))
     }
@@ -252,8 +257,10 @@ impl Actor for LocalAgent {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let tick = (self.config.status_update_backoff / 4)
-            .clamp(std::time::Duration::from_millis(10), std::time::Duration::from_secs(1));
+        let tick = (self.config.status_update_backoff / 4).clamp(
+            std::time::Duration::from_millis(10),
+            std::time::Duration::from_secs(1),
+        );
         ctx.run_interval(tick, |agent, _| {
             for (fw, status) in agent.updates.due() {
                 agent.master.do_send(ForwardUpdate {
@@ -310,9 +317,10 @@ impl Handler<KillTask> for LocalAgent {
         let key = (msg.framework_id.clone(), executor_id.clone());
         // Not yet handed to the executor: it never starts.
         let queued = self.executors.get_mut(&key).and_then(|ex| {
-            let pos = ex.queued.iter().position(|p| {
-                p.tasks().iter().any(|t| t.task_id.value == msg.task_id)
-            })?;
+            let pos = ex
+                .queued
+                .iter()
+                .position(|p| p.tasks().iter().any(|t| t.task_id.value == msg.task_id))?;
             Some(ex.queued.remove(pos))
         });
         if let Some(pending) = queued {

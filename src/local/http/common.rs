@@ -23,7 +23,8 @@ impl Credentials {
             reason,
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
         let list = value
             .get("credentials")
             .and_then(|c| c.as_array())

@@ -10,10 +10,15 @@ pub async fn state(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         Ok(v) => v,
         Err(e) => return HttpResponse::ServiceUnavailable().body(e.to_string()),
     };
-    let jsonp = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.get("jsonp").cloned())
-        .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+    let jsonp =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("jsonp").cloned())
+            .filter(|f| {
+                !f.is_empty()
+                    && f.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            });
     match jsonp {
         Some(f) => HttpResponse::Ok()
             .content_type("text/javascript")
@@ -40,7 +45,10 @@ pub async fn version() -> HttpResponse {
 /// `GET /redirect`: 307 to the leading master (this one), scheme-less.
 pub async fn redirect(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::TemporaryRedirect()
-        .insert_header(("Location", format!("//{}:{}", state.hostname, state.addr.port())))
+        .insert_header((
+            "Location",
+            format!("//{}:{}", state.hostname, state.addr.port()),
+        ))
         .finish()
 }
 

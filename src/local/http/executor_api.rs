@@ -2,7 +2,9 @@
 //! runs the calling executor): content type, body and call validation, then the agent.
 
 use super::AppState;
-use super::common::{error_response, request_encoding, require_post, response_encoding, stream_response};
+use super::common::{
+    error_response, request_encoding, require_post, response_encoding, stream_response,
+};
 use crate::local::agent::{ExecutorApiCall, ExecutorReply, HasExecutor, LocalAgent};
 use crate::local::wire::ApiError;
 use crate::proto::{TaskState, executor::Call, executor::call::Type, task_status::Source};
@@ -25,7 +27,11 @@ pub fn validate(call: &Call) -> Result<(), String> {
                 .as_ref()
                 .ok_or("Expecting 'update' to be present")?
                 .status;
-            if !status.uuid.as_deref().is_some_and(crate::proto::is_valid_uuid) {
+            if !status
+                .uuid
+                .as_deref()
+                .is_some_and(crate::proto::is_valid_uuid)
+            {
                 return Err("Not a valid UUID".into());
             }
             if status.source != Some(Source::Executor as i32) {
@@ -70,7 +76,12 @@ async fn route(state: &AppState, slave: Option<&str>, call: &Call) -> Option<Add
     state.agents.first().cloned()
 }
 
-async fn serve(req: HttpRequest, body: web::Bytes, state: &AppState, slave: Option<&str>) -> HttpResponse {
+async fn serve(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: &AppState,
+    slave: Option<&str>,
+) -> HttpResponse {
     if let Err(resp) = require_post(&req) {
         return resp;
     }
@@ -113,7 +124,11 @@ async fn serve(req: HttpRequest, body: web::Bytes, state: &AppState, slave: Opti
 }
 
 /// `/api/v1/executor`.
-pub async fn handle_plain(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn handle_plain(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     serve(req, body, &state, None).await
 }
 

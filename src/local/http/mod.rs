@@ -42,9 +42,18 @@ pub fn serve(
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .route("/api/v1/scheduler", web::route().to(scheduler_api::handle))
-            .route("/master/api/v1/scheduler", web::route().to(scheduler_api::handle))
-            .route("/api/v1/executor", web::route().to(executor_api::handle_plain))
-            .route("/{slave}/api/v1/executor", web::route().to(executor_api::handle_agent))
+            .route(
+                "/master/api/v1/scheduler",
+                web::route().to(scheduler_api::handle),
+            )
+            .route(
+                "/api/v1/executor",
+                web::route().to(executor_api::handle_plain),
+            )
+            .route(
+                "/{slave}/api/v1/executor",
+                web::route().to(executor_api::handle_agent),
+            )
             .route("/state", web::get().to(endpoints::state))
             .route("/state.json", web::get().to(endpoints::state))
             .route("/master/state", web::get().to(endpoints::state))

@@ -2,7 +2,9 @@
 //! content type, body and call validation as the real master does them, then the master.
 
 use super::AppState;
-use super::common::{error_response, request_encoding, require_post, response_encoding, stream_response};
+use super::common::{
+    error_response, request_encoding, require_post, response_encoding, stream_response,
+};
 use crate::local::master::{SchedulerReply, SchedulerRequest};
 use crate::local::wire::ApiError;
 use crate::proto::scheduler::{Call, call::Type};
@@ -76,7 +78,11 @@ pub fn validate(call: &Call) -> Result<(), String> {
 }
 
 /// The scheduler endpoint.
-pub async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let principal = match &state.credentials {
         Some(creds) => match creds.authenticate(&req, REALM) {
             Ok(p) => Some(p),

@@ -77,12 +77,23 @@ impl LocalMaster {
         let (Some(agent), None) = (agent, problem.clone()) else {
             // Every offer in the call is discarded; launches are lost.
             for offer_id in &accept.offer_ids {
-                if self.offers.get(&offer_id.value).is_some_and(|o| o.framework_id == id) {
+                if self
+                    .offers
+                    .get(&offer_id.value)
+                    .is_some_and(|o| o.framework_id == id)
+                {
                     self.remove_offer(&offer_id.value);
                 }
             }
-            let partition_aware = self.frameworks.get(id).is_some_and(|f| f.has(Cap::PartitionAware));
-            let state = if partition_aware { TaskState::TaskDropped } else { TaskState::TaskLost };
+            let partition_aware = self
+                .frameworks
+                .get(id)
+                .is_some_and(|f| f.has(Cap::PartitionAware));
+            let state = if partition_aware {
+                TaskState::TaskDropped
+            } else {
+                TaskState::TaskLost
+            };
             let why = problem.unwrap_or_default();
             for task in &launched {
                 let status = master_status(
@@ -111,7 +122,12 @@ impl LocalMaster {
                 Op::Launch => {
                     for task in op.launch.map(|l| l.task_infos).unwrap_or_default() {
                         if op.id.is_some() {
-                            self.task_error(id, &task, Reason::TaskInvalid, "Operation ID must not be set for LAUNCH".into());
+                            self.task_error(
+                                id,
+                                &task,
+                                Reason::TaskInvalid,
+                                "Operation ID must not be set for LAUNCH".into(),
+                            );
                             continue;
                         }
                         match self.validate_task(id, &task, agent, None, &available) {
@@ -124,15 +140,34 @@ impl LocalMaster {
                     }
                 }
                 Op::LaunchGroup => {
-                    let Some(group) = op.launch_group else { continue };
-                    match self.validate_group(id, &group.executor, &group.task_group.tasks, agent, &available) {
+                    let Some(group) = op.launch_group else {
+                        continue;
+                    };
+                    match self.validate_group(
+                        id,
+                        &group.executor,
+                        &group.task_group.tasks,
+                        agent,
+                        &available,
+                    ) {
                         Ok(needed) if op.id.is_none() => {
                             available.subtract(&needed);
-                            self.launch(id, agent, Some(group.executor), group.task_group.tasks, true);
+                            self.launch(
+                                id,
+                                agent,
+                                Some(group.executor),
+                                group.task_group.tasks,
+                                true,
+                            );
                         }
                         Ok(_) => {
                             for t in &group.task_group.tasks {
-                                self.task_error(id, t, Reason::TaskGroupInvalid, "Operation ID must not be set for LAUNCH_GROUP".into());
+                                self.task_error(
+                                    id,
+                                    t,
+                                    Reason::TaskGroupInvalid,
+                                    "Operation ID must not be set for LAUNCH_GROUP".into(),
+                                );
                             }
                         }
                         Err(e) => {
@@ -143,7 +178,10 @@ impl LocalMaster {
                     }
                 }
                 other => {
-                    tracing::debug!(?other, "offer operation not supported by the local cluster; dropped");
+                    tracing::debug!(
+                        ?other,
+                        "offer operation not supported by the local cluster; dropped"
+                    );
                 }
             }
         }
@@ -164,33 +202,48 @@ impl LocalMaster {
     ) -> Result<ResourceSet, String> {
         let fw = self.frameworks.get(id).ok_or("Framework cannot be found")?;
         let task_id = &task.task_id.value;
-        if task_id.is_empty() || task_id.contains(|c: char| c == '/' || c.is_whitespace() || c.is_control()) {
+        if task_id.is_empty()
+            || task_id.contains(|c: char| c == '/' || c.is_whitespace() || c.is_control())
+        {
             return Err(format!("Task ID '{task_id}' is invalid"));
         }
         if fw.tasks.contains_key(task_id) {
             return Err(format!("Task has duplicate ID: {task_id}"));
         }
-        let agent_id = self.agent(agent).and_then(|a| a.info.id.clone()).unwrap_or_default();
+        let agent_id = self
+            .agent(agent)
+            .and_then(|a| a.info.id.clone())
+            .unwrap_or_default();
         if task.agent_id != agent_id {
             return Err(format!("Task uses invalid agent: {}", task.agent_id.value));
         }
         let executor = task.executor.as_ref().or(group_executor);
         match (group_executor, &task.executor, &task.command) {
             (None, Some(_), Some(_)) => {
-                return Err("Task should have at most one of CommandInfo or ExecutorInfo present".into());
+                return Err(
+                    "Task should have at most one of CommandInfo or ExecutorInfo present".into(),
+                );
             }
             (None, None, None) => {
-                return Err("Task should have at least one of CommandInfo or ExecutorInfo present".into());
+                return Err(
+                    "Task should have at least one of CommandInfo or ExecutorInfo present".into(),
+                );
             }
             (Some(g), Some(e), _) if g != e => {
-                return Err("The executor of a task in a group must match the group's executor".into());
+                return Err(
+                    "The executor of a task in a group must match the group's executor".into(),
+                );
             }
             _ => {}
         }
         if task.resources.is_empty() {
             return Err("Task uses no resources".into());
         }
-        if task.resources.iter().any(|r| r.scalar.as_ref().is_some_and(|s| !s.value.is_finite() || s.value < 0.0)) {
+        if task.resources.iter().any(|r| {
+            r.scalar
+                .as_ref()
+                .is_some_and(|s| !s.value.is_finite() || s.value < 0.0)
+        }) {
             return Err("Task uses invalid resources".into());
         }
         let mut needed = ResourceSet::from_protos(&task.resources);
@@ -202,7 +255,10 @@ impl LocalMaster {
             if ex.framework_id.as_ref().is_some_and(|f| f.value != id) {
                 return Err("ExecutorInfo has an invalid FrameworkID".into());
             }
-            if !fw.executors.contains_key(&(agent, ex.executor_id.value.clone())) {
+            if !fw
+                .executors
+                .contains_key(&(agent, ex.executor_id.value.clone()))
+            {
                 needed.add(&ResourceSet::from_protos(&ex.resources));
             }
         }
@@ -220,10 +276,13 @@ impl LocalMaster {
         agent: usize,
         available: &ResourceSet,
     ) -> Result<ResourceSet, String> {
-        if executor.r#type.is_none() || executor.r#type == Some(executor_info::Type::Unknown as i32) {
+        if executor.r#type.is_none() || executor.r#type == Some(executor_info::Type::Unknown as i32)
+        {
             return Err("'ExecutorInfo.type' must be set".into());
         }
-        if executor.r#type == Some(executor_info::Type::Default as i32) && executor.command.is_some() {
+        if executor.r#type == Some(executor_info::Type::Default as i32)
+            && executor.command.is_some()
+        {
             return Err("'ExecutorInfo.command' must not be set for 'DEFAULT' executor".into());
         }
         if tasks.is_empty() {
@@ -235,7 +294,10 @@ impl LocalMaster {
         let mut counted_executor = false;
         for t in tasks {
             if !ids.insert(t.task_id.value.clone()) {
-                return Err(format!("Task group has duplicate task ID: {}", t.task_id.value));
+                return Err(format!(
+                    "Task group has duplicate task ID: {}",
+                    t.task_id.value
+                ));
             }
             if executor.r#type == Some(executor_info::Type::Default as i32) && t.command.is_none() {
                 return Err("Tasks of a DEFAULT executor need a CommandInfo".into());
@@ -262,7 +324,9 @@ impl LocalMaster {
         group: bool,
     ) {
         let now = crate::proto::now_seconds();
-        let Some(fw) = self.frameworks.get_mut(id) else { return };
+        let Some(fw) = self.frameworks.get_mut(id) else {
+            return;
+        };
         let role = fw.role();
         let mut used = ResourceSet::default();
         let mut executor = executor;
@@ -272,7 +336,8 @@ impl LocalMaster {
             if !fw.executors.contains_key(&key) {
                 let resources = ResourceSet::from_protos(&ex.resources);
                 used.add(&resources);
-                fw.executors.insert(key, ExecutorRecord { agent, resources });
+                fw.executors
+                    .insert(key, ExecutorRecord { agent, resources });
             }
         }
         let mut tasks = tasks;

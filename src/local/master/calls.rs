@@ -84,7 +84,10 @@ impl LocalMaster {
             }
             Type::Shutdown => {
                 if let Some(s) = call.shutdown {
-                    if let Some(agent) = self.agent_index(&s.agent_id.value).and_then(|i| self.agent(i)) {
+                    if let Some(agent) = self
+                        .agent_index(&s.agent_id.value)
+                        .and_then(|i| self.agent(i))
+                    {
                         agent.addr.do_send(ShutdownExecutor {
                             framework_id: id.clone(),
                             executor_id: s.executor_id.value,
@@ -94,7 +97,10 @@ impl LocalMaster {
             }
             Type::Acknowledge => {
                 if let Some(ack) = call.acknowledge {
-                    if let Some(agent) = self.agent_index(&ack.agent_id.value).and_then(|i| self.agent(i)) {
+                    if let Some(agent) = self
+                        .agent_index(&ack.agent_id.value)
+                        .and_then(|i| self.agent(i))
+                    {
                         agent.addr.do_send(Acknowledge {
                             framework_id: id.clone(),
                             task_id: ack.task_id.value,
@@ -109,7 +115,10 @@ impl LocalMaster {
             }
             Type::Message => {
                 if let Some(m) = call.message {
-                    if let Some(agent) = self.agent_index(&m.agent_id.value).and_then(|i| self.agent(i)) {
+                    if let Some(agent) = self
+                        .agent_index(&m.agent_id.value)
+                        .and_then(|i| self.agent(i))
+                    {
                         agent.addr.do_send(MessageToExecutor {
                             framework_id: id.clone(),
                             executor_id: m.executor_id.value,
@@ -194,16 +203,17 @@ impl LocalMaster {
             return;
         };
         let partition_aware = fw.has(Cap::PartitionAware);
-        let latest = |t: &super::TaskRecord, agent_id: Option<crate::proto::AgentId>| -> TaskStatus {
-            master_status(
-                &t.info.task_id,
-                t.state,
-                Reason::Reconciliation,
-                "Reconciliation: Latest task state",
-                agent_id,
-                Some(t.executor_id.as_str().into()),
-            )
-        };
+        let latest =
+            |t: &super::TaskRecord, agent_id: Option<crate::proto::AgentId>| -> TaskStatus {
+                master_status(
+                    &t.info.task_id,
+                    t.state,
+                    Reason::Reconciliation,
+                    "Reconciliation: Latest task state",
+                    agent_id,
+                    Some(t.executor_id.as_str().into()),
+                )
+            };
         let mut answers = Vec::new();
         if tasks.is_empty() {
             for t in fw.tasks.values() {
@@ -223,7 +233,10 @@ impl LocalMaster {
                     .is_some_and(|a| self.agent_index(&a.value).is_some());
                 let (state, message) = match (known_agent, partition_aware) {
                     (_, false) => (TaskState::TaskLost, "Reconciliation: Task is unknown"),
-                    (true, true) => (TaskState::TaskGone, "Reconciliation: Task is unknown to the agent"),
+                    (true, true) => (
+                        TaskState::TaskGone,
+                        "Reconciliation: Task is unknown to the agent",
+                    ),
                     (false, true) => (TaskState::TaskUnknown, "Reconciliation: Task is unknown"),
                 };
                 answers.push(master_status(
@@ -251,7 +264,8 @@ impl LocalMaster {
         update: Option<scheduler::call::UpdateFramework>,
         ctx: &mut Context<Self>,
     ) -> Result<SchedulerReply, ApiError> {
-        let update = update.ok_or_else(|| ApiError::bad_request("Expecting 'update_framework' to be present"))?;
+        let update = update
+            .ok_or_else(|| ApiError::bad_request("Expecting 'update_framework' to be present"))?;
         let info = update.framework_info;
         if info.id.as_ref().map(|i| i.value.as_str()) != Some(id) {
             return Err(ApiError::bad_request(

@@ -99,7 +99,11 @@ impl Framework {
     /// The role its offers are allocated to.
     pub fn role(&self) -> String {
         if self.has(Cap::MultiRole) {
-            self.info.roles.first().cloned().unwrap_or_else(|| "*".into())
+            self.info
+                .roles
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "*".into())
         } else {
             #[allow(deprecated)]
             self.info.role.clone().unwrap_or_else(|| "*".into())

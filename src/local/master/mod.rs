@@ -22,9 +22,7 @@ use super::config::LocalClusterConfig;
 use super::resources::ResourceSet;
 use super::wire::{ApiError, EventStream};
 use crate::codec::Encoding;
-use crate::proto::{
-    AgentInfo, MasterInfo, Offer, TaskState, TaskStatus, master_info, scheduler,
-};
+use crate::proto::{AgentInfo, MasterInfo, Offer, TaskState, TaskStatus, master_info, scheduler};
 use actix::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -361,7 +359,9 @@ impl Handler<TaskLatestState> for LocalMaster {
         task.state = state;
         task.statuses.push((
             state,
-            msg.status.timestamp.unwrap_or_else(crate::proto::now_seconds),
+            msg.status
+                .timestamp
+                .unwrap_or_else(crate::proto::now_seconds),
         ));
         if state.is_terminal() && !task.released {
             task.released = true;

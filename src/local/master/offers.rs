@@ -3,7 +3,9 @@
 use super::{LocalMaster, OfferRecord};
 use crate::local::allocator::{Candidate, dominant_share};
 use crate::local::resources::ResourceSet;
-use crate::proto::{Address, Offer, Url, framework_info::capability::Type as Cap, resource, scheduler};
+use crate::proto::{
+    Address, Offer, Url, framework_info::capability::Type as Cap, resource, scheduler,
+};
 use std::collections::HashMap;
 
 impl LocalMaster {
@@ -71,7 +73,12 @@ impl LocalMaster {
         }
     }
 
-    fn make_offer(&mut self, agent: usize, framework_id: &str, resources: ResourceSet) -> Option<Offer> {
+    fn make_offer(
+        &mut self,
+        agent: usize,
+        framework_id: &str,
+        resources: ResourceSet,
+    ) -> Option<Offer> {
         let fw = self.frameworks.get(framework_id)?;
         let multi_role = fw.has(Cap::MultiRole);
         let role = fw.role();

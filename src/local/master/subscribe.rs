@@ -18,10 +18,9 @@ pub(super) struct SubscriptionClosed {
 impl Handler<SubscriptionClosed> for LocalMaster {
     type Result = ();
     fn handle(&mut self, msg: SubscriptionClosed, ctx: &mut Self::Context) {
-        let current = self
-            .frameworks
-            .get(&msg.framework_id)
-            .is_some_and(|f| f.stream_id.as_deref() == Some(msg.stream_id.as_str()) && f.connected());
+        let current = self.frameworks.get(&msg.framework_id).is_some_and(|f| {
+            f.stream_id.as_deref() == Some(msg.stream_id.as_str()) && f.connected()
+        });
         if current {
             self.disconnected(&msg.framework_id, ctx);
         }
@@ -45,15 +44,22 @@ fn validate_framework_info(info: &FrameworkInfo, suppressed: &[String]) -> Resul
     #[allow(deprecated)]
     let role_set = info.role.is_some();
     if multi_role && role_set {
-        return Err("'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable".into());
+        return Err(
+            "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable".into(),
+        );
     }
     if !multi_role && !info.roles.is_empty() {
-        return Err("'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable".into());
+        return Err(
+            "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable"
+                .into(),
+        );
     }
     let mut seen = std::collections::HashSet::new();
     for role in &info.roles {
         if !seen.insert(role) {
-            return Err(format!("'FrameworkInfo.roles' contains duplicate role '{role}'"));
+            return Err(format!(
+                "'FrameworkInfo.roles' contains duplicate role '{role}'"
+            ));
         }
     }
     #[allow(deprecated)]
@@ -75,7 +81,9 @@ fn validate_framework_info(info: &FrameworkInfo, suppressed: &[String]) -> Resul
         vec![info.role.clone().unwrap_or_else(|| "*".into())]
     };
     if let Some(bad) = suppressed.iter().find(|r| !effective.contains(r)) {
-        return Err(format!("Suppressed role '{bad}' is not contained in the list of roles"));
+        return Err(format!(
+            "Suppressed role '{bad}' is not contained in the list of roles"
+        ));
     }
     if let Some(t) = info.failover_timeout {
         if !t.is_finite() || t < 0.0 {
@@ -304,7 +312,10 @@ mod tests {
         let mut info = FrameworkInfo::new("x");
         assert!(validate_framework_info(&info, &[]).is_ok());
         info.roles = vec!["a".into()];
-        assert!(validate_framework_info(&info, &[]).is_err(), "roles without MULTI_ROLE");
+        assert!(
+            validate_framework_info(&info, &[]).is_err(),
+            "roles without MULTI_ROLE"
+        );
         info.add_capability(Cap::MultiRole);
         assert!(validate_framework_info(&info, &[]).is_ok());
         assert!(validate_framework_info(&info, &["b".into()]).is_err());
