@@ -45,6 +45,8 @@ pub struct Sched {
     pub events: mpsc::UnboundedReceiver<Event>,
     pub client: awc::Client,
     pub auth: Option<(String, String)>,
+    /// Events skipped by `wait_for`, seen again by later waits.
+    pub backlog: std::collections::VecDeque<Event>,
     reader: actix_rt::task::JoinHandle<()>,
 }
 
@@ -133,6 +135,7 @@ impl Sched {
             events,
             client,
             auth,
+            backlog: Default::default(),
             reader,
         }
     }
@@ -173,6 +176,9 @@ impl Sched {
 
     /// The next event that is not a HEARTBEAT and satisfies `pred`; others are skipped.
     pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        if let Some(i) = self.backlog.iter().position(&pred) {
+            return self.backlog.remove(i).unwrap();
+        }
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let ev = tokio::time::timeout_at(deadline, self.events.recv())
@@ -181,6 +187,9 @@ impl Sched {
                 .unwrap_or_else(|| panic!("stream ended waiting for {what}"));
             if pred(&ev) {
                 return ev;
+            }
+            if ev.r#type() != event::Type::Heartbeat {
+                self.backlog.push_back(ev);
             }
         }
     }
