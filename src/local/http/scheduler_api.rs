@@ -24,6 +24,11 @@ pub fn validate(call: &Call) -> Result<(), String> {
             .subscribe
             .as_ref()
             .ok_or("Expecting 'subscribe' to be present")?;
+        // Our decoders cannot tell a missing proto2 `required` string from an empty one;
+        // a FrameworkInfo with neither user nor name is what `{}` decodes to.
+        if sub.framework_info.user.is_empty() && sub.framework_info.name.is_empty() {
+            return Err("Missing required fields: framework_info.user, framework_info.name".into());
+        }
         let info_id = sub.framework_info.id.as_ref().map(|i| &i.value);
         let call_id = call.framework_id.as_ref().map(|i| &i.value);
         if info_id != call_id {
