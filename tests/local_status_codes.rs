@@ -356,7 +356,8 @@ async fn malformed_burst_leaves_framework_undisturbed() {
     let exec_api = format!("{url}/api/v1/executor");
     let fid = s.framework_id.clone();
     let deep = "[".repeat(5000) + &"]".repeat(5000);
-    let bodies: Vec<(Vec<(&str, String)>, Vec<u8>)> = vec![
+    type Request<'a> = (Vec<(&'a str, String)>, Vec<u8>);
+    let bodies: Vec<Request> = vec![
         (vec![("Content-Type", "application/json".into())], b"\x00\x01garbage".to_vec()),
         (vec![("Content-Type", "application/json".into())], deep.into_bytes()),
         (vec![("Content-Type", "application/json".into())], br#"{"type":42}"#.to_vec()),

@@ -20,7 +20,7 @@ pub fn refuse_duration(filters: Option<&crate::proto::Filters>) -> Duration {
     match filters.and_then(|f| f.refuse_seconds) {
         None => DEFAULT_REFUSE,
         Some(s) if !s.is_finite() && s > 0.0 => MAX_REFUSE,
-        Some(s) if !(s >= 0.0) => DEFAULT_REFUSE,
+        Some(s) if s.is_nan() || s < 0.0 => DEFAULT_REFUSE,
         Some(s) => Duration::from_secs_f64(s).min(MAX_REFUSE),
     }
 }

@@ -16,6 +16,7 @@ struct Stream {
 }
 
 /// What an acknowledgement did.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq)]
 pub enum Acked {
     /// The head was acknowledged; `next` is the update to forward now (if any) and

@@ -20,6 +20,7 @@ pub enum ExecutorKind {
 }
 
 /// Something to hand to an executor once it subscribes.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Pending {
     /// A LAUNCH event.

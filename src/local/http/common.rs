@@ -2,6 +2,9 @@
 //! `Content-Type`, response encoding from `Accept`, error responses, streaming responses,
 //! and HTTP Basic authentication against the credentials file.
 
+// The helpers return the finished error response as their `Err` (it is sent as is).
+#![allow(clippy::result_large_err)]
+
 use crate::codec::Encoding;
 use crate::local::config::LocalError;
 use crate::local::wire::{ApiError, EventStream};

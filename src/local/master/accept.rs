@@ -333,11 +333,10 @@ impl LocalMaster {
         if let Some(ex) = executor.as_mut() {
             ex.framework_id = Some(id.into());
             let key = (agent, ex.executor_id.value.clone());
-            if !fw.executors.contains_key(&key) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = fw.executors.entry(key) {
                 let resources = ResourceSet::from_protos(&ex.resources);
                 used.add(&resources);
-                fw.executors
-                    .insert(key, ExecutorRecord { agent, resources });
+                slot.insert(ExecutorRecord { agent, resources });
             }
         }
         let mut tasks = tasks;
