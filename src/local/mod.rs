@@ -1,3 +1,50 @@
 //! The embedded local cluster: a master and N agents in one process, speaking the same v1
-//! scheduler and executor HTTP APIs as Apache Mesos and launching executors as real OS
-//! processes.
+//! scheduler and executor HTTP APIs as Apache Mesos (JSON and protobuf, RecordIO streams)
+//! and launching executors as real OS processes.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mesos_actix::local::LocalError> {
+//! use mesos_actix::local::{LocalCluster, LocalClusterConfig};
+//! let cluster = LocalCluster::start(LocalClusterConfig {
+//!     agents: 2,
+//!     resources: "cpus:4;mem:4096;disk:10240;ports:[31000-32000]".into(),
+//!     ..Default::default()
+//! })
+//! .await?;
+//! println!("master at {}", cluster.url()); // http://127.0.0.1:PORT/api/v1/scheduler
+//! cluster.stop().await;
+//! # Ok(()) }
+//! ```
+//!
+//! | file | contents |
+//! |---|---|
+//! | `cluster.rs` | [`LocalCluster`]: start / stop |
+//! | `config.rs` | [`LocalClusterConfig`], [`LocalError`] |
+//! | `master/` | the [`LocalMaster`] actor: subscriptions, calls, ACCEPT, offers |
+//! | `allocator.rs` | fair allocation and decline filters |
+//! | `agent/` | the [`LocalAgent`] actor: executors, command tasks, executor API |
+//! | `status_updates.rs` | per-task update streams, resent until acknowledged |
+//! | `executor_process.rs` | spawning and signalling processes |
+//! | `resources.rs` | the resource text syntax and a small resource algebra |
+//! | `wire.rs` | event streams, API errors, status builders |
+//! | `http/` | the actix-web front |
+//! | `state.rs`, `ui.rs` | `/state` and the web page |
+
+pub mod agent;
+pub mod allocator;
+pub mod cluster;
+pub mod config;
+pub mod executor_process;
+pub mod http;
+pub mod master;
+pub mod resources;
+pub mod state;
+pub mod status_updates;
+pub mod ui;
+pub mod wire;
+
+pub use agent::LocalAgent;
+pub use cluster::LocalCluster;
+pub use config::{LocalClusterConfig, LocalError, default_resources};
+pub use master::LocalMaster;
+pub use resources::ResourceSet;

@@ -1,0 +1,174 @@
+//! The agent's side of the executor API: SUBSCRIBE (stream), UPDATE, MESSAGE, HEARTBEAT.
+//! Stateless validation (content type, body, uuid rules) happens in the HTTP layer; this
+//! file checks what needs the agent's state.
+
+use super::{LocalAgent, StreamClosed};
+use crate::codec::Encoding;
+use crate::local::master::ExecutorMessage;
+use crate::local::wire::{ApiError, EventStream, event_stream};
+use crate::proto::executor;
+use actix::prelude::*;
+
+/// HTTP front → agent: a validated executor call.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<ExecutorReply, ApiError>")]
+pub struct ExecutorApiCall {
+    /// The call.
+    pub call: executor::Call,
+    /// Response encoding for SUBSCRIBE (from `Accept`).
+    pub accept: Encoding,
+}
+
+/// The agent's answer to an executor call.
+#[derive(Debug)]
+pub enum ExecutorReply {
+    /// 202 Accepted.
+    Accepted,
+    /// 200 with this event stream (SUBSCRIBE).
+    Stream(EventStream),
+}
+
+/// HTTP front → agent: does this agent run that executor? (routes plain `/api/v1/executor`)
+#[derive(Message, Debug)]
+#[rtype(result = "bool")]
+pub struct HasExecutor {
+    /// Framework id.
+    pub framework_id: String,
+    /// Executor id.
+    pub executor_id: String,
+}
+
+impl Handler<HasExecutor> for LocalAgent {
+    type Result = bool;
+    fn handle(&mut self, msg: HasExecutor, _: &mut Self::Context) -> bool {
+        self.executors
+            .contains_key(&(msg.framework_id, msg.executor_id))
+    }
+}
+
+impl Handler<ExecutorApiCall> for LocalAgent {
+    type Result = Result<ExecutorReply, ApiError>;
+
+    fn handle(&mut self, msg: ExecutorApiCall, ctx: &mut Self::Context) -> Self::Result {
+        let call = msg.call;
+        let fw = call.framework_id.value.clone();
+        let exec = call.executor_id.value.clone();
+        if !self.frameworks.contains_key(&fw) {
+            return Err(ApiError::bad_request("Framework cannot be found"));
+        }
+        let key = (fw.clone(), exec.clone());
+        if !self.executors.contains_key(&key) {
+            return Err(ApiError::bad_request("Executor cannot be found"));
+        }
+        match call.r#type() {
+            executor::call::Type::Subscribe => {
+                let sub = call.subscribe.unwrap_or_default();
+                Ok(ExecutorReply::Stream(
+                    self.subscribe(key, sub, msg.accept, ctx),
+                ))
+            }
+            executor::call::Type::Update => {
+                let subscribed = self
+                    .executors
+                    .get(&key)
+                    .is_some_and(|e| e.subscriber.is_some());
+                if !subscribed {
+                    return Err(ApiError::forbidden("Executor is not subscribed"));
+                }
+                let status = call.update.map(|u| u.status).unwrap_or_default();
+                let ack = executor::Event {
+                    r#type: Some(executor::event::Type::Acknowledged as i32),
+                    acknowledged: Some(executor::event::Acknowledged {
+                        task_id: status.task_id.clone(),
+                        uuid: status.uuid.clone().unwrap_or_default(),
+                    }),
+                    ..Default::default()
+                };
+                self.handle_update(&fw, &exec, status);
+                self.send_to_executor(&fw, &exec, &ack);
+                Ok(ExecutorReply::Accepted)
+            }
+            executor::call::Type::Message => {
+                let subscribed = self
+                    .executors
+                    .get(&key)
+                    .is_some_and(|e| e.subscriber.is_some());
+                if !subscribed {
+                    return Err(ApiError::forbidden("Executor is not subscribed"));
+                }
+                self.master.do_send(ExecutorMessage {
+                    agent: self.index,
+                    framework_id: fw,
+                    executor_id: exec,
+                    data: call.message.map(|m| m.data).unwrap_or_default(),
+                });
+                Ok(ExecutorReply::Accepted)
+            }
+            executor::call::Type::Heartbeat => Ok(ExecutorReply::Accepted),
+            executor::call::Type::Unknown => Err(ApiError::new(501, "")),
+        }
+    }
+}
+
+impl LocalAgent {
+    fn subscribe(
+        &mut self,
+        key: (String, String),
+        sub: executor::call::Subscribe,
+        accept: Encoding,
+        ctx: &mut Context<Self>,
+    ) -> EventStream {
+        let (subscriber, stream, closed) = event_stream(accept);
+        let framework_info = self.frameworks.get(&key.0).cloned().unwrap_or_default();
+        let agent_info = self.info.clone();
+        let Some(ex) = self.executors.get_mut(&key) else {
+            return stream;
+        };
+        ex.generation += 1;
+        ex.subscribed_once = true;
+        let generation = ex.generation;
+        // A second SUBSCRIBE closes the previous stream (dropping its sender).
+        ex.subscriber = Some(subscriber.clone());
+        subscriber.send(&executor::Event {
+            r#type: Some(executor::event::Type::Subscribed as i32),
+            subscribed: Some(executor::event::Subscribed {
+                executor_info: ex.info.clone(),
+                framework_info,
+                agent_info,
+                container_id: Some(ex.container_id.as_str().into()),
+            }),
+            ..Default::default()
+        });
+        let shutting_down = ex.shutting_down;
+        let queued = std::mem::take(&mut ex.queued);
+        let (fw, exec) = key.clone();
+        ctx.spawn(
+            async move {
+                let _ = closed.await;
+            }
+            .into_actor(self)
+            .map(move |_, _, ctx| {
+                ctx.notify(StreamClosed {
+                    framework_id: fw,
+                    executor_id: exec,
+                    generation,
+                })
+            }),
+        );
+        // Updates the executor never got a receipt for: process again (duplicates ignored).
+        for update in sub.unacknowledged_updates {
+            self.handle_update(&key.0, &key.1, update.status);
+        }
+        if shutting_down {
+            subscriber.send(&executor::Event {
+                r#type: Some(executor::event::Type::Shutdown as i32),
+                ..Default::default()
+            });
+        } else {
+            for pending in queued {
+                self.deliver(&key, pending);
+            }
+        }
+        stream
+    }
+}

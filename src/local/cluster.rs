@@ -1,0 +1,144 @@
+//! `LocalCluster`: starts the master, the agents and the HTTP front inside the caller's
+//! actix system, and stops them.
+
+use super::agent::LocalAgent;
+use super::config::{LocalClusterConfig, LocalError};
+use super::http::{self, AppState, common::Credentials};
+use super::master::{LocalMaster, RegisterAgent};
+use super::resources::{ResourceSet, parse_attributes};
+use crate::proto::AgentInfo;
+use actix::prelude::*;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A running local cluster: one master and `agents` agents behind one HTTP port.
+pub struct LocalCluster {
+    addr: SocketAddr,
+    master: Addr<LocalMaster>,
+    agents: Vec<Addr<LocalAgent>>,
+    server: actix_web::dev::ServerHandle,
+    work_dir: PathBuf,
+    temp_dir: bool,
+}
+
+impl LocalCluster {
+    /// Binds the HTTP port and starts the master and agents in the current actix system.
+    pub async fn start(config: LocalClusterConfig) -> Result<LocalCluster, LocalError> {
+        if config.agents == 0 {
+            return Err(LocalError::Config("at least one agent is needed".into()));
+        }
+        let resources = ResourceSet::parse(&config.resources).map_err(LocalError::Resources)?;
+        let attributes = parse_attributes(&config.attributes).map_err(LocalError::Resources)?;
+        let credentials = match &config.credentials {
+            Some(path) => Some(Arc::new(Credentials::load(path)?)),
+            None => None,
+        };
+        let (work_dir, temp_dir) = match &config.work_dir {
+            Some(dir) => (dir.clone(), false),
+            None => (
+                std::env::temp_dir().join(format!("mesos-local-{}", uuid::Uuid::new_v4())),
+                true,
+            ),
+        };
+        std::fs::create_dir_all(&work_dir)?;
+        let listener = TcpListener::bind(config.bind)?;
+        let addr = listener.local_addr()?;
+        let config = Arc::new(config);
+        let master = LocalMaster::new(config.clone(), addr);
+        let agent_id = |i: usize| master.agent_id_for(i);
+        let agent_ids: Vec<String> = (1..=config.agents).map(agent_id).collect();
+        let master = master.start();
+        let endpoint = format!("{}:{}", addr.ip(), addr.port());
+        let mut agents = Vec::new();
+        for (i, id) in agent_ids.into_iter().enumerate() {
+            let index = i + 1;
+            let info = AgentInfo {
+                hostname: config.hostname.clone(),
+                port: Some(i32::from(addr.port())),
+                resources: resources.to_plain_protos(),
+                attributes: attributes.clone(),
+                id: Some(id.as_str().into()),
+                domain: None,
+            };
+            let agent = LocalAgent::new(
+                index,
+                info.clone(),
+                endpoint.clone(),
+                master.clone(),
+                config.clone(),
+                work_dir.clone(),
+            )
+            .start();
+            master
+                .send(RegisterAgent {
+                    addr: agent.clone(),
+                    info,
+                    pid: format!("slave({index})@{endpoint}"),
+                })
+                .await
+                .map_err(|e| LocalError::Config(e.to_string()))?;
+            agents.push(agent);
+        }
+        let state = AppState {
+            master: master.clone(),
+            agents: agents.clone(),
+            credentials,
+            addr,
+            hostname: config.hostname.clone(),
+        };
+        let server = http::serve(listener, state, config.max_request_bytes)?;
+        tracing::info!(url = %format!("http://{addr}"), agents = config.agents, "local cluster started");
+        Ok(LocalCluster {
+            addr,
+            master,
+            agents,
+            server,
+            work_dir,
+            temp_dir,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The root of the agents' sandboxes.
+    pub fn work_dir(&self) -> &std::path::Path {
+        &self.work_dir
+    }
+
+    /// The master actor (for in-process inspection).
+    pub fn master(&self) -> &Addr<LocalMaster> {
+        &self.master
+    }
+
+    /// The `/state` document, without going through HTTP.
+    pub async fn state(&self) -> serde_json::Value {
+        self.master
+            .send(super::master::GetState)
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Stops the HTTP front, kills every executor and task process, stops the actors and
+    /// removes the temporary work directory.
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+        for agent in &self.agents {
+            let stopped = agent.send(super::agent::Stop).await;
+            if stopped.is_err() {
+                tracing::debug!("agent already stopped");
+            }
+        }
+        if self.temp_dir {
+            let _ = std::fs::remove_dir_all(&self.work_dir);
+        }
+    }
+}

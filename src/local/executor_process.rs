@@ -1,0 +1,103 @@
+//! Starting executor and command processes: `/bin/sh -c <value>` (or a direct exec when
+//! `shell` is false) in the sandbox directory, with `stdout`/`stderr` files there, its own
+//! process group (so a kill reaches its children), and the `MESOS_*` environment.
+//! Killing sends a signal to the whole process group through `libc`.
+
+use crate::proto::CommandInfo;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+
+/// A started process: its pid (also its process group id) and the child to wait on.
+#[derive(Debug)]
+pub struct Spawned {
+    /// Process id and process group id.
+    pub pid: u32,
+    /// The child process (await `wait()` for its exit status).
+    pub child: tokio::process::Child,
+}
+
+/// Starts `command` in `sandbox` with `env` added to the agent's environment.
+pub fn spawn(
+    command: &CommandInfo,
+    env: &BTreeMap<String, String>,
+    sandbox: &Path,
+) -> std::io::Result<Spawned> {
+    std::fs::create_dir_all(sandbox)?;
+    let stdout = std::fs::File::create(sandbox.join("stdout"))?;
+    let stderr = std::fs::File::create(sandbox.join("stderr"))?;
+    let value = command.value.clone().unwrap_or_default();
+    let mut cmd = if command.shell.unwrap_or(true) {
+        let mut c = tokio::process::Command::new("/bin/sh");
+        c.arg("-c").arg(&value);
+        c
+    } else {
+        if value.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "CommandInfo.value is empty",
+            ));
+        }
+        let mut c = tokio::process::Command::new(&value);
+        // `arguments` includes argv[0].
+        c.args(command.arguments.iter().skip(1));
+        c
+    };
+    cmd.current_dir(sandbox)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(stdout))
+        .stderr(Stdio::from(stderr))
+        .process_group(0)
+        .kill_on_drop(false);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(e) = &command.environment {
+        for var in &e.variables {
+            if let Some(v) = &var.value {
+                cmd.env(&var.name, v);
+            }
+        }
+    }
+    let child = cmd.spawn()?;
+    let pid = child.id().unwrap_or(0);
+    Ok(Spawned { pid, child })
+}
+
+/// Sends `signal` to the process group `pgid` (ignored for pid 0 or 1).
+pub fn signal_group(pgid: u32, signal: i32) {
+    if pgid > 1 {
+        if let Ok(pgid) = i32::try_from(pgid) {
+            // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.
+            unsafe {
+                libc::kill(-pgid, signal);
+            }
+        }
+    }
+}
+
+/// The raw `waitpid` status of an exit status (what FAILURE events carry).
+pub fn raw_status(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.into_raw()
+}
+
+/// "Command exited with status N" / "Command terminated with signal S", as Mesos' command
+/// executor words it.
+pub fn describe_exit(status: &std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("Command exited with status {code}"),
+        (None, Some(sig)) => format!("Command terminated with signal {}", signal_name(sig)),
+        _ => "Command terminated".to_string(),
+    }
+}
+
+fn signal_name(sig: i32) -> String {
+    match sig {
+        libc::SIGTERM => "Terminated".into(),
+        libc::SIGKILL => "Killed".into(),
+        libc::SIGINT => "Interrupt".into(),
+        other => format!("{other}"),
+    }
+}

@@ -1,0 +1,64 @@
+//! Read-only endpoints: `/state`, `/health`, `/version`, `/redirect` and the web page.
+
+use super::AppState;
+use crate::local::master::{GetState, VERSION};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// `GET /state` (also `/master/state`, `/state.json`); `?jsonp=f` wraps it in `f(...)`.
+pub async fn state(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let doc = match state.master.send(GetState).await {
+        Ok(v) => v,
+        Err(e) => return HttpResponse::ServiceUnavailable().body(e.to_string()),
+    };
+    let jsonp =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("jsonp").cloned())
+            .filter(|f| {
+                !f.is_empty()
+                    && f.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            });
+    match jsonp {
+        Some(f) => HttpResponse::Ok()
+            .content_type("text/javascript")
+            .body(format!("{f}({doc});")),
+        None => HttpResponse::Ok().json(doc),
+    }
+}
+
+/// `GET /health`: 200, empty.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// `GET /version`.
+pub async fn version() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "version": VERSION,
+        "build_date": "",
+        "build_time": 0,
+        "build_user": "mesos-actix",
+    }))
+}
+
+/// `GET /redirect`: 307 to the leading master (this one), scheme-less.
+pub async fn redirect(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::TemporaryRedirect()
+        .insert_header((
+            "Location",
+            format!("//{}:{}", state.hostname, state.addr.port()),
+        ))
+        .finish()
+}
+
+/// `GET /`: the web page.
+pub async fn index(state: web::Data<AppState>) -> HttpResponse {
+    let doc = match state.master.send(GetState).await {
+        Ok(v) => v,
+        Err(e) => return HttpResponse::ServiceUnavailable().body(e.to_string()),
+    };
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(crate::local::ui::render(&doc))
+}

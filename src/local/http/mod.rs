@@ -1,0 +1,75 @@
+//! The HTTP front of the local cluster (actix-web): the scheduler and executor APIs and the
+//! read-only endpoints, all on one port (the agents are `/slave(N)/...` on it, as in a
+//! single-process Apache Mesos cluster).
+
+pub mod common;
+pub mod endpoints;
+pub mod executor_api;
+pub mod scheduler_api;
+
+use super::agent::LocalAgent;
+use super::master::LocalMaster;
+use actix::Addr;
+use actix_web::{App, HttpServer, dev::ServerHandle, web};
+use common::Credentials;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The master.
+    pub master: Addr<LocalMaster>,
+    /// The agents, `slave(1)` first.
+    pub agents: Vec<Addr<LocalAgent>>,
+    /// Scheduler credentials when authentication is on.
+    pub credentials: Option<Arc<Credentials>>,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// Host name for redirects.
+    pub hostname: String,
+}
+
+/// Starts the server on `listener` in the current actix system; returns its handle.
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    max_body: usize,
+) -> std::io::Result<ServerHandle> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .route("/api/v1/scheduler", web::route().to(scheduler_api::handle))
+            .route(
+                "/master/api/v1/scheduler",
+                web::route().to(scheduler_api::handle),
+            )
+            .route(
+                "/api/v1/executor",
+                web::route().to(executor_api::handle_plain),
+            )
+            .route(
+                "/{slave}/api/v1/executor",
+                web::route().to(executor_api::handle_agent),
+            )
+            .route("/state", web::get().to(endpoints::state))
+            .route("/state.json", web::get().to(endpoints::state))
+            .route("/master/state", web::get().to(endpoints::state))
+            .route("/health", web::get().to(endpoints::health))
+            .route("/master/health", web::get().to(endpoints::health))
+            .route("/version", web::get().to(endpoints::version))
+            .route("/redirect", web::get().to(endpoints::redirect))
+            .route("/master/redirect", web::get().to(endpoints::redirect))
+            .route("/", web::get().to(endpoints::index))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    actix_rt::spawn(server);
+    Ok(handle)
+}

@@ -1,0 +1,131 @@
+//! What the master keeps per framework and per task.
+
+use crate::local::resources::ResourceSet;
+use crate::local::wire::Subscriber;
+use crate::proto::{FrameworkInfo, TaskInfo, TaskState, framework_info::capability::Type as Cap};
+use std::collections::HashMap;
+
+/// A task as the master tracks it.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    /// The task as launched (with `agent_id`).
+    pub info: TaskInfo,
+    /// Agent index (1-based).
+    pub agent: usize,
+    /// Executor id (the task id for command tasks).
+    pub executor_id: String,
+    /// Latest known state.
+    pub state: TaskState,
+    /// (state, timestamp) history.
+    pub statuses: Vec<(TaskState, f64)>,
+    /// The resources it holds until terminal.
+    pub resources: ResourceSet,
+    /// Whether its resources were given back already.
+    pub released: bool,
+    /// The allocation role.
+    pub role: String,
+}
+
+/// A custom executor as the master tracks it (its resources).
+#[derive(Debug, Clone)]
+pub struct ExecutorRecord {
+    /// Agent index.
+    pub agent: usize,
+    /// Resources it holds while running.
+    pub resources: ResourceSet,
+}
+
+/// A framework known to the master.
+#[derive(Debug)]
+pub struct Framework {
+    /// Its id.
+    pub id: String,
+    /// Its latest FrameworkInfo (id set).
+    pub info: FrameworkInfo,
+    /// The current subscription's stream and id, when connected.
+    pub subscriber: Option<Subscriber>,
+    /// Current stream id.
+    pub stream_id: Option<String>,
+    /// Bumped on every (re-)subscription and disconnection, to expire stale timers.
+    pub epoch: u64,
+    /// SUPPRESSed (no offers until REVIVE).
+    pub suppressed: bool,
+    /// Active tasks by id.
+    pub tasks: HashMap<String, TaskRecord>,
+    /// Tasks whose terminal update was acknowledged.
+    pub completed_tasks: Vec<TaskRecord>,
+    /// Custom executors by (agent, executor id).
+    pub executors: HashMap<(usize, String), ExecutorRecord>,
+    /// When it first subscribed.
+    pub registered_time: f64,
+    /// When it last re-subscribed.
+    pub reregistered_time: Option<f64>,
+    /// When it disconnected (0 when connected).
+    pub unregistered_time: f64,
+    /// Whether it is still registered (false once removed).
+    pub active: bool,
+}
+
+impl Framework {
+    /// A new, connected framework.
+    pub fn new(id: String, info: FrameworkInfo) -> Self {
+        Framework {
+            id,
+            info,
+            subscriber: None,
+            stream_id: None,
+            epoch: 0,
+            suppressed: false,
+            tasks: HashMap::new(),
+            completed_tasks: Vec::new(),
+            executors: HashMap::new(),
+            registered_time: crate::proto::now_seconds(),
+            reregistered_time: None,
+            unregistered_time: 0.0,
+            active: true,
+        }
+    }
+
+    /// Whether it has a live subscription.
+    pub fn connected(&self) -> bool {
+        self.subscriber.is_some()
+    }
+
+    /// Whether it declared `cap`.
+    pub fn has(&self, cap: Cap) -> bool {
+        self.info.has_capability(cap)
+    }
+
+    /// The role its offers are allocated to.
+    pub fn role(&self) -> String {
+        if self.has(Cap::MultiRole) {
+            self.info
+                .roles
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "*".into())
+        } else {
+            #[allow(deprecated)]
+            self.info.role.clone().unwrap_or_else(|| "*".into())
+        }
+    }
+
+    /// Sends an event on its stream (dropped when disconnected).
+    pub fn send(&self, event: &crate::proto::scheduler::Event) {
+        if let Some(s) = &self.subscriber {
+            s.send(event);
+        }
+    }
+
+    /// Sum of the resources its tasks and executors hold.
+    pub fn used(&self) -> ResourceSet {
+        let mut used = ResourceSet::default();
+        for t in self.tasks.values().filter(|t| !t.released) {
+            used.add(&t.resources);
+        }
+        for e in self.executors.values() {
+            used.add(&e.resources);
+        }
+        used
+    }
+}

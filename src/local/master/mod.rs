@@ -1,0 +1,450 @@
+//! `LocalMaster`: the master of the local cluster. It keeps the frameworks and their
+//! subscriptions, the agents, the outstanding offers and the tasks; runs the allocator;
+//! forwards status updates, messages and executor failures to frameworks; and expires
+//! disconnected frameworks after their `failover_timeout`.
+//!
+//! Files: this one holds the actor, its messages and the handlers for agents' reports;
+//! `subscribe.rs` SUBSCRIBE, disconnection, failover and removal; `calls.rs` the other
+//! scheduler calls; `accept.rs` ACCEPT (LAUNCH / LAUNCH_GROUP validation); `offers.rs`
+//! allocation rounds; `framework.rs` the per-framework records.
+
+mod accept;
+mod calls;
+mod framework;
+mod offers;
+mod subscribe;
+
+pub use framework::{ExecutorRecord, Framework, TaskRecord};
+
+use super::agent::LocalAgent;
+use super::allocator::Allocator;
+use super::config::LocalClusterConfig;
+use super::resources::ResourceSet;
+use super::wire::{ApiError, EventStream};
+use crate::codec::Encoding;
+use crate::proto::{AgentInfo, MasterInfo, Offer, TaskState, TaskStatus, master_info, scheduler};
+use actix::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The Mesos version the local cluster reports.
+pub const VERSION: &str = "1.11.0";
+
+/// HTTP front → master: a scheduler call that passed the stateless checks.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<SchedulerReply, ApiError>")]
+pub struct SchedulerRequest {
+    /// The decoded call.
+    pub call: scheduler::Call,
+    /// The `Mesos-Stream-Id` header, if any.
+    pub stream_id: Option<String>,
+    /// The authenticated principal (HTTP Basic), if authentication is on.
+    pub principal: Option<String>,
+    /// The response encoding for SUBSCRIBE (from `Accept`).
+    pub accept: Encoding,
+}
+
+/// The master's answer to a scheduler call.
+#[derive(Debug)]
+pub enum SchedulerReply {
+    /// 202 Accepted, empty body.
+    Accepted,
+    /// 200 OK, empty body (UPDATE_FRAMEWORK).
+    Ok,
+    /// 200 with the event stream (SUBSCRIBE).
+    Stream {
+        /// The `Mesos-Stream-Id` to send.
+        stream_id: String,
+        /// The body.
+        stream: EventStream,
+    },
+}
+
+/// HTTP front → master: the `/state` document.
+#[derive(Message, Debug)]
+#[rtype(result = "serde_json::Value")]
+pub struct GetState;
+
+/// Cluster setup → master: an agent joined.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RegisterAgent {
+    /// Its actor.
+    pub addr: Addr<LocalAgent>,
+    /// Its info (id set).
+    pub info: AgentInfo,
+    /// `slave(N)@ip:port`.
+    pub pid: String,
+}
+
+/// Agent → master: the latest state of a task (sent for every new update, before it is
+/// forwarded), so resources are freed as soon as a task is terminal.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct TaskLatestState {
+    /// Agent index (1-based).
+    pub agent: usize,
+    /// Framework id.
+    pub framework_id: String,
+    /// The update.
+    pub status: TaskStatus,
+}
+
+/// Agent → master: forward this update to the framework.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct ForwardUpdate {
+    /// Framework id.
+    pub framework_id: String,
+    /// The update (with uuid).
+    pub status: TaskStatus,
+}
+
+/// Agent → master: the framework acknowledged the task's terminal update.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct TaskAcked {
+    /// Framework id.
+    pub framework_id: String,
+    /// Task id.
+    pub task_id: String,
+}
+
+/// Agent → master: an executor is gone.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct ExecutorTerminated {
+    /// Agent index.
+    pub agent: usize,
+    /// Framework id.
+    pub framework_id: String,
+    /// Executor id.
+    pub executor_id: String,
+    /// Raw wait status, when known.
+    pub status: Option<i32>,
+    /// A custom executor (FAILURE is sent) rather than a command executor.
+    pub custom: bool,
+}
+
+/// Agent → master: an executor's MESSAGE for its scheduler.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct ExecutorMessage {
+    /// Agent index.
+    pub agent: usize,
+    /// Framework id.
+    pub framework_id: String,
+    /// Executor id.
+    pub executor_id: String,
+    /// Payload.
+    pub data: Vec<u8>,
+}
+
+/// Run an allocation round now.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+struct Allocate;
+
+/// An agent as the master sees it.
+pub struct AgentRecord {
+    /// Its actor.
+    pub addr: Addr<LocalAgent>,
+    /// Its info.
+    pub info: AgentInfo,
+    /// `slave(N)@ip:port`.
+    pub pid: String,
+    /// Total resources.
+    pub total: ResourceSet,
+    /// Held by tasks and executors.
+    pub used: ResourceSet,
+    /// In outstanding offers.
+    pub offered: ResourceSet,
+    /// When it registered.
+    pub registered_time: f64,
+}
+
+impl AgentRecord {
+    /// What is neither used nor offered.
+    pub fn free(&self) -> ResourceSet {
+        let mut free = self.total.clone();
+        free.subtract(&self.used);
+        free.subtract(&self.offered);
+        free
+    }
+}
+
+/// An outstanding offer.
+#[derive(Debug, Clone)]
+pub struct OfferRecord {
+    /// The offer as sent.
+    pub offer: Offer,
+    /// Framework id.
+    pub framework_id: String,
+    /// Agent index (1-based).
+    pub agent: usize,
+    /// Its resources.
+    pub resources: ResourceSet,
+}
+
+/// The master actor.
+pub struct LocalMaster {
+    pub(in crate::local) config: Arc<LocalClusterConfig>,
+    pub(in crate::local) info: MasterInfo,
+    pub(in crate::local) start_time: f64,
+    pub(in crate::local) frameworks: HashMap<String, Framework>,
+    pub(in crate::local) completed_frameworks: Vec<Framework>,
+    pub(in crate::local) removed: HashSet<String>,
+    pub(in crate::local) agents: Vec<AgentRecord>,
+    pub(in crate::local) offers: HashMap<String, OfferRecord>,
+    allocator: Allocator,
+    next_framework: u64,
+    next_offer: u64,
+    allocation_pending: bool,
+}
+
+impl LocalMaster {
+    /// A master reachable at `addr`.
+    pub fn new(config: Arc<LocalClusterConfig>, addr: SocketAddr) -> Self {
+        let id = uuid::Uuid::new_v4().to_string();
+        let ip = match addr.ip() {
+            std::net::IpAddr::V4(v4) => u32::from_le_bytes(v4.octets()),
+            std::net::IpAddr::V6(_) => 0,
+        };
+        let info = MasterInfo {
+            id: id.clone(),
+            ip,
+            port: u32::from(addr.port()),
+            pid: Some(format!("master@{addr}")),
+            hostname: Some(config.hostname.clone()),
+            version: Some(VERSION.into()),
+            address: Some(crate::proto::Address {
+                hostname: Some(config.hostname.clone()),
+                ip: Some(addr.ip().to_string()),
+                port: i32::from(addr.port()),
+            }),
+            domain: None,
+            capabilities: vec![
+                master_info::Capability {
+                    r#type: Some(master_info::capability::Type::AgentUpdate as i32),
+                },
+                master_info::Capability {
+                    r#type: Some(master_info::capability::Type::AgentDraining as i32),
+                },
+            ],
+        };
+        LocalMaster {
+            config,
+            info,
+            start_time: crate::proto::now_seconds(),
+            frameworks: HashMap::new(),
+            completed_frameworks: Vec::new(),
+            removed: HashSet::new(),
+            agents: Vec::new(),
+            offers: HashMap::new(),
+            allocator: Allocator::default(),
+            next_framework: 0,
+            next_offer: 0,
+            allocation_pending: false,
+        }
+    }
+
+    /// The agent id an agent numbered `index` (1-based) gets.
+    pub fn agent_id_for(&self, index: usize) -> String {
+        format!("{}-S{}", self.info.id, index.saturating_sub(1))
+    }
+
+    /// The master's id.
+    pub fn id(&self) -> &str {
+        &self.info.id
+    }
+
+    fn agent(&self, index: usize) -> Option<&AgentRecord> {
+        index.checked_sub(1).and_then(|i| self.agents.get(i))
+    }
+
+    fn agent_mut(&mut self, index: usize) -> Option<&mut AgentRecord> {
+        index.checked_sub(1).and_then(|i| self.agents.get_mut(i))
+    }
+
+    /// The agent index of an agent id.
+    fn agent_index(&self, agent_id: &str) -> Option<usize> {
+        self.agents
+            .iter()
+            .position(|a| a.info.id.as_ref().is_some_and(|i| i.value == agent_id))
+            .map(|i| i + 1)
+    }
+
+    /// Coalesces allocation requests into one round on the next turn of the mailbox.
+    fn schedule_allocation(&mut self, ctx: &mut Context<Self>) {
+        if !self.allocation_pending {
+            self.allocation_pending = true;
+            ctx.notify(Allocate);
+        }
+    }
+}
+
+impl Actor for LocalMaster {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(self.config.heartbeat_interval, |master, _| {
+            let hb = scheduler::Event {
+                r#type: Some(scheduler::event::Type::Heartbeat as i32),
+                ..Default::default()
+            };
+            for fw in master.frameworks.values() {
+                fw.send(&hb);
+            }
+        });
+        ctx.run_interval(self.config.allocation_interval, |master, ctx| {
+            master.schedule_allocation(ctx)
+        });
+        tracing::info!(id = %self.info.id, pid = ?self.info.pid, "master started");
+    }
+}
+
+impl Handler<Allocate> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, _: Allocate, _: &mut Self::Context) {
+        self.allocation_pending = false;
+        self.allocate();
+    }
+}
+
+impl Handler<RegisterAgent> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, msg: RegisterAgent, ctx: &mut Self::Context) {
+        let total = ResourceSet::from_protos(&msg.info.resources);
+        self.agents.push(AgentRecord {
+            addr: msg.addr,
+            info: msg.info,
+            pid: msg.pid,
+            total,
+            used: ResourceSet::default(),
+            offered: ResourceSet::default(),
+            registered_time: crate::proto::now_seconds(),
+        });
+        self.schedule_allocation(ctx);
+    }
+}
+
+impl Handler<GetState> for LocalMaster {
+    type Result = MessageResult<GetState>;
+    fn handle(&mut self, _: GetState, _: &mut Self::Context) -> Self::Result {
+        MessageResult(super::state::state_json(self))
+    }
+}
+
+impl Handler<SchedulerRequest> for LocalMaster {
+    type Result = Result<SchedulerReply, ApiError>;
+    fn handle(&mut self, msg: SchedulerRequest, ctx: &mut Self::Context) -> Self::Result {
+        if msg.call.r#type() == scheduler::call::Type::Subscribe {
+            return self.subscribe(msg, ctx);
+        }
+        self.call(msg, ctx)
+    }
+}
+
+impl Handler<TaskLatestState> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, msg: TaskLatestState, ctx: &mut Self::Context) {
+        let state = TaskState::try_from(msg.status.state).unwrap_or(TaskState::TaskStaging);
+        let Some(fw) = self.frameworks.get_mut(&msg.framework_id) else {
+            return;
+        };
+        let Some(task) = fw.tasks.get_mut(&msg.status.task_id.value) else {
+            return;
+        };
+        task.state = state;
+        task.statuses.push((
+            state,
+            msg.status
+                .timestamp
+                .unwrap_or_else(crate::proto::now_seconds),
+        ));
+        if state.is_terminal() && !task.released {
+            task.released = true;
+            let resources = task.resources.clone();
+            if let Some(agent) = self.agent_mut(msg.agent) {
+                agent.used.subtract(&resources);
+            }
+            self.schedule_allocation(ctx);
+        }
+    }
+}
+
+impl Handler<ForwardUpdate> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, msg: ForwardUpdate, _: &mut Self::Context) {
+        if let Some(fw) = self.frameworks.get(&msg.framework_id) {
+            fw.send(&scheduler::Event {
+                r#type: Some(scheduler::event::Type::Update as i32),
+                update: Some(scheduler::event::Update { status: msg.status }),
+                ..Default::default()
+            });
+        }
+    }
+}
+
+impl Handler<TaskAcked> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, msg: TaskAcked, _: &mut Self::Context) {
+        if let Some(fw) = self.frameworks.get_mut(&msg.framework_id) {
+            if let Some(task) = fw.tasks.remove(&msg.task_id) {
+                fw.completed_tasks.push(task);
+                let excess = fw.completed_tasks.len().saturating_sub(1000);
+                fw.completed_tasks.drain(..excess);
+            }
+        }
+    }
+}
+
+impl Handler<ExecutorTerminated> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, msg: ExecutorTerminated, ctx: &mut Self::Context) {
+        let agent_id = self.agent(msg.agent).and_then(|a| a.info.id.clone());
+        let Some(fw) = self.frameworks.get_mut(&msg.framework_id) else {
+            return;
+        };
+        let record = fw.executors.remove(&(msg.agent, msg.executor_id.clone()));
+        if msg.custom {
+            fw.send(&scheduler::Event {
+                r#type: Some(scheduler::event::Type::Failure as i32),
+                failure: Some(scheduler::event::Failure {
+                    agent_id,
+                    executor_id: Some(msg.executor_id.as_str().into()),
+                    status: msg.status,
+                }),
+                ..Default::default()
+            });
+        }
+        if let Some(record) = record {
+            if let Some(agent) = self.agent_mut(msg.agent) {
+                agent.used.subtract(&record.resources);
+            }
+            self.schedule_allocation(ctx);
+        }
+    }
+}
+
+impl Handler<ExecutorMessage> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, msg: ExecutorMessage, _: &mut Self::Context) {
+        let agent_id = self
+            .agent(msg.agent)
+            .and_then(|a| a.info.id.clone())
+            .unwrap_or_default();
+        if let Some(fw) = self.frameworks.get(&msg.framework_id) {
+            fw.send(&scheduler::Event {
+                r#type: Some(scheduler::event::Type::Message as i32),
+                message: Some(scheduler::event::Message {
+                    agent_id,
+                    executor_id: msg.executor_id.as_str().into(),
+                    data: msg.data,
+                }),
+                ..Default::default()
+            });
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Wire helpers shared by the master and the agents: event streams (RecordIO-framed,
+//! encoded per subscriber), API errors with their HTTP status, status-update builders and
+//! stout-style duration strings.
+
+use crate::codec::Encoding;
+use crate::proto::{AgentId, ExecutorId, TaskId, TaskState, TaskStatus, task_status};
+use bytes::Bytes;
+use futures_util::Stream;
+use prost::{Message, Name};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// An error answer of the v1 APIs: an HTTP status and a plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {message}")]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// Body text.
+    pub message: String,
+}
+
+impl ApiError {
+    /// 400 Bad Request.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError {
+            status: 400,
+            message: message.into(),
+        }
+    }
+    /// 403 Forbidden.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError {
+            status: 403,
+            message: message.into(),
+        }
+    }
+    /// Any status.
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+/// The sending half of one event stream (a SUBSCRIBE response body).
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    tx: mpsc::UnboundedSender<Bytes>,
+    /// The encoding the subscriber asked for with `Accept`.
+    pub encoding: Encoding,
+}
+
+/// The receiving half of an event stream, handed to the HTTP layer as the response body.
+/// Dropping it (client gone, or stream finished) fires the stream's close signal.
+#[derive(Debug)]
+pub struct EventStream {
+    rx: mpsc::UnboundedReceiver<Bytes>,
+    _guard: oneshot::Sender<()>,
+}
+
+/// Resolves when the matching [`EventStream`] has been dropped.
+pub type ClosedSignal = oneshot::Receiver<()>;
+
+/// A new event stream: the sender, the body, and the signal that the body was dropped.
+pub fn event_stream(encoding: Encoding) -> (Subscriber, EventStream, ClosedSignal) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (guard, closed) = oneshot::channel();
+    (
+        Subscriber { tx, encoding },
+        EventStream { rx, _guard: guard },
+        closed,
+    )
+}
+
+impl Subscriber {
+    /// Encodes `event`, frames it as one RecordIO record and queues it. Returns false when
+    /// the stream is gone.
+    pub fn send<T: Message + Name>(&self, event: &T) -> bool {
+        let payload = self.encoding.encode(event);
+        let framed = crate::recordio::encode(&payload);
+        self.tx.send(Bytes::from(framed)).is_ok()
+    }
+
+    /// Whether the body has been dropped.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+impl EventStream {
+    /// The body as a byte stream for actix-web.
+    pub fn into_body(self) -> impl Stream<Item = Result<Bytes, std::io::Error>> + 'static {
+        futures_util::stream::unfold(self, |mut s| async move {
+            s.rx.recv().await.map(|b| (Ok(b), s))
+        })
+    }
+}
+
+/// A status update as an executor (or the agent on its behalf) sends it: fresh uuid,
+/// timestamp, and the given source.
+pub fn executor_status(
+    task_id: &TaskId,
+    state: TaskState,
+    source: task_status::Source,
+    message: Option<String>,
+) -> TaskStatus {
+    TaskStatus {
+        task_id: task_id.clone(),
+        state: state as i32,
+        message,
+        source: Some(source as i32),
+        timestamp: Some(crate::proto::now_seconds()),
+        uuid: Some(crate::proto::new_uuid_bytes()),
+        ..Default::default()
+    }
+}
+
+/// A status the master generates (reconciliation, invalid offers, task errors): no uuid,
+/// source SOURCE_MASTER.
+pub fn master_status(
+    task_id: &TaskId,
+    state: TaskState,
+    reason: task_status::Reason,
+    message: impl Into<String>,
+    agent_id: Option<AgentId>,
+    executor_id: Option<ExecutorId>,
+) -> TaskStatus {
+    TaskStatus {
+        task_id: task_id.clone(),
+        state: state as i32,
+        message: Some(message.into()),
+        source: Some(task_status::Source::Master as i32),
+        reason: Some(reason as i32),
+        agent_id,
+        executor_id,
+        timestamp: Some(crate::proto::now_seconds()),
+        ..Default::default()
+    }
+}
+
+/// A duration in stout's format (`5secs`, `15mins`, `250ms`), as Mesos writes it into
+/// executor environment variables.
+pub fn stout_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    let units: [(u128, &str); 7] = [
+        (7 * 24 * 3600 * 1_000_000_000, "weeks"),
+        (24 * 3600 * 1_000_000_000, "days"),
+        (3600 * 1_000_000_000, "hrs"),
+        (60 * 1_000_000_000, "mins"),
+        (1_000_000_000, "secs"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+    ];
+    for (unit, name) in units {
+        if ns >= unit {
+            let value = ns as f64 / unit as f64;
+            return if value.fract() == 0.0 {
+                format!("{}{name}", value as u64)
+            } else {
+                format!("{value}{name}")
+            };
+        }
+    }
+    format!("{ns}ns")
+}
+
+/// A `DurationInfo` as a `Duration` (negative → zero).
+pub fn duration_of(info: Option<&crate::proto::DurationInfo>) -> Option<Duration> {
+    info.map(|d| Duration::from_nanos(d.nanoseconds.max(0) as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stout() {
+        assert_eq!(stout_duration(Duration::from_secs(5)), "5secs");
+        assert_eq!(stout_duration(Duration::from_secs(900)), "15mins");
+        assert_eq!(stout_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(stout_duration(Duration::from_millis(1500)), "1.5secs");
+    }
+}
