@@ -140,6 +140,7 @@ impl FrameworkBuilder {
     }
 
     /// Subscribes with these roles (declares the MULTI_ROLE capability).
+    #[allow(deprecated)] // clearing the deprecated `role`, which must be unset with MULTI_ROLE
     pub fn roles(mut self, roles: Vec<String>) -> Self {
         self.info.roles = roles;
         self.info.role = None;
@@ -325,18 +326,8 @@ fn wire(
         failures: users.failures.clone(),
         errors,
     };
-    let settings = ConnectionSettings {
-        masters: config.masters.clone(),
-        framework_info: info,
-        encoding: config.encoding,
-        credentials,
-        backoff_initial: secs(config.backoff_initial_secs),
-        backoff_max: secs(config.backoff_max_secs),
-        heartbeat_misses: config.heartbeat_misses,
-        call_timeout: secs(config.call_timeout_secs),
-        max_record_bytes: config.max_record_bytes,
-        call_connections: config.call_connections,
-    };
+    let mut settings = ConnectionSettings::from_config(&config, info);
+    settings.credentials = credentials;
     let tracker_settings = TrackerSettings {
         implicit_reconcile: secs(config.implicit_reconcile_secs),
         reconcile_backoff_initial: secs(config.reconcile_backoff_initial_secs),

@@ -21,17 +21,26 @@
 //! | `spec.rs` | [`TaskSpec`], what users submit |
 //! | `events.rs` | what the runtime tells the user's actors |
 //! | `config.rs` | [`RuntimeConfig`] |
+//! | `framework.rs` | [`Framework`] handle and [`FrameworkBuilder`] |
+//! | `watch.rs` | `SubscriptionWatch`: the subscription's state for the handle |
+//! | `raw.rs` | `NoPlacement`: the matcher's stand-in in raw-offer mode |
 
 pub mod config;
 pub mod connection;
 pub mod events;
+mod framework;
 pub mod messages;
 pub mod offers;
 pub mod placement;
+mod raw;
 pub mod spec;
 pub mod tasks;
+pub mod watch;
 
 pub use config::RuntimeConfig;
+pub use framework::{Framework, FrameworkBuilder, FrameworkError, ShutdownMode};
+pub use offers::PendingReason;
+pub use tasks::TaskSummary;
 pub use events::{
     Disconnected, Failure, FrameworkMessage, MesosError, MesosErrorKind, Offers, Rescind,
     Subscribed, TaskUpdate,
