@@ -11,7 +11,7 @@ use crate::proto::{
 };
 use crate::resources::Resources;
 use crate::scheduler::spec::TaskSpec;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -73,6 +73,8 @@ pub struct MatcherCore {
     pub(super) queue: PendingQueue,
     invalid: HashMap<TaskId, String>,
     pub(super) held: Vec<HeldOffer>,
+    /// The ids of `held`, to refuse a second copy of an offer in O(1).
+    held_ids: HashSet<OfferId>,
     pub(super) recent: VecDeque<Snapshot>,
     pub(super) round: u64,
     suppressed: bool,
@@ -97,6 +99,7 @@ impl MatcherCore {
             queue: PendingQueue::default(),
             invalid: HashMap::new(),
             held: Vec::new(),
+            held_ids: HashSet::new(),
             recent: VecDeque::new(),
             round: 0,
             suppressed: false,
@@ -171,6 +174,7 @@ impl MatcherCore {
         self.framework_id = Some(framework_id);
         self.connected = true;
         self.held.clear();
+        self.held_ids.clear();
         self.recent.clear();
         self.suppressed = false;
         self.revive_due = None;
@@ -186,6 +190,7 @@ impl MatcherCore {
     pub fn disconnected(&mut self) {
         self.connected = false;
         self.held.clear();
+        self.held_ids.clear();
         self.revive_due = None;
     }
 
@@ -260,7 +265,7 @@ impl MatcherCore {
         let start = self.held.len();
         let deadline = now + self.settings.offer_hold;
         for mut offer in offers {
-            if self.held.iter().any(|h| h.offer.id == offer.id) {
+            if !self.held_ids.insert(offer.id.clone()) {
                 tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
                 continue;
             }
@@ -286,7 +291,9 @@ impl MatcherCore {
 
     /// A rescinded offer is dropped (never accepted, never declined).
     pub fn rescind(&mut self, offer_id: &OfferId) {
-        self.held.retain(|h| h.offer.id != *offer_id);
+        if self.held_ids.remove(offer_id) {
+            self.held.retain(|h| h.offer.id != *offer_id);
+        }
     }
 
     /// Timers: declines offers held past their bound and sends a coalesced REVIVE.
@@ -323,10 +330,12 @@ impl MatcherCore {
             if !h.placed.is_empty() {
                 let tasks = std::mem::take(&mut h.placed);
                 h.new_execs.clear();
+                self.held_ids.remove(&h.offer.id);
                 let offer_id = std::mem::take(&mut h.offer.id);
                 out.calls.push(self.accept_call(offer_id, tasks));
                 self.remember(h);
             } else if decline_unused || h.deadline <= now {
+                self.held_ids.remove(&h.offer.id);
                 declined.push(std::mem::take(&mut h.offer.id));
                 self.remember(h);
             } else {
@@ -336,6 +345,7 @@ impl MatcherCore {
         let expired = self.held.iter().take_while(|h| h.deadline <= now).count();
         let excess = self.held.len().saturating_sub(MAX_HELD_OFFERS);
         for mut h in self.held.drain(..expired.max(excess)).collect::<Vec<_>>() {
+            self.held_ids.remove(&h.offer.id);
             declined.push(std::mem::take(&mut h.offer.id));
             self.remember(h);
         }
@@ -356,6 +366,7 @@ impl MatcherCore {
         if idle {
             self.suppress(out);
         }
+        debug_assert_eq!(self.held.len(), self.held_ids.len());
     }
 
     fn remember(&mut self, h: HeldOffer) {
