@@ -634,3 +634,32 @@ fn held_offers_are_capped() {
             .all(|d| d.offer_ids.len() <= mesos_actix::scheduler::offers::MAX_DECLINE_BATCH)
     );
 }
+
+#[test]
+fn many_distinct_shapes_fill_many_offers() {
+    // Every task a different size: one bucket each; offers fill front to back.
+    let (mut m, now) = core(Strategy::FirstFit);
+    let n = 3000;
+    for i in 0..n {
+        let spec = task("s")
+            .cpus(0.5 + (i % 7) as f64 * 0.25)
+            .mem(100.0 + i as f64);
+        place(&mut m, &format!("t{i}"), spec, now);
+    }
+    let offers = (0..n / 2)
+        .map(|i| offer(&format!("o{i}"), &format!("h{i}"), "cpus:4;mem:65536", None))
+        .collect();
+    let out = m.offers(offers, now);
+    assert_eq!(out.launched.len() + m.pending(), n);
+    assert!(out.launched.len() > n / 2, "{}", out.launched.len());
+    // Whatever is still pending really does not fit what is left.
+    for l in &out.launched {
+        assert!(m.why_pending(&l.task_id).is_none());
+    }
+    let mut seen = HashSet::new();
+    for a in accepts(&out.calls) {
+        let cpus: f64 = tasks(a).iter().map(|t| scalar(t, "cpus")).sum();
+        assert!(cpus <= 4.0 + 1e-9);
+        assert!(seen.insert(a.offer_ids[0].clone()));
+    }
+}
