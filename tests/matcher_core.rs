@@ -663,3 +663,68 @@ fn many_distinct_shapes_fill_many_offers() {
         assert!(seen.insert(a.offer_ids[0].clone()));
     }
 }
+
+#[test]
+fn role_without_allocation_info_and_max_per_host_and_sets() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    // Offers without allocation_info (non-MULTI_ROLE) do not filter by role.
+    place(&mut m, "r", task("r").role("web"), now);
+    let out = m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
+    assert_eq!(out.launched.len(), 1);
+    // MaxPerHost(2): two per host, across rounds.
+    for i in 0..3 {
+        place(
+            &mut m,
+            &format!("m{i}"),
+            task("m").constraint(Constraint::MaxPerHost(2)),
+            now,
+        );
+    }
+    let out = m.offers(vec![offer("b", "h1", "cpus:8;mem:4096", None)], now);
+    assert_eq!(out.launched.len(), 2);
+    let out = m.offers(vec![offer("c", "h1", "cpus:8;mem:4096", None)], now);
+    assert!(out.launched.is_empty());
+    match m.why_pending(&TaskId::new("m2")).unwrap() {
+        PendingReason::Rejected(r) => {
+            assert!(
+                matches!(&r[0].reason, RejectReason::Constraint(c) if c.contains("max 2")),
+                "{r:?}"
+            )
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let out = m.offers(vec![offer("d", "h2", "cpus:8;mem:4096", None)], now);
+    assert_eq!(out.launched[0].task_id, TaskId::new("m2"));
+    // Set resources: items are taken, never shared between tasks.
+    let mut spec = task("g");
+    spec.resources.sets.insert("gpus_ids".into(), 1);
+    place(&mut m, "g1", spec.clone(), now);
+    place(&mut m, "g2", spec.clone(), now);
+    place(&mut m, "g3", spec, now);
+    let out = m.offers(
+        vec![offer("e", "h3", "cpus:8;mem:4096;gpus_ids:{a,b}", None)],
+        now,
+    );
+    let ts = tasks(accepts(&out.calls)[0])
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(ts.len(), 2);
+    let items: Vec<String> = ts
+        .iter()
+        .flat_map(|t| t.resources.iter().filter_map(|r| r.set.clone()))
+        .flat_map(|s| s.item)
+        .collect();
+    assert_eq!(items, vec!["a".to_string(), "b".to_string()]);
+    match m.why_pending(&TaskId::new("g3")).unwrap() {
+        PendingReason::Rejected(r) => assert_eq!(
+            r[0].reason,
+            RejectReason::Short {
+                name: "gpus_ids".into(),
+                needed: 1.0,
+                available: 0.0
+            }
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+}
