@@ -17,6 +17,8 @@ use std::time::Instant;
 
 /// How many offers that left the matcher are remembered for `why_pending`.
 const RECENT_OFFERS: usize = 32;
+/// Most offers named in one `why_pending` answer (the nearest misses).
+const MAX_REJECTIONS: usize = 64;
 /// Most offers held unused at once; the oldest beyond are declined.
 pub const MAX_HELD_OFFERS: usize = 1024;
 /// Most offer ids in one DECLINE call.
@@ -65,6 +67,30 @@ pub(super) struct LaunchRecord {
 
 /// The matcher's state: pending queue, held offers, suppression and revive timing,
 /// per-host counts, and the executors it launched.
+///
+/// ```
+/// use mesos_actix::proto::{AgentId, FrameworkId, Offer, OfferId, TaskId};
+/// use mesos_actix::resources::Resources;
+/// use mesos_actix::scheduler::TaskSpec;
+/// use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings};
+/// use std::{sync::Arc, time::Instant};
+///
+/// let mut m = MatcherCore::new(MatcherSettings::default());
+/// let now = Instant::now();
+/// m.subscribed(FrameworkId::new("fw"), false, now); // -> SUPPRESS (nothing pending)
+/// let spec = Arc::new(TaskSpec::new("t").cpus(1.0).mem(64.0).ports(1).command("true"));
+/// m.place(TaskId::new("t-1"), spec, now); // -> REVIVE
+/// let offer = Offer {
+///     id: OfferId::new("o-1"),
+///     agent_id: AgentId::new("a-1"),
+///     hostname: "h1".into(),
+///     resources: "cpus:2;mem:256;ports:[31000-31009]".parse::<Resources>().unwrap().to_proto(),
+///     ..Default::default()
+/// };
+/// let out = m.offers(vec![offer], now); // -> ACCEPT (one LAUNCH), then SUPPRESS
+/// assert_eq!(out.launched.len(), 1);
+/// assert!(out.calls[0].accept.is_some());
+/// ```
 #[derive(Debug)]
 pub struct MatcherCore {
     pub(super) settings: MatcherSettings,
@@ -447,6 +473,7 @@ impl MatcherCore {
             return Some(PendingReason::NoOffers);
         }
         rejections.sort_by(|a, b| rank(&a.reason).total_cmp(&rank(&b.reason)));
+        rejections.truncate(MAX_REJECTIONS);
         Some(PendingReason::Rejected(rejections))
     }
 }
