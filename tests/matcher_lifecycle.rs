@@ -194,3 +194,19 @@ fn held_offers_are_capped() {
             .all(|d| d.offer_ids.len() <= mesos_actix::scheduler::offers::MAX_DECLINE_BATCH)
     );
 }
+
+#[test]
+fn huge_durations_do_not_overflow() {
+    let mut s = settings(Strategy::FirstFit);
+    s.offer_hold = Duration::MAX;
+    s.revive_interval = Duration::MAX;
+    let mut m = MatcherCore::new(s);
+    let now = Instant::now();
+    m.subscribed(FrameworkId::new("fw"), false, now);
+    place(&mut m, "a", task("a").cpus(64.0), now);
+    place(&mut m, "b", task("b").cpus(64.0), now);
+    let out = m.offers(vec![offer("o", "h", "cpus:1", None)], now);
+    assert!(out.calls.is_empty());
+    assert!(m.next_wake().is_some());
+    assert!(m.tick(now + Duration::from_secs(3600)).calls.is_empty());
+}

@@ -13,7 +13,7 @@ use crate::resources::Resources;
 use crate::scheduler::spec::TaskSpec;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How many offers that left the matcher are remembered for `why_pending`.
 const RECENT_OFFERS: usize = 32;
@@ -289,7 +289,7 @@ impl MatcherCore {
         let mut out = Outcome::default();
         self.connected = true;
         let start = self.held.len();
-        let deadline = now + self.settings.offer_hold;
+        let deadline = later(now, self.settings.offer_hold);
         for mut offer in offers {
             if !self.held_ids.insert(offer.id.clone()) {
                 tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
@@ -421,10 +421,13 @@ impl MatcherCore {
         if !self.connected {
             return;
         }
-        match self.last_revive {
-            Some(last) if now < last + self.settings.revive_interval => {
+        match self
+            .last_revive
+            .map(|last| later(last, self.settings.revive_interval))
+        {
+            Some(allowed) if now < allowed => {
                 if self.revive_due.is_none() {
-                    self.revive_due = Some(last + self.settings.revive_interval);
+                    self.revive_due = Some(allowed);
                 }
             }
             _ => self.send_revive(now, out),
@@ -490,6 +493,14 @@ fn rank(r: &RejectReason) -> f64 {
         RejectReason::Role(_) => 3.0,
         RejectReason::Invalid(_) => 4.0,
     }
+}
+
+/// `at + d`, saturating far in the future instead of overflowing (a huge configured
+/// duration must not panic).
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(Duration::from_secs(1 << 32)))
+        .unwrap_or(at)
 }
 
 fn decrement(map: &mut HashMap<String, usize>, key: &str) {
