@@ -512,3 +512,43 @@ fn role_without_allocation_info_and_max_per_host_and_sets() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// The OFFERS event a real Mesos 1.11 master sent (see the reference samples).
+const REAL_OFFERS: &str = r#"{"type":"OFFERS","offers":{"offers":[{"id":{"value":"X-O1"},"framework_id":{"value":"X-0001"},"agent_id":{"value":"X-S0"},"hostname":"localhost","url":{"scheme":"http","address":{"hostname":"localhost","ip":"127.0.0.1","port":5151},"path":"/slave(1)"},"resources":[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000}]},"role":"*","allocation_info":{"role":"*"}},{"name":"cpus","type":"SCALAR","scalar":{"value":2.0},"role":"*","allocation_info":{"role":"*"}},{"name":"mem","type":"SCALAR","scalar":{"value":23081.0},"role":"*","allocation_info":{"role":"*"}},{"name":"disk","type":"SCALAR","scalar":{"value":252899.0},"role":"*","allocation_info":{"role":"*"}}],"allocation_info":{"role":"*"}}]}}"#;
+
+#[test]
+fn real_mesos_offer_round_trips_into_an_accept() {
+    use mesos_actix::proto::scheduler::Event;
+    let event: Event = mesos_actix::json::decode(REAL_OFFERS.as_bytes()).unwrap();
+    let offers = event.offers.unwrap().offers;
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(
+        &mut m,
+        "t1",
+        TaskSpec::new("t1")
+            .cpus(0.1)
+            .mem(32.0)
+            .ports(1)
+            .command("echo hi"),
+        now,
+    );
+    let out = m.offers(offers, now);
+    let acc = accepts(&out.calls);
+    assert_eq!(acc[0].offer_ids[0].value, "X-O1");
+    let t = tasks(acc[0])[0].clone();
+    assert_eq!(t.agent_id.value, "X-S0");
+    assert_eq!(values(&t, "ports"), vec![31000]);
+    assert_eq!(scalar(&t, "cpus"), 0.1);
+    for r in &t.resources {
+        assert_eq!(
+            r.allocation_info.as_ref().unwrap().role.as_deref(),
+            Some("*")
+        );
+        assert_eq!(r.role.as_deref(), Some("*"));
+    }
+    // And it encodes as Mesos JSON with the allocation echoed.
+    let json = String::from_utf8(mesos_actix::json::encode(&out.calls[0]).unwrap()).unwrap();
+    assert!(json.contains(r#""type":"ACCEPT""#), "{json}");
+    assert!(json.contains(r#""allocation_info":{"role":"*"}"#), "{json}");
+    assert!(json.contains(r#""refuse_seconds":42"#), "{json}");
+}
