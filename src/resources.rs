@@ -392,6 +392,31 @@ impl Resources {
         Ok(())
     }
 
+    /// Sets `allocation_info.role` on every entry (as the master does when it offers
+    /// resources to a role), merging entries that become identical.
+    pub fn allocate(&mut self, role: &str) {
+        self.set_allocation(Some(crate::proto::resource::AllocationInfo {
+            role: Some(role.to_string()),
+        }));
+    }
+
+    /// Clears `allocation_info` on every entry (resources going back to an agent's free
+    /// pool), merging entries that become identical.
+    pub fn unallocate(&mut self) {
+        self.set_allocation(None);
+    }
+
+    fn set_allocation(&mut self, info: Option<crate::proto::resource::AllocationInfo>) {
+        let entries = std::mem::take(&mut self.entries);
+        for mut e in entries {
+            e.meta.allocation_info = info.clone();
+            // Entries were valid and of consistent types, so re-adding cannot fail.
+            if let Err(err) = self.add_entry(e) {
+                tracing::error!(error = %err, "resources: dropped an entry while re-allocating");
+            }
+        }
+    }
+
     /// Total scalar amount of `name` over all identities.
     pub fn scalar(&self, name: &str) -> Scalar {
         self.entries

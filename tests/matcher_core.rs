@@ -4,45 +4,13 @@
 mod matcher_support;
 
 use matcher_support::*;
-use mesos_actix::proto::scheduler::call;
 use mesos_actix::proto::{
     ExecutorId, ExecutorInfo, FrameworkId, OfferId, Resource, TaskId, executor_info,
 };
-use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings, PendingReason, RejectReason};
+use mesos_actix::scheduler::offers::{PendingReason, RejectReason};
 use mesos_actix::scheduler::{Constraint, Strategy, TaskSpec};
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn settings(strategy: Strategy) -> MatcherSettings {
-    MatcherSettings {
-        strategy,
-        refuse_seconds: 42.0,
-        offer_hold: Duration::from_secs(10),
-        revive_interval: Duration::from_secs(1),
-    }
-}
-
-fn core(strategy: Strategy) -> (MatcherCore, Instant) {
-    let mut m = MatcherCore::new(settings(strategy));
-    let now = Instant::now();
-    let out = m.subscribed(FrameworkId::new("fw-1"), false, now);
-    assert_eq!(count(&out.calls, call::Type::Suppress), 1);
-    (m, now)
-}
-
-fn task(name: &str) -> TaskSpec {
-    TaskSpec::new(name).cpus(1.0).mem(128.0).command("true")
-}
-
-fn place(
-    m: &mut MatcherCore,
-    id: &str,
-    spec: TaskSpec,
-    now: Instant,
-) -> mesos_actix::scheduler::offers::Outcome {
-    m.place(TaskId::new(id), Arc::new(spec), now)
-}
+use std::time::Duration;
 
 #[test]
 fn ports_are_concrete_and_disjoint_on_one_offer() {
@@ -250,162 +218,6 @@ fn spread_takes_the_emptiest_host() {
 }
 
 #[test]
-fn unused_offers_declined_in_one_call_and_suppress_once() {
-    let (mut m, now) = core(Strategy::FirstFit);
-    let out = m.offers(
-        vec![
-            offer("a", "h1", "cpus:1", None),
-            offer("b", "h2", "cpus:1", None),
-            offer("c", "h3", "cpus:1", None),
-        ],
-        now,
-    );
-    let d = declines(&out.calls);
-    assert_eq!(out.calls.len(), 1, "one DECLINE, no second SUPPRESS");
-    assert_eq!(d[0].offer_ids.len(), 3);
-    assert_eq!(d[0].filters.unwrap().refuse_seconds, Some(42.0));
-    assert!(m.is_suppressed());
-    assert_eq!(out.calls[0].framework_id, Some(FrameworkId::new("fw-1")));
-}
-
-#[test]
-fn unfit_offers_are_held_then_declined_at_the_bound() {
-    let (mut m, now) = core(Strategy::FirstFit);
-    place(&mut m, "big", task("big").cpus(64.0), now);
-    let out = m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
-    assert!(
-        out.calls.is_empty(),
-        "held while work is pending: {:?}",
-        out.calls
-    );
-    assert_eq!(m.held_offers(), 1);
-    assert_eq!(m.next_wake(), Some(now + Duration::from_secs(10)));
-    assert!(m.tick(now + Duration::from_secs(5)).calls.is_empty());
-    let out = m.tick(now + Duration::from_secs(10));
-    assert_eq!(declines(&out.calls)[0].offer_ids, vec![OfferId::new("a")]);
-    assert_eq!(m.held_offers(), 0);
-    // A held offer is used when fitting work arrives.
-    let out = m.offers(vec![offer("b", "h1", "cpus:8;mem:4096", None)], now);
-    assert!(out.calls.is_empty());
-    let out = place(&mut m, "small", task("small"), now);
-    assert_eq!(accepts(&out.calls).len(), 1);
-    assert_eq!(out.launched[0].offer_id, OfferId::new("b"));
-    // Removing the last pending task declines what is held and suppresses.
-    m.offers(vec![offer("c", "h2", "cpus:8;mem:4096", None)], now);
-    let (was, out) = m.unplace(&TaskId::new("big"), now);
-    assert!(was);
-    assert_eq!(declines(&out.calls)[0].offer_ids, vec![OfferId::new("c")]);
-    assert_eq!(count(&out.calls, call::Type::Suppress), 1);
-}
-
-#[test]
-fn zero_hold_declines_at_once() {
-    let mut s = settings(Strategy::FirstFit);
-    s.offer_hold = Duration::ZERO;
-    let mut m = MatcherCore::new(s);
-    let now = Instant::now();
-    m.subscribed(FrameworkId::new("fw"), false, now);
-    place(&mut m, "big", task("big").cpus(64.0), now);
-    let out = m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
-    assert_eq!(declines(&out.calls).len(), 1);
-}
-
-#[test]
-fn revive_on_work_is_rate_limited_and_coalesced() {
-    let (mut m, now) = core(Strategy::FirstFit);
-    let out = place(&mut m, "a", task("a"), now);
-    assert_eq!(count(&out.calls, call::Type::Revive), 1);
-    assert!(!m.is_suppressed());
-    let t1 = now + Duration::from_millis(100);
-    let out = place(&mut m, "b", task("b"), t1);
-    assert!(
-        out.calls.is_empty(),
-        "second REVIVE within the interval is coalesced"
-    );
-    place(&mut m, "c", task("c"), t1);
-    assert_eq!(m.next_wake(), Some(now + Duration::from_secs(1)));
-    let out = m.tick(now + Duration::from_secs(1));
-    assert_eq!(count(&out.calls, call::Type::Revive), 1);
-    assert_eq!(m.next_wake(), None);
-    // Work drains -> one SUPPRESS; empty offers afterwards do not suppress again.
-    let out = m.offers(vec![offer("o", "h", "cpus:8;mem:4096", None)], now);
-    assert_eq!(out.launched.len(), 3);
-    assert_eq!(count(&out.calls, call::Type::Suppress), 1);
-    let out = m.offers(vec![offer("o2", "h", "cpus:8;mem:4096", None)], now);
-    assert_eq!(count(&out.calls, call::Type::Suppress), 0);
-    assert_eq!(count(&out.calls, call::Type::Decline), 1);
-    // New work while suppressed revives (the interval has passed).
-    let out = place(&mut m, "d", task("d"), now + Duration::from_secs(3));
-    assert_eq!(count(&out.calls, call::Type::Revive), 1);
-}
-
-#[test]
-fn rescinded_offers_are_never_accepted() {
-    let (mut m, now) = core(Strategy::FirstFit);
-    place(&mut m, "big", task("big").cpus(64.0), now);
-    m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
-    m.rescind(&OfferId::new("a"));
-    let out = place(&mut m, "small", task("small"), now + Duration::from_secs(5));
-    assert!(accepts(&out.calls).is_empty());
-    assert!(
-        declines(&out.calls).is_empty(),
-        "a rescinded offer is not declined either"
-    );
-    assert_eq!(m.held_offers(), 0);
-}
-
-#[test]
-fn offers_are_forgotten_on_subscribed_and_disconnected() {
-    let (mut m, now) = core(Strategy::FirstFit);
-    place(&mut m, "big", task("big").cpus(64.0), now);
-    m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
-    let out = m.subscribed(FrameworkId::new("fw-1"), true, now + Duration::from_secs(5));
-    assert_eq!(m.held_offers(), 0);
-    assert_eq!(
-        count(&out.calls, call::Type::Revive),
-        1,
-        "stale filters cleared"
-    );
-    let out = place(&mut m, "small", task("small"), now + Duration::from_secs(5));
-    assert!(accepts(&out.calls).is_empty());
-    m.offers(vec![offer("b", "h1", "cpus:1;mem:1", None)], now);
-    m.disconnected();
-    assert_eq!(m.held_offers(), 0);
-    assert!(m.why_pending(&TaskId::new("small")).is_some());
-}
-
-#[test]
-fn no_task_is_launched_twice() {
-    let (mut m, now) = core(Strategy::FirstFit);
-    place(&mut m, "t", task("t"), now);
-    place(&mut m, "t", task("t"), now);
-    assert_eq!(m.pending(), 1);
-    let out = m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
-    assert_eq!(out.launched.len(), 1);
-    // A Place of an id already launched is ignored too.
-    place(&mut m, "t", task("t"), now);
-    assert_eq!(m.pending(), 0);
-    let out = m.offers(vec![offer("b", "h1", "cpus:8;mem:4096", None)], now);
-    assert!(accepts(&out.calls).is_empty());
-    // The same offer delivered twice is used once.
-    place(&mut m, "u", task("u").cpus(64.0), now);
-    place(&mut m, "v", task("v").cpus(5.0), now);
-    let out = m.offers(
-        vec![
-            offer("dup", "h1", "cpus:8;mem:4096", None),
-            offer("dup", "h1", "cpus:8;mem:4096", None),
-        ],
-        now,
-    );
-    assert_eq!(out.launched.len(), 1);
-    let used: Vec<_> = accepts(&out.calls)
-        .iter()
-        .flat_map(|a| a.offer_ids.clone())
-        .collect();
-    assert_eq!(used, vec![OfferId::new("dup")]);
-}
-
-#[test]
 fn why_pending_names_no_offers_then_the_short_resource() {
     let (mut m, now) = core(Strategy::FirstFit);
     place(&mut m, "big", task("big").cpus(64.0).mem(100.0), now);
@@ -608,29 +420,135 @@ fn drain_many_offers_and_tasks() {
 }
 
 #[test]
-fn held_offers_are_capped() {
+fn many_distinct_shapes_fill_many_offers() {
+    // Every task a different size: one bucket each; offers fill front to back.
     let (mut m, now) = core(Strategy::FirstFit);
-    place(&mut m, "big", task("big").cpus(64.0), now);
-    let n = mesos_actix::scheduler::offers::MAX_HELD_OFFERS + 5;
-    let offers = (0..n)
-        .map(|i| offer(&format!("o{i}"), "h", "cpus:1", None))
+    let n = 3000;
+    for i in 0..n {
+        let spec = task("s")
+            .cpus(0.5 + (i % 7) as f64 * 0.25)
+            .mem(100.0 + i as f64);
+        place(&mut m, &format!("t{i}"), spec, now);
+    }
+    let offers = (0..n / 2)
+        .map(|i| offer(&format!("o{i}"), &format!("h{i}"), "cpus:4;mem:65536", None))
         .collect();
     let out = m.offers(offers, now);
-    assert_eq!(
-        m.held_offers(),
-        mesos_actix::scheduler::offers::MAX_HELD_OFFERS
+    assert_eq!(out.launched.len() + m.pending(), n);
+    assert!(out.launched.len() > n / 2, "{}", out.launched.len());
+    // Whatever is still pending really does not fit what is left.
+    for l in &out.launched {
+        assert!(m.why_pending(&l.task_id).is_none());
+    }
+    let mut seen = HashSet::new();
+    for a in accepts(&out.calls) {
+        let cpus: f64 = tasks(a).iter().map(|t| scalar(t, "cpus")).sum();
+        assert!(cpus <= 4.0 + 1e-9);
+        assert!(seen.insert(a.offer_ids[0].clone()));
+    }
+}
+
+#[test]
+fn role_without_allocation_info_and_max_per_host_and_sets() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    // Offers without allocation_info (non-MULTI_ROLE) do not filter by role.
+    place(&mut m, "r", task("r").role("web"), now);
+    let out = m.offers(vec![offer("a", "h1", "cpus:8;mem:4096", None)], now);
+    assert_eq!(out.launched.len(), 1);
+    // MaxPerHost(2): two per host, across rounds.
+    for i in 0..3 {
+        place(
+            &mut m,
+            &format!("m{i}"),
+            task("m").constraint(Constraint::MaxPerHost(2)),
+            now,
+        );
+    }
+    let out = m.offers(vec![offer("b", "h1", "cpus:8;mem:4096", None)], now);
+    assert_eq!(out.launched.len(), 2);
+    let out = m.offers(vec![offer("c", "h1", "cpus:8;mem:4096", None)], now);
+    assert!(out.launched.is_empty());
+    match m.why_pending(&TaskId::new("m2")).unwrap() {
+        PendingReason::Rejected(r) => {
+            assert!(
+                matches!(&r[0].reason, RejectReason::Constraint(c) if c.contains("max 2")),
+                "{r:?}"
+            )
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let out = m.offers(vec![offer("d", "h2", "cpus:8;mem:4096", None)], now);
+    assert_eq!(out.launched[0].task_id, TaskId::new("m2"));
+    // Set resources: items are taken, never shared between tasks.
+    let mut spec = task("g");
+    spec.resources.sets.insert("gpus_ids".into(), 1);
+    place(&mut m, "g1", spec.clone(), now);
+    place(&mut m, "g2", spec.clone(), now);
+    place(&mut m, "g3", spec, now);
+    let out = m.offers(
+        vec![offer("e", "h3", "cpus:8;mem:4096;gpus_ids:{a,b}", None)],
+        now,
     );
-    let d = declines(&out.calls);
-    assert_eq!(d.len(), 1);
-    let expect: Vec<OfferId> = (0..5).map(|i| OfferId::new(format!("o{i}"))).collect();
-    assert_eq!(d[0].offer_ids, expect, "the oldest go first");
-    // Expiry declines everything held, in batches of at most MAX_DECLINE_BATCH.
-    let out = m.tick(now + Duration::from_secs(60));
-    let total: usize = declines(&out.calls).iter().map(|d| d.offer_ids.len()).sum();
-    assert_eq!(total, mesos_actix::scheduler::offers::MAX_HELD_OFFERS);
-    assert!(
-        declines(&out.calls)
-            .iter()
-            .all(|d| d.offer_ids.len() <= mesos_actix::scheduler::offers::MAX_DECLINE_BATCH)
+    let ts = tasks(accepts(&out.calls)[0])
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(ts.len(), 2);
+    let items: Vec<String> = ts
+        .iter()
+        .flat_map(|t| t.resources.iter().filter_map(|r| r.set.clone()))
+        .flat_map(|s| s.item)
+        .collect();
+    assert_eq!(items, vec!["a".to_string(), "b".to_string()]);
+    match m.why_pending(&TaskId::new("g3")).unwrap() {
+        PendingReason::Rejected(r) => assert_eq!(
+            r[0].reason,
+            RejectReason::Short {
+                name: "gpus_ids".into(),
+                needed: 1.0,
+                available: 0.0
+            }
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// The OFFERS event a real Mesos 1.11 master sent (see the reference samples).
+const REAL_OFFERS: &str = r#"{"type":"OFFERS","offers":{"offers":[{"id":{"value":"X-O1"},"framework_id":{"value":"X-0001"},"agent_id":{"value":"X-S0"},"hostname":"localhost","url":{"scheme":"http","address":{"hostname":"localhost","ip":"127.0.0.1","port":5151},"path":"/slave(1)"},"resources":[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000}]},"role":"*","allocation_info":{"role":"*"}},{"name":"cpus","type":"SCALAR","scalar":{"value":2.0},"role":"*","allocation_info":{"role":"*"}},{"name":"mem","type":"SCALAR","scalar":{"value":23081.0},"role":"*","allocation_info":{"role":"*"}},{"name":"disk","type":"SCALAR","scalar":{"value":252899.0},"role":"*","allocation_info":{"role":"*"}}],"allocation_info":{"role":"*"}}]}}"#;
+
+#[test]
+fn real_mesos_offer_round_trips_into_an_accept() {
+    use mesos_actix::proto::scheduler::Event;
+    let event: Event = mesos_actix::json::decode(REAL_OFFERS.as_bytes()).unwrap();
+    let offers = event.offers.unwrap().offers;
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(
+        &mut m,
+        "t1",
+        TaskSpec::new("t1")
+            .cpus(0.1)
+            .mem(32.0)
+            .ports(1)
+            .command("echo hi"),
+        now,
     );
+    let out = m.offers(offers, now);
+    let acc = accepts(&out.calls);
+    assert_eq!(acc[0].offer_ids[0].value, "X-O1");
+    let t = tasks(acc[0])[0].clone();
+    assert_eq!(t.agent_id.value, "X-S0");
+    assert_eq!(values(&t, "ports"), vec![31000]);
+    assert_eq!(scalar(&t, "cpus"), 0.1);
+    for r in &t.resources {
+        assert_eq!(
+            r.allocation_info.as_ref().unwrap().role.as_deref(),
+            Some("*")
+        );
+        assert_eq!(r.role.as_deref(), Some("*"));
+    }
+    // And it encodes as Mesos JSON with the allocation echoed.
+    let json = String::from_utf8(mesos_actix::json::encode(&out.calls[0]).unwrap()).unwrap();
+    assert!(json.contains(r#""type":"ACCEPT""#), "{json}");
+    assert!(json.contains(r#""allocation_info":{"role":"*"}"#), "{json}");
+    assert!(json.contains(r#""refuse_seconds":42"#), "{json}");
 }

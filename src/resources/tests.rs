@@ -232,3 +232,27 @@ fn demand_algebra() {
         vec![("cpus".to_string(), Scalar::from_milli(100))]
     );
 }
+
+#[test]
+fn allocate_and_unallocate_merge_identities() {
+    let mut r: Resources = "cpus:2;mem:100".parse().unwrap();
+    let mut other = r.to_proto();
+    for x in &mut other {
+        x.allocation_info = Some(AllocationInfo {
+            role: Some("web".into()),
+        });
+    }
+    for x in other {
+        r.push(x).unwrap();
+    }
+    assert_eq!(r.len(), 4);
+    r.unallocate();
+    assert_eq!(r.to_string(), "cpus:4;mem:200");
+    r.allocate("web");
+    assert_eq!(r.len(), 2);
+    assert!(
+        r.to_proto()
+            .iter()
+            .all(|x| x.allocation_info.as_ref().unwrap().role.as_deref() == Some("web"))
+    );
+}

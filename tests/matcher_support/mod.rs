@@ -5,12 +5,16 @@
 use actix::prelude::*;
 use mesos_actix::proto::resource::AllocationInfo;
 use mesos_actix::proto::scheduler::{Call, call};
-use mesos_actix::proto::{AgentId, Attribute, FrameworkId, Offer, OfferId, TaskInfo, value};
+use mesos_actix::proto::{
+    AgentId, Attribute, FrameworkId, Offer, OfferId, TaskId, TaskInfo, value,
+};
 use mesos_actix::resources::Resources;
 use mesos_actix::scheduler::connection::{CallError, SendCall};
 use mesos_actix::scheduler::offers::Launched;
+use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings, Outcome};
+use mesos_actix::scheduler::{Strategy, TaskSpec};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// An offer `id` from agent `agent` on `host`, with resources in Mesos text syntax,
 /// allocated to `role` when given (`allocation_info` on the offer and every resource).
@@ -139,4 +143,35 @@ pub async fn wait_for(seen: &Arc<Mutex<Seen>>, what: &str, cond: impl Fn(&Seen) 
         );
         actix_rt::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+// ---- MatcherCore helpers ----
+
+/// Settings with a 42 s refuse filter, 10 s hold and 1 s revive interval.
+pub fn settings(strategy: Strategy) -> MatcherSettings {
+    MatcherSettings {
+        strategy,
+        refuse_seconds: 42.0,
+        offer_hold: Duration::from_secs(10),
+        revive_interval: Duration::from_secs(1),
+    }
+}
+
+/// A subscribed core (its SUPPRESS checked) and the clock's start.
+pub fn core(strategy: Strategy) -> (MatcherCore, Instant) {
+    let mut m = MatcherCore::new(settings(strategy));
+    let now = Instant::now();
+    let out = m.subscribed(FrameworkId::new("fw-1"), false, now);
+    assert_eq!(count(&out.calls, call::Type::Suppress), 1);
+    (m, now)
+}
+
+/// A 1 cpu / 128 MB command task.
+pub fn task(name: &str) -> TaskSpec {
+    TaskSpec::new(name).cpus(1.0).mem(128.0).command("true")
+}
+
+/// Places `spec` as task `id`.
+pub fn place(m: &mut MatcherCore, id: &str, spec: TaskSpec, now: Instant) -> Outcome {
+    m.place(TaskId::new(id), Arc::new(spec), now)
 }

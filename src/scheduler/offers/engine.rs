@@ -11,12 +11,14 @@ use crate::proto::{
 };
 use crate::resources::Resources;
 use crate::scheduler::spec::TaskSpec;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How many offers that left the matcher are remembered for `why_pending`.
 const RECENT_OFFERS: usize = 32;
+/// Most offers named in one `why_pending` answer (the nearest misses).
+const MAX_REJECTIONS: usize = 64;
 /// Most offers held unused at once; the oldest beyond are declined.
 pub const MAX_HELD_OFFERS: usize = 1024;
 /// Most offer ids in one DECLINE call.
@@ -65,6 +67,30 @@ pub(super) struct LaunchRecord {
 
 /// The matcher's state: pending queue, held offers, suppression and revive timing,
 /// per-host counts, and the executors it launched.
+///
+/// ```
+/// use mesos_actix::proto::{AgentId, FrameworkId, Offer, OfferId, TaskId};
+/// use mesos_actix::resources::Resources;
+/// use mesos_actix::scheduler::TaskSpec;
+/// use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings};
+/// use std::{sync::Arc, time::Instant};
+///
+/// let mut m = MatcherCore::new(MatcherSettings::default());
+/// let now = Instant::now();
+/// m.subscribed(FrameworkId::new("fw"), false, now); // -> SUPPRESS (nothing pending)
+/// let spec = Arc::new(TaskSpec::new("t").cpus(1.0).mem(64.0).ports(1).command("true"));
+/// m.place(TaskId::new("t-1"), spec, now); // -> REVIVE
+/// let offer = Offer {
+///     id: OfferId::new("o-1"),
+///     agent_id: AgentId::new("a-1"),
+///     hostname: "h1".into(),
+///     resources: "cpus:2;mem:256;ports:[31000-31009]".parse::<Resources>().unwrap().to_proto(),
+///     ..Default::default()
+/// };
+/// let out = m.offers(vec![offer], now); // -> ACCEPT (one LAUNCH), then SUPPRESS
+/// assert_eq!(out.launched.len(), 1);
+/// assert!(out.calls[0].accept.is_some());
+/// ```
 #[derive(Debug)]
 pub struct MatcherCore {
     pub(super) settings: MatcherSettings,
@@ -73,6 +99,8 @@ pub struct MatcherCore {
     pub(super) queue: PendingQueue,
     invalid: HashMap<TaskId, String>,
     pub(super) held: Vec<HeldOffer>,
+    /// The ids of `held`, to refuse a second copy of an offer in O(1).
+    held_ids: HashSet<OfferId>,
     pub(super) recent: VecDeque<Snapshot>,
     pub(super) round: u64,
     suppressed: bool,
@@ -97,6 +125,7 @@ impl MatcherCore {
             queue: PendingQueue::default(),
             invalid: HashMap::new(),
             held: Vec::new(),
+            held_ids: HashSet::new(),
             recent: VecDeque::new(),
             round: 0,
             suppressed: false,
@@ -171,6 +200,7 @@ impl MatcherCore {
         self.framework_id = Some(framework_id);
         self.connected = true;
         self.held.clear();
+        self.held_ids.clear();
         self.recent.clear();
         self.suppressed = false;
         self.revive_due = None;
@@ -186,6 +216,7 @@ impl MatcherCore {
     pub fn disconnected(&mut self) {
         self.connected = false;
         self.held.clear();
+        self.held_ids.clear();
         self.revive_due = None;
     }
 
@@ -258,9 +289,9 @@ impl MatcherCore {
         let mut out = Outcome::default();
         self.connected = true;
         let start = self.held.len();
-        let deadline = now + self.settings.offer_hold;
+        let deadline = later(now, self.settings.offer_hold);
         for mut offer in offers {
-            if self.held.iter().any(|h| h.offer.id == offer.id) {
+            if !self.held_ids.insert(offer.id.clone()) {
                 tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
                 continue;
             }
@@ -286,7 +317,9 @@ impl MatcherCore {
 
     /// A rescinded offer is dropped (never accepted, never declined).
     pub fn rescind(&mut self, offer_id: &OfferId) {
-        self.held.retain(|h| h.offer.id != *offer_id);
+        if self.held_ids.remove(offer_id) {
+            self.held.retain(|h| h.offer.id != *offer_id);
+        }
     }
 
     /// Timers: declines offers held past their bound and sends a coalesced REVIVE.
@@ -323,10 +356,12 @@ impl MatcherCore {
             if !h.placed.is_empty() {
                 let tasks = std::mem::take(&mut h.placed);
                 h.new_execs.clear();
+                self.held_ids.remove(&h.offer.id);
                 let offer_id = std::mem::take(&mut h.offer.id);
                 out.calls.push(self.accept_call(offer_id, tasks));
                 self.remember(h);
             } else if decline_unused || h.deadline <= now {
+                self.held_ids.remove(&h.offer.id);
                 declined.push(std::mem::take(&mut h.offer.id));
                 self.remember(h);
             } else {
@@ -336,6 +371,7 @@ impl MatcherCore {
         let expired = self.held.iter().take_while(|h| h.deadline <= now).count();
         let excess = self.held.len().saturating_sub(MAX_HELD_OFFERS);
         for mut h in self.held.drain(..expired.max(excess)).collect::<Vec<_>>() {
+            self.held_ids.remove(&h.offer.id);
             declined.push(std::mem::take(&mut h.offer.id));
             self.remember(h);
         }
@@ -356,6 +392,7 @@ impl MatcherCore {
         if idle {
             self.suppress(out);
         }
+        debug_assert_eq!(self.held.len(), self.held_ids.len());
     }
 
     fn remember(&mut self, h: HeldOffer) {
@@ -384,10 +421,13 @@ impl MatcherCore {
         if !self.connected {
             return;
         }
-        match self.last_revive {
-            Some(last) if now < last + self.settings.revive_interval => {
+        match self
+            .last_revive
+            .map(|last| later(last, self.settings.revive_interval))
+        {
+            Some(allowed) if now < allowed => {
                 if self.revive_due.is_none() {
-                    self.revive_due = Some(last + self.settings.revive_interval);
+                    self.revive_due = Some(allowed);
                 }
             }
             _ => self.send_revive(now, out),
@@ -436,6 +476,7 @@ impl MatcherCore {
             return Some(PendingReason::NoOffers);
         }
         rejections.sort_by(|a, b| rank(&a.reason).total_cmp(&rank(&b.reason)));
+        rejections.truncate(MAX_REJECTIONS);
         Some(PendingReason::Rejected(rejections))
     }
 }
@@ -452,6 +493,14 @@ fn rank(r: &RejectReason) -> f64 {
         RejectReason::Role(_) => 3.0,
         RejectReason::Invalid(_) => 4.0,
     }
+}
+
+/// `at + d`, saturating far in the future instead of overflowing (a huge configured
+/// duration must not panic).
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(Duration::from_secs(1 << 32)))
+        .unwrap_or(at)
 }
 
 fn decrement(map: &mut HashMap<String, usize>, key: &str) {

@@ -89,6 +89,11 @@ impl MatcherCore {
         let strategy = self.settings.strategy;
         let several = end - start > 1;
         let mut cursors: HashMap<usize, usize> = HashMap::new();
+        // Offers before this index are all dead: no search starts before it.
+        let mut first_alive = start;
+        while self.held.get(first_alive).is_some_and(|h| h.dead) {
+            first_alive += 1;
+        }
         let mut from = 0u64;
         while alive > 0 {
             let Some((seq, b)) = self.queue.next_ready(from) else {
@@ -100,7 +105,7 @@ impl MatcherCore {
             };
             let name = head.spec.name.as_str();
             let chosen = if strategy == Strategy::FirstFit {
-                let first = cursors.get(&b).copied().unwrap_or(start);
+                let first = cursors.get(&b).copied().unwrap_or(start).max(first_alive);
                 let found = (first..end).find(|&i| {
                     self.held
                         .get(i)
@@ -191,6 +196,9 @@ impl MatcherCore {
             if !h.pool.fits(&floor) {
                 h.dead = true;
                 alive -= 1;
+                while self.held.get(first_alive).is_some_and(|h| h.dead) {
+                    first_alive += 1;
+                }
             }
         }
         self.queue.restore_floor(floor);
