@@ -9,9 +9,9 @@
 
 use actix::prelude::*;
 use clap::Parser;
+use mesos_actix::Encoding;
 use mesos_actix::proto::{CommandInfo, ExecutorInfo, FrameworkInfo, Resource, TaskState};
 use mesos_actix::scheduler::{Framework, ShutdownMode, TaskSpec, TaskUpdate};
-use mesos_actix::Encoding;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -54,7 +54,10 @@ impl Handler<TaskUpdate> for Reporter {
     type Result = ();
     fn handle(&mut self, update: TaskUpdate, _: &mut Context<Self>) {
         let message = update.status.message.clone().unwrap_or_default();
-        println!("{} {} attempt {} {:?} {}", update.name, update.task_id, update.attempt, update.state, message);
+        println!(
+            "{} {} attempt {} {:?} {}",
+            update.name, update.task_id, update.attempt, update.state, message
+        );
         if update.is_final && update.state != TaskState::TaskFinished {
             self.failed += 1;
         }
@@ -76,8 +79,15 @@ fn executor_info(path: &str, n: u32) -> ExecutorInfo {
     ExecutorInfo {
         executor_id: format!("hello-executor-{n}").into(),
         name: Some("hello_executor".into()),
-        command: Some(CommandInfo { value: Some(path.to_string()), shell: Some(true), ..Default::default() }),
-        resources: vec![Resource::scalar("cpus", 0.05), Resource::scalar("mem", 32.0)],
+        command: Some(CommandInfo {
+            value: Some(path.to_string()),
+            shell: Some(true),
+            ..Default::default()
+        }),
+        resources: vec![
+            Resource::scalar("cpus", 0.05),
+            Resource::scalar("mem", 32.0),
+        ],
         ..Default::default()
     }
 }
@@ -85,7 +95,9 @@ fn executor_info(path: &str, n: u32) -> ExecutorInfo {
 #[actix::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
@@ -100,9 +112,13 @@ async fn main() -> anyhow::Result<()> {
     let id = framework.wait_subscribed(Duration::from_secs(30)).await?;
     eprintln!("subscribed to {} as {id}", framework.master_url());
     for n in 0..args.tasks {
-        let spec = TaskSpec::new(format!("hello-{n}")).cpus(args.cpus).mem(args.mem);
+        let spec = TaskSpec::new(format!("hello-{n}"))
+            .cpus(args.cpus)
+            .mem(args.mem);
         let spec = match &args.executor {
-            Some(path) => spec.executor(executor_info(path, n)).data(args.command.clone()),
+            Some(path) => spec
+                .executor(executor_info(path, n))
+                .data(args.command.clone()),
             None => spec.command(args.command.clone()),
         };
         framework.submit(spec).await?;

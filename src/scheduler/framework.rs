@@ -4,17 +4,28 @@
 //! The runtime's actors run together on a dedicated [`Arbiter`] (one thread), so they never
 //! compete with the user's actors for a thread and stop together.
 
-use super::config::{secs, RuntimeConfig};
-use super::connection::{CallError, ConnectionSettings, ConnectionSinks, GetFrameworkId, MasterConnection, SendCall, Stop};
-use super::events::{Disconnected, Failure, FrameworkMessage, MesosError, Offers, Rescind, Subscribed, TaskUpdate};
+use super::config::{RuntimeConfig, secs};
+use super::connection::{
+    CallError, ConnectionSettings, ConnectionSinks, GetFrameworkId, MasterConnection, SendCall,
+    Stop,
+};
+use super::events::{
+    Disconnected, Failure, FrameworkMessage, MesosError, Offers, Rescind, Subscribed, TaskUpdate,
+};
 use super::messages::{MessageRouter, SendMessage};
 use super::offers::{MatcherSettings, OfferMatcher, PendingReason, WhyPending};
 use super::placement::Strategy;
 use super::spec::TaskSpec;
-use super::tasks::{KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary, TaskTracker, Track, TrackerSettings, WaitFinished};
+use super::tasks::{
+    KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary,
+    TaskTracker, Track, TrackerSettings, WaitFinished,
+};
 use super::watch::{LinkState, SubscriptionWatch};
 use crate::codec::Encoding;
-use crate::proto::{framework_info::capability::Type as Capability, scheduler::Call, AgentId, ExecutorId, FrameworkId, FrameworkInfo, TaskId};
+use crate::proto::{
+    AgentId, ExecutorId, FrameworkId, FrameworkInfo, TaskId,
+    framework_info::capability::Type as Capability, scheduler::Call,
+};
 use actix::prelude::*;
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
@@ -224,7 +235,13 @@ impl FrameworkBuilder {
     /// background (see [`Framework::wait_subscribed`]). Must be called inside an actix system.
     pub async fn start(self) -> Result<Framework, FrameworkError> {
         self.config.validate()?;
-        let FrameworkBuilder { info, mut config, credentials, users, .. } = self;
+        let FrameworkBuilder {
+            info,
+            mut config,
+            credentials,
+            users,
+            ..
+        } = self;
         #[cfg(feature = "local")]
         let mut local_cluster = None;
         if config.masters.is_empty() {
@@ -305,8 +322,10 @@ fn wire(
         (None, None) => unreachable!("a matcher exists when raw mode is off"),
     };
 
-    let mut subscribed: Vec<Recipient<Subscribed>> = vec![tracker.clone().recipient(), watch.clone().recipient()];
-    let mut disconnected: Vec<Recipient<Disconnected>> = vec![tracker.clone().recipient(), watch.clone().recipient()];
+    let mut subscribed: Vec<Recipient<Subscribed>> =
+        vec![tracker.clone().recipient(), watch.clone().recipient()];
+    let mut disconnected: Vec<Recipient<Disconnected>> =
+        vec![tracker.clone().recipient(), watch.clone().recipient()];
     if let Some(m) = &matcher {
         subscribed.push(m.clone().recipient());
         disconnected.push(m.clone().recipient());
@@ -340,10 +359,25 @@ fn wire(
             (none.clone().recipient(), none.recipient())
         }
     };
-    tracker_ctx.run(TaskTracker::new(tracker_settings, calls.clone(), place, unplace, users.updates.clone()));
+    let mut tracker_actor = TaskTracker::new(
+        tracker_settings,
+        calls.clone(),
+        place,
+        unplace,
+        users.updates.clone(),
+    );
+    if let Some(m) = &matcher {
+        tracker_actor = tracker_actor.with_released(m.clone().recipient());
+    }
+    tracker_ctx.run(tracker_actor);
     router_ctx.run(MessageRouter::new(calls, users.messages.clone()));
     connection_ctx.run(MasterConnection::new(settings, sinks));
-    Actors { connection, matcher, tracker, router }
+    Actors {
+        connection,
+        matcher,
+        tracker,
+        router,
+    }
 }
 
 /// A running framework: the handle through which the user submits and kills tasks, sends
@@ -383,24 +417,42 @@ impl Framework {
 
     /// Kills a task (pending or running); it is not retried.
     pub async fn kill(&self, task_id: &TaskId) -> Result<(), FrameworkError> {
-        Ok(self.actors.tracker.send(KillTask(task_id.clone())).await??)
+        Ok(self
+            .actors
+            .tracker
+            .send(KillTask(task_id.clone()))
+            .await??)
     }
 
     /// Sends bytes to an executor (best effort, as all framework messages in Mesos).
-    pub async fn send_message(&self, agent_id: AgentId, executor_id: ExecutorId, data: Vec<u8>) -> Result<(), FrameworkError> {
-        let msg = SendMessage { agent_id, executor_id, data };
+    pub async fn send_message(
+        &self,
+        agent_id: AgentId,
+        executor_id: ExecutorId,
+        data: Vec<u8>,
+    ) -> Result<(), FrameworkError> {
+        let msg = SendMessage {
+            agent_id,
+            executor_id,
+            data,
+        };
         Ok(self.actors.router.send(msg).await??)
     }
 
     /// Sends bytes to the executor running `task_id`.
-    pub async fn send_message_to_task(&self, task_id: &TaskId, data: Vec<u8>) -> Result<(), FrameworkError> {
+    pub async fn send_message_to_task(
+        &self,
+        task_id: &TaskId,
+        data: Vec<u8>,
+    ) -> Result<(), FrameworkError> {
         let location = self
             .actors
             .tracker
             .send(LocateTask(task_id.clone()))
             .await?
             .ok_or_else(|| FrameworkError::NotRunning(task_id.value.clone()))?;
-        self.send_message(location.agent_id, location.executor_id, data).await
+        self.send_message(location.agent_id, location.executor_id, data)
+            .await
     }
 
     /// Reconciles every non-terminal task with the master now.
@@ -409,7 +461,10 @@ impl Framework {
     }
 
     /// Why a pending task has not been placed (`None` if it is not pending).
-    pub async fn why_pending(&self, task_id: &TaskId) -> Result<Option<PendingReason>, FrameworkError> {
+    pub async fn why_pending(
+        &self,
+        task_id: &TaskId,
+    ) -> Result<Option<PendingReason>, FrameworkError> {
         match &self.actors.matcher {
             Some(m) => Ok(m.send(WhyPending(task_id.clone())).await?),
             None => Ok(None),
@@ -429,7 +484,12 @@ impl Framework {
 
     /// The framework id, once subscribed.
     pub async fn framework_id(&self) -> Option<FrameworkId> {
-        self.actors.connection.send(GetFrameworkId).await.ok().flatten()
+        self.actors
+            .connection
+            .send(GetFrameworkId)
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Waits until the runtime is subscribed (answers the framework id), or fails with
@@ -448,7 +508,9 @@ impl Framework {
                 }
             }
         };
-        tokio::time::timeout(timeout, wait).await.map_err(|_| FrameworkError::Timeout(timeout))?
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| FrameworkError::Timeout(timeout))?
     }
 
     /// Resolves when every submitted task is final (terminal, no retry left), or with the
@@ -478,7 +540,8 @@ impl Framework {
             ShutdownMode::Teardown => Stop::Teardown,
             ShutdownMode::Failover => Stop::Failover,
         };
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.actors.connection.send(stop)).await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(10), self.actors.connection.send(stop)).await;
         if let Some(arbiter) = self.arbiter.take() {
             arbiter.stop();
         }

@@ -38,12 +38,12 @@ pub mod tasks;
 pub mod watch;
 
 pub use config::RuntimeConfig;
-pub use framework::{Framework, FrameworkBuilder, FrameworkError, ShutdownMode};
-pub use offers::PendingReason;
-pub use tasks::TaskSummary;
 pub use events::{
     Disconnected, Failure, FrameworkMessage, MesosError, MesosErrorKind, Offers, Rescind,
     Subscribed, TaskUpdate,
 };
+pub use framework::{Framework, FrameworkBuilder, FrameworkError, ShutdownMode};
+pub use offers::PendingReason;
 pub use placement::{Constraint, Strategy};
 pub use spec::{ResourceRequest, RetryPolicy, TaskSpec};
+pub use tasks::TaskSummary;

@@ -23,9 +23,9 @@ pub struct TaskSpec {
     /// A command for Mesos' built-in command executor (exclusive with `executor`).
     pub command: Option<CommandInfo>,
     /// A custom executor to run the task (exclusive with `command`).
-    pub executor: Option<ExecutorInfo>,
+    pub executor: Option<Box<ExecutorInfo>>,
     /// Container settings for the task, passed through unchanged.
-    pub container: Option<ContainerInfo>,
+    pub container: Option<Box<ContainerInfo>>,
     /// Opaque bytes handed to the executor in `TaskInfo.data`.
     pub data: Option<Vec<u8>>,
     /// Key/value labels copied into `TaskInfo.labels`.
@@ -125,7 +125,7 @@ impl TaskSpec {
 
     /// Runs the task under a custom executor.
     pub fn executor(mut self, executor: ExecutorInfo) -> Self {
-        self.executor = Some(executor);
+        self.executor = Some(Box::new(executor));
         self.command = None;
         self
     }
@@ -157,6 +157,12 @@ impl TaskSpec {
     /// Sets the kill grace period.
     pub fn kill_grace_period(mut self, grace: Duration) -> Self {
         self.kill_grace_period = Some(grace);
+        self
+    }
+
+    /// Runs the task in this container.
+    pub fn container(mut self, container: ContainerInfo) -> Self {
+        self.container = Some(Box::new(container));
         self
     }
 

@@ -186,6 +186,8 @@ pub struct TaskTracker {
     /// Tasks the explicit reconciliation in flight still waits for.
     reconcile_remaining: Option<usize>,
     implicit_loop: Option<SpawnHandle>,
+    /// Told when a launched attempt ends, so the matcher can forget it.
+    released: Option<Recipient<crate::scheduler::offers::Released>>,
 }
 
 impl TaskTracker {
@@ -217,7 +219,18 @@ impl TaskTracker {
             reconcile_loop: None,
             reconcile_remaining: None,
             implicit_loop: None,
+            released: None,
         }
+    }
+
+    /// Also tells `released` (the matcher) whenever a launched attempt becomes terminal,
+    /// so per-host placement counts and its launch bookkeeping shrink again.
+    pub fn with_released(
+        mut self,
+        released: Recipient<crate::scheduler::offers::Released>,
+    ) -> Self {
+        self.released = Some(released);
+        self
     }
 
     fn finished(&self) -> bool {
@@ -360,6 +373,11 @@ impl Handler<StatusUpdate> for TaskTracker {
             r.executor_id = Some(executor_id.clone());
         }
         let outcome = r.apply(state);
+        if state.is_terminal() {
+            if let Some(released) = &self.released {
+                released.do_send(crate::scheduler::offers::Released(status.task_id.clone()));
+            }
+        }
         let update = TaskUpdate {
             name: r.spec.name.clone(),
             task_id: status.task_id.clone(),

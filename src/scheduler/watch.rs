@@ -41,7 +41,8 @@ impl Actor for SubscriptionWatch {
 impl Handler<Subscribed> for SubscriptionWatch {
     type Result = ();
     fn handle(&mut self, msg: Subscribed, _: &mut Context<Self>) {
-        self.state.send_replace(LinkState::Subscribed(msg.framework_id));
+        self.state
+            .send_replace(LinkState::Subscribed(msg.framework_id));
     }
 }
 

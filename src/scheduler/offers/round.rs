@@ -273,7 +273,7 @@ fn build_task(
     let agent_id = &h.offer.agent_id;
     let executor = spec.executor.as_ref().map(|e| {
         if let Some(res) = exec_resources {
-            let mut info = e.clone();
+            let mut info = (**e).clone();
             info.resources = res;
             complete_executor(&mut info, framework_id);
             h.new_execs.push(info.clone());
@@ -289,7 +289,7 @@ fn build_task(
         } else {
             // Already on the agent but not launched by this matcher instance: send the
             // spec's executor with the offer's allocation.
-            let mut info = e.clone();
+            let mut info = (**e).clone();
             complete_executor(&mut info, framework_id);
             for r in &mut info.resources {
                 if r.allocation_info.is_none() {
@@ -326,7 +326,7 @@ fn build_task(
             spec.command.clone()
         },
         executor,
-        container: spec.container.clone(),
+        container: spec.container.as_deref().cloned(),
         data: spec.data.clone(),
         labels: spec.mesos_labels(),
         kill_policy,

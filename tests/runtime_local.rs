@@ -1,0 +1,250 @@
+//! The whole scheduler runtime on the embedded local cluster: black-box, through the public
+//! `Framework` API only.
+
+mod runtime_support;
+
+use actix::prelude::*;
+use mesos_actix::Encoding;
+use mesos_actix::local::LocalClusterConfig;
+use mesos_actix::proto::{CommandInfo, ExecutorInfo, FrameworkInfo, Resource, TaskState};
+use mesos_actix::scheduler::{Framework, ShutdownMode, TaskSpec};
+use runtime_support::{Recorder, hello_executor};
+use std::collections::HashSet;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn two_agents() -> LocalClusterConfig {
+    LocalClusterConfig {
+        agents: 2,
+        resources: "cpus:2;mem:1024;disk:1024;ports:[31000-31100]".into(),
+        allocation_interval: Duration::from_millis(100),
+        status_update_backoff: Duration::from_millis(500),
+        executor_shutdown_grace_period: Duration::from_secs(1),
+        ..Default::default()
+    }
+}
+
+async fn start(encoding: Encoding, recorder: &Recorder) -> Framework {
+    let framework = Framework::builder(FrameworkInfo::new("runtime-local-test"))
+        .encoding(encoding)
+        .local_cluster(two_agents())
+        .on_update(recorder.clone().start().recipient())
+        .start()
+        .await
+        .expect("framework starts");
+    framework.wait_subscribed(WAIT).await.expect("subscribed");
+    framework
+}
+
+async fn command_tasks_finish_on_two_agents(encoding: Encoding) {
+    let recorder = Recorder::default();
+    let framework = start(encoding, &recorder).await;
+    let mut ids = HashSet::new();
+    for n in 0..6 {
+        let spec = TaskSpec::new(format!("echo-{n}"))
+            .cpus(0.5)
+            .mem(64.0)
+            .command("echo hello");
+        ids.insert(framework.submit(spec).await.unwrap());
+    }
+    tokio::time::timeout(WAIT, framework.finished())
+        .await
+        .expect("all final")
+        .unwrap();
+    let finals = recorder.finals();
+    assert_eq!(finals.len(), 6);
+    assert!(
+        finals.iter().all(|u| u.state == TaskState::TaskFinished),
+        "{finals:?}"
+    );
+    assert_eq!(
+        finals
+            .iter()
+            .map(|u| u.task_id.clone())
+            .collect::<HashSet<_>>(),
+        ids
+    );
+    let agents: HashSet<_> = finals
+        .iter()
+        .filter_map(|u| u.status.agent_id.clone())
+        .collect();
+    assert_eq!(agents.len(), 2, "6 x 0.5 cpus do not fit one 2-cpu agent");
+    // Every task went STARTING/RUNNING before FINISHED, each update delivered once.
+    let heard = recorder.heard.lock().unwrap();
+    for id in &ids {
+        let states: Vec<_> = heard
+            .updates
+            .iter()
+            .filter(|u| &u.task_id == id)
+            .map(|u| u.state)
+            .collect();
+        assert_eq!(
+            states.last(),
+            Some(&TaskState::TaskFinished),
+            "{id}: {states:?}"
+        );
+        assert!(states.contains(&TaskState::TaskRunning), "{id}: {states:?}");
+        let unique: HashSet<_> = states.iter().collect();
+        assert_eq!(
+            unique.len(),
+            states.len(),
+            "{id}: duplicate delivery {states:?}"
+        );
+    }
+    drop(heard);
+    framework.shutdown(ShutdownMode::Teardown).await;
+}
+
+#[actix_rt::test]
+async fn command_tasks_finish_on_two_agents_protobuf() {
+    command_tasks_finish_on_two_agents(Encoding::Protobuf).await;
+}
+
+#[actix_rt::test]
+async fn command_tasks_finish_on_two_agents_json() {
+    command_tasks_finish_on_two_agents(Encoding::Json).await;
+}
+
+#[actix_rt::test]
+async fn failing_task_is_retried_with_new_ids_then_final() {
+    let recorder = Recorder::default();
+    let framework = start(Encoding::Protobuf, &recorder).await;
+    framework
+        .submit(
+            TaskSpec::new("flaky")
+                .cpus(0.1)
+                .mem(16.0)
+                .command("exit 3")
+                .retries(2),
+        )
+        .await
+        .unwrap();
+    tokio::time::timeout(WAIT, framework.finished())
+        .await
+        .expect("final")
+        .unwrap();
+    let heard = recorder.heard.lock().unwrap();
+    let failed: Vec<_> = heard
+        .updates
+        .iter()
+        .filter(|u| u.state == TaskState::TaskFailed)
+        .collect();
+    assert_eq!(failed.len(), 3, "first attempt and two retries");
+    assert_eq!(
+        failed.iter().map(|u| u.attempt).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    assert_eq!(
+        failed
+            .iter()
+            .map(|u| u.task_id.clone())
+            .collect::<HashSet<_>>()
+            .len(),
+        3
+    );
+    assert_eq!(failed.iter().filter(|u| u.is_final).count(), 1);
+    assert!(failed[2].is_final);
+    drop(heard);
+    framework.shutdown(ShutdownMode::Teardown).await;
+}
+
+#[actix_rt::test]
+async fn running_task_is_killed_and_not_retried() {
+    let recorder = Recorder::default();
+    let framework = start(Encoding::Json, &recorder).await;
+    let id = framework
+        .submit(
+            TaskSpec::new("sleeper")
+                .cpus(0.1)
+                .mem(16.0)
+                .command("sleep 60")
+                .retries(3),
+        )
+        .await
+        .unwrap();
+    let running = recorder
+        .wait_until(WAIT, |h| {
+            h.updates
+                .iter()
+                .any(|u| u.task_id == id && u.state == TaskState::TaskRunning)
+        })
+        .await;
+    assert!(running, "task reached RUNNING");
+    framework.kill(&id).await.unwrap();
+    tokio::time::timeout(WAIT, framework.finished())
+        .await
+        .expect("final")
+        .unwrap();
+    let finals = recorder.finals();
+    assert_eq!(finals.len(), 1);
+    assert_eq!(finals[0].state, TaskState::TaskKilled);
+    assert_eq!(finals[0].attempt, 0);
+    framework.shutdown(ShutdownMode::Teardown).await;
+}
+
+#[actix_rt::test]
+async fn custom_executor_runs_tasks_and_messages_flow_both_ways() {
+    let executor = hello_executor();
+    assert!(
+        executor.exists(),
+        "hello_executor example is built by `cargo test`: {executor:?}"
+    );
+    let recorder = Recorder::default();
+    let user = recorder.clone().start();
+    let framework = Framework::builder(FrameworkInfo::new("runtime-executor-test"))
+        .local_cluster(two_agents())
+        .on_update(user.clone().recipient())
+        .on_message(user.recipient())
+        .start()
+        .await
+        .unwrap();
+    framework.wait_subscribed(WAIT).await.unwrap();
+    let info = ExecutorInfo {
+        executor_id: "hello-exec".into(),
+        command: Some(CommandInfo {
+            value: Some(executor.display().to_string()),
+            ..Default::default()
+        }),
+        resources: vec![Resource::scalar("cpus", 0.1), Resource::scalar("mem", 32.0)],
+        ..Default::default()
+    };
+    let id = framework
+        .submit(
+            TaskSpec::new("via-executor")
+                .cpus(0.1)
+                .mem(16.0)
+                .executor(info)
+                .data("sleep 30"),
+        )
+        .await
+        .unwrap();
+    let running = recorder
+        .wait_until(WAIT, |h| {
+            h.updates
+                .iter()
+                .any(|u| u.task_id == id && u.state == TaskState::TaskRunning)
+        })
+        .await;
+    assert!(running, "custom executor reported RUNNING");
+    framework
+        .send_message_to_task(&id, b"ping".to_vec())
+        .await
+        .unwrap();
+    let echoed = recorder.wait_until(WAIT, |h| !h.messages.is_empty()).await;
+    assert!(echoed, "hello_executor echoes framework messages back");
+    let msg = recorder.heard.lock().unwrap().messages[0].clone();
+    assert_eq!(msg.executor_id.value, "hello-exec");
+    assert!(
+        String::from_utf8_lossy(&msg.data).contains("ping"),
+        "{:?}",
+        msg.data
+    );
+    framework.kill(&id).await.unwrap();
+    tokio::time::timeout(WAIT, framework.finished())
+        .await
+        .expect("final")
+        .unwrap();
+    assert_eq!(recorder.finals()[0].state, TaskState::TaskKilled);
+    framework.shutdown(ShutdownMode::Teardown).await;
+}
