@@ -71,7 +71,7 @@ async fn command_tasks_finish_on_two_agents(encoding: Encoding) {
         .collect();
     assert_eq!(agents.len(), 2, "6 x 0.5 cpus do not fit one 2-cpu agent");
     // Every task went STARTING/RUNNING before FINISHED, each update delivered once.
-    let heard = recorder.heard.lock().unwrap();
+    let updates = recorder.heard.lock().unwrap().updates.clone();
     for id in &ids {
         let states: Vec<_> = heard
             .updates
@@ -92,7 +92,6 @@ async fn command_tasks_finish_on_two_agents(encoding: Encoding) {
             "{id}: duplicate delivery {states:?}"
         );
     }
-    drop(heard);
     framework.shutdown(ShutdownMode::Teardown).await;
 }
 
@@ -145,7 +144,6 @@ async fn failing_task_is_retried_with_new_ids_then_final() {
     );
     assert_eq!(failed.iter().filter(|u| u.is_final).count(), 1);
     assert!(failed[2].is_final);
-    drop(heard);
     framework.shutdown(ShutdownMode::Teardown).await;
 }
 
