@@ -73,8 +73,7 @@ async fn command_tasks_finish_on_two_agents(encoding: Encoding) {
     // Every task went STARTING/RUNNING before FINISHED, each update delivered once.
     let updates = recorder.heard.lock().unwrap().updates.clone();
     for id in &ids {
-        let states: Vec<_> = heard
-            .updates
+        let states: Vec<_> = updates
             .iter()
             .filter(|u| &u.task_id == id)
             .map(|u| u.state)
