@@ -122,9 +122,8 @@ async fn failing_task_is_retried_with_new_ids_then_final() {
         .await
         .expect("final")
         .unwrap();
-    let heard = recorder.heard.lock().unwrap();
-    let failed: Vec<_> = heard
-        .updates
+    let updates = recorder.heard.lock().unwrap().updates.clone();
+    let failed: Vec<_> = updates
         .iter()
         .filter(|u| u.state == TaskState::TaskFailed)
         .collect();
