@@ -44,7 +44,7 @@ fn body(c: &RecordedCall) -> mesos_actix::proto::scheduler::Call {
 }
 
 fn launched_task_ids(call: &RecordedCall) -> Vec<String> {
-    body(&call)
+    body(call)
         .accept
         .iter()
         .flat_map(|a| &a.operations)
