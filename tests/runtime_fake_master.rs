@@ -291,3 +291,88 @@ async fn unauthorized_surfaces_as_a_typed_error() {
         .unwrap();
     with_creds.wait_subscribed(WAIT).await.unwrap();
 }
+
+/// Raw mode: the user's actor gets the offers and answers them itself.
+struct RawUser {
+    offers: std::sync::Arc<std::sync::Mutex<Vec<mesos_actix::proto::Offer>>>,
+}
+
+impl Actor for RawUser {
+    type Context = Context<Self>;
+}
+
+impl Handler<mesos_actix::scheduler::Offers> for RawUser {
+    type Result = ();
+    fn handle(&mut self, msg: mesos_actix::scheduler::Offers, _: &mut Context<Self>) {
+        self.offers.lock().unwrap().extend(msg.0);
+    }
+}
+
+impl Handler<mesos_actix::scheduler::Rescind> for RawUser {
+    type Result = ();
+    fn handle(&mut self, _: mesos_actix::scheduler::Rescind, _: &mut Context<Self>) {}
+}
+
+#[actix_rt::test]
+async fn raw_mode_hands_offers_to_the_user_and_delivers_its_tasks_updates() {
+    use mesos_actix::proto::scheduler::{Call, call};
+    let master = FakeMaster::start().await.unwrap();
+    let offers = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let user = RawUser {
+        offers: offers.clone(),
+    }
+    .start();
+    let recorder = Recorder::default();
+    let framework = Framework::builder(FrameworkInfo::new("raw"))
+        .config(fast_config())
+        .master(master.url())
+        .raw_offers(user.clone().recipient(), user.recipient())
+        .on_update(recorder.clone().start().recipient())
+        .start()
+        .await
+        .unwrap();
+    framework.wait_subscribed(WAIT).await.unwrap();
+    master.send_offers(vec![master.offer("R1", 1.0, 64.0)]);
+    let deadline = std::time::Instant::now() + WAIT;
+    while offers.lock().unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "raw offers never arrived"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let offer_id = offers.lock().unwrap()[0].id.clone();
+    let decline = Call {
+        r#type: Some(call::Type::Decline as i32),
+        decline: Some(call::Decline {
+            offer_ids: vec![offer_id],
+            filters: None,
+        }),
+        ..Default::default()
+    };
+    framework.call(decline).await.unwrap();
+    let declined = master
+        .wait_for_call(|c| c.call_type() == Some(CallType::Decline), WAIT)
+        .await;
+    assert!(declined.is_some(), "the user's DECLINE reached the master");
+    master.send_update(status(
+        "users-own-task",
+        TaskState::TaskRunning,
+        Some(new_uuid_bytes()),
+    ));
+    assert!(
+        recorder
+            .wait_until(WAIT, |h| h
+                .updates
+                .iter()
+                .any(|u| u.task_id.value == "users-own-task"))
+            .await
+    );
+    assert!(
+        master
+            .wait_for_call(|c| c.call_type() == Some(CallType::Acknowledge), WAIT)
+            .await
+            .is_some(),
+        "raw-mode updates are acknowledged after delivery"
+    );
+}

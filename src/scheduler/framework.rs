@@ -366,8 +366,9 @@ fn wire(
         unplace,
         users.updates.clone(),
     );
-    if let Some(m) = &matcher {
-        tracker_actor = tracker_actor.with_released(m.clone().recipient());
+    match &matcher {
+        Some(m) => tracker_actor = tracker_actor.with_released(m.clone().recipient()),
+        None => tracker_actor = tracker_actor.with_untracked_updates(),
     }
     tracker_ctx.run(tracker_actor);
     router_ctx.run(MessageRouter::new(calls, users.messages.clone()));

@@ -188,6 +188,8 @@ pub struct TaskTracker {
     implicit_loop: Option<SpawnHandle>,
     /// Told when a launched attempt ends, so the matcher can forget it.
     released: Option<Recipient<crate::scheduler::offers::Released>>,
+    /// Raw mode: deliver updates of tasks the user launched itself.
+    deliver_untracked: bool,
 }
 
 impl TaskTracker {
@@ -220,7 +222,16 @@ impl TaskTracker {
             reconcile_remaining: None,
             implicit_loop: None,
             released: None,
+            deliver_untracked: false,
         }
+    }
+
+    /// Raw mode: also deliver updates of tasks this tracker did not launch (the user's own
+    /// actor placed them), as `TaskUpdate`s named by their task id, attempt 0, final when
+    /// terminal. They are acknowledged after delivery like any other.
+    pub fn with_untracked_updates(mut self) -> Self {
+        self.deliver_untracked = true;
+        self
     }
 
     /// Also tells `released` (the matcher) whenever a launched attempt becomes terminal,
@@ -333,6 +344,24 @@ impl Handler<StatusUpdate> for TaskTracker {
             return self.enqueue(only_ack(ack), ctx);
         };
         let Some(key) = self.key_of(&status.task_id) else {
+            if self.deliver_untracked {
+                // Raw mode: the user launched this task itself; it gets every update.
+                let update = TaskUpdate {
+                    name: status.task_id.value.clone(),
+                    task_id: status.task_id.clone(),
+                    state,
+                    attempt: 0,
+                    is_final: state.is_terminal(),
+                    status,
+                };
+                return self.enqueue(
+                    Delivery {
+                        update: Some(update),
+                        ack,
+                    },
+                    ctx,
+                );
+            }
             tracing::info!(task_id = %status.task_id, ?state, "update for a task this tracker does not know");
             return self.enqueue(only_ack(ack), ctx);
         };
