@@ -190,6 +190,32 @@ async fn executor_exit_fails_its_tasks() {
     cluster.stop().await;
 }
 
+#[actix_rt::test]
+async fn executor_resubscribing_with_unacknowledged_updates_keeps_its_tasks() {
+    let cluster = start(1).await;
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("resub")).await;
+    let offers = s.offers().await;
+    let ex = executor("again", false);
+    s.launch(
+        &offers[0],
+        vec![exec_task("r", &offers[0], &ex, "resubscribe")],
+    )
+    .await;
+    s.until_state("r", TaskState::TaskRunning).await;
+    let done = s.until_state("r", TaskState::TaskFinished).await;
+    assert_eq!(done.data.as_deref(), Some(&b"after resubscribe"[..]));
+    // The executor still serves its new subscription.
+    let mut m = s.call(call::Type::Message);
+    m.message = Some(call::Message {
+        agent_id: offers[0].agent_id.clone(),
+        executor_id: "again".into(),
+        data: b"still there".to_vec(),
+    });
+    assert_eq!(s.post(&m).await.0, 202);
+    message_event(&mut s, "echo:still there").await;
+    cluster.stop().await;
+}
+
 fn launch_group(
     s: &Sched,
     offer: &Offer,

@@ -21,7 +21,8 @@ pub fn refuse_duration(filters: Option<&crate::proto::Filters>) -> Duration {
         None => DEFAULT_REFUSE,
         Some(s) if !s.is_finite() && s > 0.0 => MAX_REFUSE,
         Some(s) if s.is_nan() || s < 0.0 => DEFAULT_REFUSE,
-        Some(s) => Duration::from_secs_f64(s).min(MAX_REFUSE),
+        Some(s) if s >= MAX_REFUSE.as_secs_f64() => MAX_REFUSE,
+        Some(s) => Duration::from_secs_f64(s),
     }
 }
 

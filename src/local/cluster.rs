@@ -28,6 +28,19 @@ impl LocalCluster {
         if config.agents == 0 {
             return Err(LocalError::Config("at least one agent is needed".into()));
         }
+        for (name, d) in [
+            ("heartbeat_interval", config.heartbeat_interval),
+            ("allocation_interval", config.allocation_interval),
+            (
+                "executor_heartbeat_interval",
+                config.executor_heartbeat_interval,
+            ),
+            ("status_update_backoff", config.status_update_backoff),
+        ] {
+            if d.is_zero() {
+                return Err(LocalError::Config(format!("{name} must not be zero")));
+            }
+        }
         let resources = ResourceSet::parse(&config.resources).map_err(LocalError::Resources)?;
         let attributes = parse_attributes(&config.attributes).map_err(LocalError::Resources)?;
         let credentials = match &config.credentials {
@@ -137,6 +150,7 @@ impl LocalCluster {
                 tracing::debug!("agent already stopped");
             }
         }
+        let _ = self.master.send(super::master::StopMaster).await;
         if self.temp_dir {
             let _ = std::fs::remove_dir_all(&self.work_dir);
         }

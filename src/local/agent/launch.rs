@@ -247,6 +247,9 @@ impl LocalAgent {
         ctx: &mut Context<Self>,
     ) {
         let default = self.config.executor_shutdown_grace_period;
+        let killing_state = self.frameworks.get(&key.0).is_some_and(|f| {
+            f.has_capability(crate::proto::framework_info::capability::Type::TaskKillingState)
+        });
         let Some(ex) = self.executors.get_mut(key) else {
             return;
         };
@@ -262,8 +265,17 @@ impl LocalAgent {
                     .and_then(|p| duration_of(p.grace_period.as_ref()))
             })
             .unwrap_or(default);
-        ex.killing.insert(task_id.to_string());
+        let first_kill = ex.killing.insert(task_id.to_string());
         executor_process::signal_group(pid, libc::SIGTERM);
+        if first_kill && killing_state {
+            let status = executor_status(
+                &task_id.into(),
+                TaskState::TaskKilling,
+                Source::Executor,
+                Some("Command is being killed".into()),
+            );
+            self.handle_update(&key.0, &key.1, status);
+        }
         let key = key.clone();
         let task_id = task_id.to_string();
         ctx.run_later(grace, move |agent, _| {

@@ -141,6 +141,11 @@ pub struct ExecutorMessage {
     pub data: Vec<u8>,
 }
 
+/// Cluster → master: close every subscription and stop.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct StopMaster;
+
 /// Run an allocation round now.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
@@ -301,6 +306,16 @@ impl Actor for LocalMaster {
             master.schedule_allocation(ctx)
         });
         tracing::info!(id = %self.info.id, pid = ?self.info.pid, "master started");
+    }
+}
+
+impl Handler<StopMaster> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, _: StopMaster, ctx: &mut Self::Context) {
+        for fw in self.frameworks.values_mut() {
+            fw.subscriber = None;
+        }
+        ctx.stop();
     }
 }
 
