@@ -295,6 +295,15 @@ impl Actor for LocalAgent {
     }
 }
 
+impl Drop for LocalAgent {
+    fn drop(&mut self) {
+        // No process outlives its agent, even when the actix system just goes away.
+        for ex in self.executors.values() {
+            launch::kill_all(ex, libc::SIGKILL);
+        }
+    }
+}
+
 impl Handler<Stop> for LocalAgent {
     type Result = ();
     fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
