@@ -216,6 +216,27 @@ async fn executor_resubscribing_with_unacknowledged_updates_keeps_its_tasks() {
     cluster.stop().await;
 }
 
+/// One executor id on two agents, both on the plain `/api/v1/executor` path (as pymesos).
+#[actix_rt::test]
+async fn same_executor_id_on_two_agents_plain_path() {
+    let cluster = start(2).await;
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("twins")).await;
+    let mut offers = Vec::new();
+    while offers.len() < 2 {
+        offers.extend(s.offers().await);
+    }
+    let ex = executor("twin", true);
+    for (i, offer) in offers.iter().take(2).enumerate() {
+        let id = format!("t{i}");
+        s.launch(offer, vec![exec_task(&id, offer, &ex, "finish")])
+            .await;
+    }
+    let a = s.until_state("t0", TaskState::TaskFinished).await;
+    let b = s.until_state("t1", TaskState::TaskFinished).await;
+    assert_ne!(a.agent_id, b.agent_id);
+    cluster.stop().await;
+}
+
 fn launch_group(
     s: &Sched,
     offer: &Offer,
