@@ -290,3 +290,46 @@ async fn task_groups_default_and_custom_executors() {
     s.until_state("c2", TaskState::TaskFinished).await;
     cluster.stop().await;
 }
+
+#[actix_rt::test]
+async fn executor_that_cannot_start_or_never_subscribes() {
+    let mut config = test_config(1);
+    config.executor_registration_timeout = std::time::Duration::from_millis(500);
+    let cluster = mesos_actix::local::LocalCluster::start(config)
+        .await
+        .unwrap();
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("broken")).await;
+    let offers = s.offers().await;
+    let missing = ExecutorInfo {
+        r#type: Some(executor_info::Type::Custom as i32),
+        executor_id: "missing".into(),
+        command: Some(CommandInfo {
+            value: Some("/nonexistent/executor".into()),
+            shell: Some(false),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let silent = ExecutorInfo {
+        r#type: Some(executor_info::Type::Custom as i32),
+        executor_id: "silent".into(),
+        command: Some(CommandInfo {
+            value: Some("sleep 30".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    s.launch(
+        &offers[0],
+        vec![
+            exec_task("m", &offers[0], &missing, "finish"),
+            exec_task("q", &offers[0], &silent, "finish"),
+        ],
+    )
+    .await;
+    let m = s.until_state("m", TaskState::TaskFailed).await;
+    assert_eq!(m.reason(), Reason::ContainerLaunchFailed);
+    let q = s.until_state("q", TaskState::TaskFailed).await;
+    assert_eq!(q.reason(), Reason::ExecutorTerminated);
+    cluster.stop().await;
+}
