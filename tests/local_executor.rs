@@ -93,6 +93,15 @@ async fn exercise(encoding: Encoding, plain_api: bool) {
         .await;
     let done = s.until_state("f", TaskState::TaskFinished).await;
     assert_eq!(done.data.as_deref(), Some(&b"done"[..]));
+    // The agent acknowledged each of the executor's three updates (its receipts).
+    let mut m = s.call(call::Type::Message);
+    m.message = Some(call::Message {
+        agent_id: offers[0].agent_id.clone(),
+        executor_id: "ex1".into(),
+        data: b"acks?".to_vec(),
+    });
+    assert_eq!(s.post(&m).await.0, 202);
+    message_event(&mut s, "acks:3").await;
     // Kill the waiting task.
     let mut k = s.call(call::Type::Kill);
     k.kill = Some(call::Kill {

@@ -7,7 +7,8 @@ Task `data` decides what it does after TASK_RUNNING:
   exit   -> the executor exits with status 7 (the agent must fail the task)
   resubscribe -> drops its subscription and subscribes again, handing TASK_FINISHED to the
             agent only as an unacknowledged update of the new SUBSCRIBE
-It sends "hello <task>" to the scheduler on LAUNCH, answers MESSAGE "x" with "echo:x",
+It sends "hello <task>" to the scheduler on LAUNCH, answers MESSAGE "x" with "echo:x"
+(and "acks?" with "acks:N", the agent's ACKNOWLEDGED receipts for its updates),
 and writes its environment to ./env.txt. EXECUTOR_API=plain uses /api/v1/executor.
 """
 import base64, http.client, json, os, sys, uuid
@@ -54,8 +55,14 @@ def status_of(task_id, state, data=None):
     return status
 
 
+sent_uuids = set()
+acked = 0
+
+
 def update(task_id, state, data=None):
-    call("UPDATE", update={"status": status_of(task_id, state, data)})
+    status = status_of(task_id, state, data)
+    sent_uuids.add(status["uuid"])
+    call("UPDATE", update={"status": status})
 
 
 resubscribe = None
@@ -126,7 +133,14 @@ for event in events():
             launch(task)
     elif kind == "KILL":
         update(event["kill"]["task_id"], "TASK_KILLED")
+    elif kind == "ACKNOWLEDGED":
+        if event["acknowledged"]["uuid"] in sent_uuids:
+            acked += 1
     elif kind == "MESSAGE":
-        message("echo:" + base64.b64decode(event["message"]["data"]).decode())
+        text = base64.b64decode(event["message"]["data"]).decode()
+        if text == "acks?":
+            message("acks:%d" % acked)
+        else:
+            message("echo:" + text)
     elif kind == "SHUTDOWN":
         sys.exit(0)
