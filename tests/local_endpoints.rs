@@ -155,3 +155,26 @@ async fn mesos_local_binary_serves_until_signalled() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[actix_rt::test]
+async fn dropping_the_cluster_stops_it() {
+    let cluster = start(1).await;
+    let url = cluster.url();
+    assert_eq!(cluster.scheduler_url(), format!("{url}/api/v1/scheduler"));
+    let dir = cluster.work_dir().to_path_buf();
+    assert!(dir.exists());
+    drop(cluster);
+    assert!(!dir.exists(), "temporary work dir removed");
+    poll("server stopped", || {
+        let url = url.clone();
+        async move {
+            let c = client();
+            c.get(format!("{url}/health"))
+                .send()
+                .await
+                .is_err()
+                .then_some(())
+        }
+    })
+    .await;
+}
