@@ -116,3 +116,43 @@ async fn tasks_on_two_agents() {
     assert_eq!(state["slaves"].as_array().unwrap().len(), 2);
     cluster.stop().await;
 }
+
+#[actix_rt::test]
+async fn kill_escalates_to_sigkill_after_the_grace_period() {
+    use mesos_actix::proto::{DurationInfo, KillPolicy, scheduler::call};
+    let cluster = start(1).await;
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("stubborn")).await;
+    let offers = s.offers().await;
+    let mut task = command_task("stubborn", &offers[0], "trap '' TERM; echo ready; sleep 30");
+    task.kill_policy = Some(KillPolicy {
+        grace_period: Some(DurationInfo {
+            nanoseconds: 300_000_000,
+        }),
+    });
+    s.launch(&offers[0], vec![task]).await;
+    s.until_state("stubborn", TaskState::TaskRunning).await;
+    poll("trap installed", || {
+        let dir = cluster.work_dir().to_path_buf();
+        async move {
+            find_file(&dir, "stdout")
+                .iter()
+                .any(|p| std::fs::read_to_string(p).unwrap_or_default() == "ready\n")
+                .then_some(())
+        }
+    })
+    .await;
+    let mut kill = s.call(call::Type::Kill);
+    kill.kill = Some(call::Kill {
+        task_id: "stubborn".into(),
+        agent_id: None,
+        kill_policy: None,
+    });
+    assert_eq!(s.post(&kill).await.0, 202);
+    let killed = s.until_state("stubborn", TaskState::TaskKilled).await;
+    assert_eq!(
+        killed.message.as_deref(),
+        Some("Command terminated with signal Killed"),
+        "SIGTERM was ignored, SIGKILL ended it"
+    );
+    cluster.stop().await;
+}

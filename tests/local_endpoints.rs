@@ -74,6 +74,21 @@ async fn state_and_small_endpoints() {
     let (_, _, jsonp) = get(&format!("{url}/state?jsonp=cb")).await;
     assert!(jsonp.starts_with(b"cb({"));
 
+    for (path, key) in [
+        ("tasks", "tasks"),
+        ("frameworks", "frameworks"),
+        ("slaves", "slaves"),
+        ("flags", "flags"),
+    ] {
+        let (code, _, body) = get(&format!("{url}/{path}")).await;
+        assert_eq!(code, 200, "{path}");
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(!v[key].is_null(), "{path}: {v}");
+    }
+    let (_, _, body) = get(&format!("{url}/tasks")).await;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["tasks"][0]["id"], "run");
+
     let (code, _, body) = get(&format!("{url}/health")).await;
     assert_eq!((code, body.len()), (200, 0));
     let (code, _, body) = get(&format!("{url}/version")).await;
@@ -154,4 +169,66 @@ async fn mesos_local_binary_serves_until_signalled() {
     }
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+#[actix_rt::test]
+async fn dropping_the_cluster_stops_it() {
+    let cluster = start(1).await;
+    let url = cluster.url();
+    assert_eq!(cluster.scheduler_url(), format!("{url}/api/v1/scheduler"));
+    let dir = cluster.work_dir().to_path_buf();
+    assert!(dir.exists());
+    drop(cluster);
+    assert!(!dir.exists(), "temporary work dir removed");
+    poll("server stopped", || {
+        let url = url.clone();
+        async move {
+            let c = client();
+            c.get(format!("{url}/health"))
+                .send()
+                .await
+                .is_err()
+                .then_some(())
+        }
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn operator_teardown_removes_a_framework() {
+    let cluster = start(1).await;
+    let url = cluster.url();
+    let mut s = Sched::subscribe(&url, Encoding::Json, framework("doomed")).await;
+    let c = client();
+    let teardown = |body: String| {
+        let c = c.clone();
+        let url = url.clone();
+        async move {
+            c.post(format!("{url}/teardown"))
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .send_body(body)
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(teardown("frameworkId=nope".into()).await, 400);
+    assert_eq!(teardown(String::new()).await, 400);
+    assert_eq!(
+        teardown(format!("frameworkId={}", s.framework_id)).await,
+        200
+    );
+    // Its stream ends and the framework is completed.
+    assert!(
+        tokio::time::timeout(WAIT, async { while s.events.recv().await.is_some() {} })
+            .await
+            .is_ok()
+    );
+    let state = cluster.state().await;
+    assert_eq!(
+        state["completed_frameworks"][0]["id"],
+        s.framework_id.as_str()
+    );
+    cluster.stop().await;
 }

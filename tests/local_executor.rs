@@ -93,6 +93,15 @@ async fn exercise(encoding: Encoding, plain_api: bool) {
         .await;
     let done = s.until_state("f", TaskState::TaskFinished).await;
     assert_eq!(done.data.as_deref(), Some(&b"done"[..]));
+    // The agent acknowledged each of the executor's three updates (its receipts).
+    let mut m = s.call(call::Type::Message);
+    m.message = Some(call::Message {
+        agent_id: offers[0].agent_id.clone(),
+        executor_id: "ex1".into(),
+        data: b"acks?".to_vec(),
+    });
+    assert_eq!(s.post(&m).await.0, 202);
+    message_event(&mut s, "acks:3").await;
     // Kill the waiting task.
     let mut k = s.call(call::Type::Kill);
     k.kill = Some(call::Kill {
@@ -190,6 +199,53 @@ async fn executor_exit_fails_its_tasks() {
     cluster.stop().await;
 }
 
+#[actix_rt::test]
+async fn executor_resubscribing_with_unacknowledged_updates_keeps_its_tasks() {
+    let cluster = start(1).await;
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("resub")).await;
+    let offers = s.offers().await;
+    let ex = executor("again", false);
+    s.launch(
+        &offers[0],
+        vec![exec_task("r", &offers[0], &ex, "resubscribe")],
+    )
+    .await;
+    s.until_state("r", TaskState::TaskRunning).await;
+    let done = s.until_state("r", TaskState::TaskFinished).await;
+    assert_eq!(done.data.as_deref(), Some(&b"after resubscribe"[..]));
+    // The executor still serves its new subscription.
+    let mut m = s.call(call::Type::Message);
+    m.message = Some(call::Message {
+        agent_id: offers[0].agent_id.clone(),
+        executor_id: "again".into(),
+        data: b"still there".to_vec(),
+    });
+    assert_eq!(s.post(&m).await.0, 202);
+    message_event(&mut s, "echo:still there").await;
+    cluster.stop().await;
+}
+
+/// One executor id on two agents, both on the plain `/api/v1/executor` path (as pymesos).
+#[actix_rt::test]
+async fn same_executor_id_on_two_agents_plain_path() {
+    let cluster = start(2).await;
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("twins")).await;
+    let mut offers = Vec::new();
+    while offers.len() < 2 {
+        offers.extend(s.offers().await);
+    }
+    let ex = executor("twin", true);
+    for (i, offer) in offers.iter().take(2).enumerate() {
+        let id = format!("t{i}");
+        s.launch(offer, vec![exec_task(&id, offer, &ex, "finish")])
+            .await;
+    }
+    let a = s.until_state("t0", TaskState::TaskFinished).await;
+    let b = s.until_state("t1", TaskState::TaskFinished).await;
+    assert_ne!(a.agent_id, b.agent_id);
+    cluster.stop().await;
+}
+
 fn launch_group(
     s: &Sched,
     offer: &Offer,
@@ -241,5 +297,48 @@ async fn task_groups_default_and_custom_executors() {
     assert_eq!(s.post(&c).await.0, 202);
     s.until_state("c1", TaskState::TaskFinished).await;
     s.until_state("c2", TaskState::TaskFinished).await;
+    cluster.stop().await;
+}
+
+#[actix_rt::test]
+async fn executor_that_cannot_start_or_never_subscribes() {
+    let mut config = test_config(1);
+    config.executor_registration_timeout = std::time::Duration::from_millis(500);
+    let cluster = mesos_actix::local::LocalCluster::start(config)
+        .await
+        .unwrap();
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("broken")).await;
+    let offers = s.offers().await;
+    let missing = ExecutorInfo {
+        r#type: Some(executor_info::Type::Custom as i32),
+        executor_id: "missing".into(),
+        command: Some(CommandInfo {
+            value: Some("/nonexistent/executor".into()),
+            shell: Some(false),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let silent = ExecutorInfo {
+        r#type: Some(executor_info::Type::Custom as i32),
+        executor_id: "silent".into(),
+        command: Some(CommandInfo {
+            value: Some("sleep 30".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    s.launch(
+        &offers[0],
+        vec![
+            exec_task("m", &offers[0], &missing, "finish"),
+            exec_task("q", &offers[0], &silent, "finish"),
+        ],
+    )
+    .await;
+    let m = s.until_state("m", TaskState::TaskFailed).await;
+    assert_eq!(m.reason(), Reason::ContainerLaunchFailed);
+    let q = s.until_state("q", TaskState::TaskFailed).await;
+    assert_eq!(q.reason(), Reason::ExecutorTerminated);
     cluster.stop().await;
 }

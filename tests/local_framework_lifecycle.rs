@@ -404,3 +404,20 @@ async fn invalid_offers_and_invalid_tasks() {
     assert_eq!(st.state(), TaskState::TaskDropped);
     cluster.stop().await;
 }
+
+#[actix_rt::test]
+async fn gpu_agents_only_offered_to_gpu_frameworks() {
+    let mut config = test_config(1);
+    config.resources = "cpus:1;mem:256;gpus:1".into();
+    let cluster = mesos_actix::local::LocalCluster::start(config)
+        .await
+        .unwrap();
+    let mut plain = Sched::subscribe(&cluster.url(), Encoding::Json, framework("no-gpu")).await;
+    assert_eq!(offers_during(&mut plain, 5).await, 0);
+    let mut info = framework("gpu");
+    info.add_capability(Cap::GpuResources);
+    let mut gpu = Sched::subscribe(&cluster.url(), Encoding::Json, info).await;
+    let offers = gpu.offers().await;
+    assert!(offers[0].resources.iter().any(|r| r.name == "gpus"));
+    cluster.stop().await;
+}

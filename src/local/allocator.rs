@@ -21,7 +21,8 @@ pub fn refuse_duration(filters: Option<&crate::proto::Filters>) -> Duration {
         None => DEFAULT_REFUSE,
         Some(s) if !s.is_finite() && s > 0.0 => MAX_REFUSE,
         Some(s) if s.is_nan() || s < 0.0 => DEFAULT_REFUSE,
-        Some(s) => Duration::from_secs_f64(s).min(MAX_REFUSE),
+        Some(s) if s >= MAX_REFUSE.as_secs_f64() => MAX_REFUSE,
+        Some(s) => Duration::from_secs_f64(s),
     }
 }
 
@@ -96,12 +97,14 @@ impl Allocator {
     }
 
     /// One allocation round: `agents` are (index, free resources); returns (agent index,
-    /// framework id) pairs, each agent at most once.
+    /// framework id) pairs, each agent at most once. `eligible(framework, agent)` can rule
+    /// a framework out for an agent (e.g. GPU agents for frameworks without GPU_RESOURCES).
     pub fn allocate(
         &mut self,
         agents: &[(usize, ResourceSet)],
         candidates: &[Candidate],
         cluster_total: &ResourceSet,
+        eligible: &dyn Fn(&str, usize) -> bool,
     ) -> Vec<(usize, String)> {
         let mut shares: Vec<Candidate> = candidates.to_vec();
         let mut out = Vec::new();
@@ -123,9 +126,10 @@ impl Allocator {
                     .unwrap_or(std::cmp::Ordering::Equal)
                     .then(((a + n - rot % n) % n).cmp(&((b + n - rot % n) % n)))
             });
-            let chosen = order
-                .into_iter()
-                .find(|&i| !self.is_filtered(&shares[i].framework_id, *agent, free));
+            let chosen = order.into_iter().find(|&i| {
+                eligible(&shares[i].framework_id, *agent)
+                    && !self.is_filtered(&shares[i].framework_id, *agent, free)
+            });
             if let Some(i) = chosen {
                 if let Some(c) = shares.get_mut(i) {
                     c.share += dominant_share(free, cluster_total);
@@ -174,18 +178,21 @@ mod tests {
                 share: 0.0,
             },
         ];
-        let got = a.allocate(&agents, &cands, &total);
+        let got = a.allocate(&agents, &cands, &total, &|_, _| true);
         assert_eq!(got.len(), 2);
         assert_ne!(got[0].1, got[1].1, "both frameworks get an agent");
         a.add_filter("a", 0, set("cpus:2;mem:200"), Duration::from_secs(60));
         a.add_filter("b", 0, set("cpus:2;mem:200"), Duration::from_secs(60));
-        let got = a.allocate(&agents[..1], &cands, &total);
+        let got = a.allocate(&agents[..1], &cands, &total, &|_, _| true);
         assert!(got.is_empty());
         // More resources than the filter covers are offered again.
-        let got = a.allocate(&[(0, set("cpus:3;mem:300"))], &cands, &total);
+        let got = a.allocate(&[(0, set("cpus:3;mem:300"))], &cands, &total, &|_, _| true);
         assert_eq!(got.len(), 1);
         a.clear_filters("a");
-        assert_eq!(a.allocate(&agents[..1], &cands, &total)[0].1, "a");
+        assert_eq!(
+            a.allocate(&agents[..1], &cands, &total, &|_, _| true)[0].1,
+            "a"
+        );
     }
 
     #[test]

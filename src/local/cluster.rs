@@ -20,6 +20,7 @@ pub struct LocalCluster {
     server: actix_web::dev::ServerHandle,
     work_dir: PathBuf,
     temp_dir: bool,
+    stopped: bool,
 }
 
 impl LocalCluster {
@@ -27,6 +28,19 @@ impl LocalCluster {
     pub async fn start(config: LocalClusterConfig) -> Result<LocalCluster, LocalError> {
         if config.agents == 0 {
             return Err(LocalError::Config("at least one agent is needed".into()));
+        }
+        for (name, d) in [
+            ("heartbeat_interval", config.heartbeat_interval),
+            ("allocation_interval", config.allocation_interval),
+            (
+                "executor_heartbeat_interval",
+                config.executor_heartbeat_interval,
+            ),
+            ("status_update_backoff", config.status_update_backoff),
+        ] {
+            if d.is_zero() {
+                return Err(LocalError::Config(format!("{name} must not be zero")));
+            }
         }
         let resources = ResourceSet::parse(&config.resources).map_err(LocalError::Resources)?;
         let attributes = parse_attributes(&config.attributes).map_err(LocalError::Resources)?;
@@ -96,6 +110,7 @@ impl LocalCluster {
             server,
             work_dir,
             temp_dir,
+            stopped: false,
         })
     }
 
@@ -127,9 +142,16 @@ impl LocalCluster {
             .unwrap_or_default()
     }
 
+    /// `http://127.0.0.1:PORT/api/v1/scheduler`.
+    pub fn scheduler_url(&self) -> String {
+        format!("{}/api/v1/scheduler", self.url())
+    }
+
     /// Stops the HTTP front, kills every executor and task process, stops the actors and
-    /// removes the temporary work directory.
-    pub async fn stop(self) {
+    /// removes the temporary work directory. (Dropping the cluster without `stop` does the
+    /// same in the background, when inside an actix system.)
+    pub async fn stop(mut self) {
+        self.stopped = true;
         self.server.stop(false).await;
         for agent in &self.agents {
             let stopped = agent.send(super::agent::Stop).await;
@@ -137,6 +159,24 @@ impl LocalCluster {
                 tracing::debug!("agent already stopped");
             }
         }
+        let _ = self.master.send(super::master::StopMaster).await;
+        if self.temp_dir {
+            let _ = std::fs::remove_dir_all(&self.work_dir);
+        }
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        for agent in &self.agents {
+            agent.do_send(super::agent::Stop);
+        }
+        self.master.do_send(super::master::StopMaster);
+        // The stop command is sent when `stop` is called; its completion need not be awaited.
+        drop(self.server.stop(false));
         if self.temp_dir {
             let _ = std::fs::remove_dir_all(&self.work_dir);
         }

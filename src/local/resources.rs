@@ -53,7 +53,8 @@ impl ResourceSet {
                 if !number.is_finite() || number < 0.0 {
                     return Err(format!("{name}: {val} is not a non-negative number"));
                 }
-                *set.scalars.entry(name.to_string()).or_default() += to_fixed(number);
+                let e = set.scalars.entry(name.to_string()).or_default();
+                *e = e.saturating_add(to_fixed(number));
             }
         }
         Ok(set)
@@ -71,7 +72,8 @@ impl ResourceSet {
         for r in resources {
             if let Some(s) = &r.scalar {
                 if s.value.is_finite() && s.value > 0.0 {
-                    *set.scalars.entry(r.name.clone()).or_default() += to_fixed(s.value);
+                    let e = set.scalars.entry(r.name.clone()).or_default();
+                    *e = e.saturating_add(to_fixed(s.value));
                 }
             } else if let Some(rs) = &r.ranges {
                 let ranges = rs
@@ -152,7 +154,8 @@ impl ResourceSet {
     /// Adds `other` to this set.
     pub fn add(&mut self, other: &ResourceSet) {
         for (name, v) in &other.scalars {
-            *self.scalars.entry(name.clone()).or_default() += v;
+            let e = self.scalars.entry(name.clone()).or_default();
+            *e = e.saturating_add(*v);
         }
         for (name, ranges) in &other.ranges {
             let entry = self.ranges.entry(name.clone()).or_default();
@@ -190,7 +193,7 @@ impl ResourceSet {
     pub fn subtract(&mut self, other: &ResourceSet) {
         for (name, v) in &other.scalars {
             if let Some(mine) = self.scalars.get_mut(name) {
-                *mine = (*mine - v).max(0);
+                *mine = mine.saturating_sub(*v).max(0);
             }
         }
         for (name, ranges) in &other.ranges {

@@ -76,7 +76,7 @@ fn framework_json(master: &LocalMaster, fw: &Framework) -> Value {
         "failover_timeout": fw.info.failover_timeout.unwrap_or(0.0),
         "checkpoint": fw.info.checkpoint.unwrap_or(false),
         "capabilities": capabilities(&fw.info.capabilities),
-        "active": fw.active && fw.connected() && !fw.suppressed,
+        "active": fw.active && fw.connected(),
         "connected": fw.connected(),
         "recovered": false,
         "registered_time": fw.registered_time,

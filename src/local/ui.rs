@@ -19,6 +19,17 @@ fn text(v: &Value) -> String {
     }
 }
 
+fn attributes(v: &Value) -> String {
+    match v.as_object() {
+        Some(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| format!("{}:{}", esc(k), text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => "–".to_string(),
+    }
+}
+
 fn resources(v: &Value) -> String {
     format!(
         "cpus {} · mem {} MB · disk {} MB",
@@ -56,7 +67,7 @@ pub fn render(state: &Value) -> String {
             text(&a["pid"]),
             resources(&a["resources"]),
             resources(&a["used_resources"]),
-            text(&a["attributes"]),
+            attributes(&a["attributes"]),
         ]
     });
     let fw_rows = rows(frameworks.iter().chain(completed.iter()), |f| {

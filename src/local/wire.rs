@@ -140,6 +140,17 @@ pub fn master_status(
     }
 }
 
+/// Whether a framework-chosen id (task, executor, framework) is usable: not empty, not
+/// `.` or `..`, no `/`, `\\`, whitespace or control characters (ids become path names in
+/// the sandbox, so anything else could escape it).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 1024
+        && id != "."
+        && id != ".."
+        && !id.contains(|c: char| c == '/' || c == '\\' || c.is_whitespace() || c.is_control())
+}
+
 /// A duration in stout's format (`5secs`, `15mins`, `250ms`), as Mesos writes it into
 /// executor environment variables.
 pub fn stout_duration(d: Duration) -> String {

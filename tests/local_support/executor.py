@@ -5,7 +5,10 @@ Task `data` decides what it does after TASK_RUNNING:
   finish -> TASK_FINISHED (with data "done")
   wait   -> stays running until KILL (-> TASK_KILLED)
   exit   -> the executor exits with status 7 (the agent must fail the task)
-It sends "hello <task>" to the scheduler on LAUNCH, answers MESSAGE "x" with "echo:x",
+  resubscribe -> drops its subscription and subscribes again, handing TASK_FINISHED to the
+            agent only as an unacknowledged update of the new SUBSCRIBE
+It sends "hello <task>" to the scheduler on LAUNCH, answers MESSAGE "x" with "echo:x"
+(and "acks?" with "acks:N", the agent's ACKNOWLEDGED receipts for its updates),
 and writes its environment to ./env.txt. EXECUTOR_API=plain uses /api/v1/executor.
 """
 import base64, http.client, json, os, sys, uuid
@@ -40,7 +43,7 @@ def call(kind, **payload):
     post(body)
 
 
-def update(task_id, state, data=None):
+def status_of(task_id, state, data=None):
     status = {
         "task_id": task_id,
         "state": state,
@@ -49,7 +52,20 @@ def update(task_id, state, data=None):
     }
     if data is not None:
         status["data"] = base64.b64encode(data.encode()).decode()
+    return status
+
+
+sent_uuids = set()
+acked = 0
+
+
+def update(task_id, state, data=None):
+    status = status_of(task_id, state, data)
+    sent_uuids.add(status["uuid"])
     call("UPDATE", update={"status": status})
+
+
+resubscribe = None
 
 
 def message(text):
@@ -75,17 +91,40 @@ def launch(task):
         update(task["task_id"], "TASK_FINISHED", "done")
     elif what == "exit":
         sys.exit(7)
+    elif what == "resubscribe":
+        global resubscribe
+        finished = status_of(task["task_id"], "TASK_FINISHED", "after resubscribe")
+        resubscribe = {"unacknowledged_tasks": [task],
+                       "unacknowledged_updates": [{"status": finished}]}
 
 
-conn = http.client.HTTPConnection(host, int(port), timeout=3600)
-conn.request("POST", path, json.dumps({"framework_id": {"value": fw}, "executor_id": {"value": ex},
-                                       "type": "SUBSCRIBE", "subscribe": {}}),
-             {"Content-Type": "application/json", "Accept": "application/json"})
-resp = conn.getresponse()
-if resp.status != 200:
-    sys.stderr.write("subscribe failed: %d %s\n" % (resp.status, resp.read()))
-    sys.exit(2)
-for event in records(resp):
+def subscribe(payload):
+    conn = http.client.HTTPConnection(host, int(port), timeout=3600)
+    conn.request("POST", path, json.dumps({"framework_id": {"value": fw}, "executor_id": {"value": ex},
+                                           "type": "SUBSCRIBE", "subscribe": payload}),
+                 {"Content-Type": "application/json", "Accept": "application/json"})
+    resp = conn.getresponse()
+    if resp.status != 200:
+        sys.stderr.write("subscribe failed: %d %s\n" % (resp.status, resp.read()))
+        sys.exit(2)
+    return conn, records(resp)
+
+
+def events():
+    global resubscribe
+    conn, stream = subscribe({})
+    while True:
+        event = next(stream, None)
+        if event is None:
+            return
+        yield event
+        if resubscribe is not None:
+            conn.close()
+            conn, stream = subscribe(resubscribe)
+            resubscribe = None
+
+
+for event in events():
     kind = event.get("type")
     if kind == "LAUNCH":
         launch(event["launch"]["task"])
@@ -94,7 +133,14 @@ for event in records(resp):
             launch(task)
     elif kind == "KILL":
         update(event["kill"]["task_id"], "TASK_KILLED")
+    elif kind == "ACKNOWLEDGED":
+        if event["acknowledged"]["uuid"] in sent_uuids:
+            acked += 1
     elif kind == "MESSAGE":
-        message("echo:" + base64.b64decode(event["message"]["data"]).decode())
+        text = base64.b64decode(event["message"]["data"]).decode()
+        if text == "acks?":
+            message("acks:%d" % acked)
+        else:
+            message("echo:" + text)
     elif kind == "SHUTDOWN":
         sys.exit(0)

@@ -254,7 +254,10 @@ impl Sched {
                 launch: Some(offer::operation::Launch { task_infos: tasks }),
                 ..Default::default()
             }],
-            filters: None,
+            // The unused remainder comes back soon (the default filter is 5 s).
+            filters: Some(mesos_actix::proto::Filters {
+                refuse_seconds: Some(0.1),
+            }),
         });
         self.post(&c).await.0
     }

@@ -28,21 +28,37 @@ pub enum ExecutorReply {
     Stream(EventStream),
 }
 
-/// HTTP front → agent: does this agent run that executor? (routes plain `/api/v1/executor`)
+/// HTTP front → agent: how well does this agent match an executor call on the plain
+/// `/api/v1/executor` path? 0: it does not run that executor; 1: it does; 2: it does and the
+/// call fits it best (a SUBSCRIBE of a not yet subscribed executor, an UPDATE of a task it
+/// runs). Disambiguates one executor id used by a framework on several agents.
 #[derive(Message, Debug)]
-#[rtype(result = "bool")]
+#[rtype(result = "u8")]
 pub struct HasExecutor {
     /// Framework id.
     pub framework_id: String,
     /// Executor id.
     pub executor_id: String,
+    /// The call's type.
+    pub kind: executor::call::Type,
+    /// The task an UPDATE is about.
+    pub task_id: Option<String>,
 }
 
 impl Handler<HasExecutor> for LocalAgent {
-    type Result = bool;
-    fn handle(&mut self, msg: HasExecutor, _: &mut Self::Context) -> bool {
-        self.executors
-            .contains_key(&(msg.framework_id, msg.executor_id))
+    type Result = u8;
+    fn handle(&mut self, msg: HasExecutor, _: &mut Self::Context) -> u8 {
+        let Some(ex) = self.executors.get(&(msg.framework_id, msg.executor_id)) else {
+            return 0;
+        };
+        let best = match msg.kind {
+            executor::call::Type::Subscribe => ex.subscriber.is_none(),
+            executor::call::Type::Update => msg
+                .task_id
+                .is_some_and(|t| ex.tasks.contains_key(&t) || ex.states.contains_key(&t)),
+            _ => ex.subscriber.is_some(),
+        };
+        if best { 2 } else { 1 }
     }
 }
 

@@ -89,23 +89,23 @@ impl LocalAgent {
             }
             Some(info) => {
                 let key = (fw.clone(), info.executor_id.value.clone());
-                if !self.executors.contains_key(&key) {
+                let new = !self.executors.contains_key(&key);
+                if new {
                     let ex = self.new_executor(&fw, info, ExecutorKind::Custom);
                     self.executors.insert(key.clone(), ex);
-                    self.start_custom_executor(&key, ctx);
                 }
-                let pending = if msg.group {
-                    Pending::Group(TaskGroupInfo { tasks: msg.tasks })
-                } else if msg.tasks.len() == 1 {
-                    Pending::Task(msg.tasks.into_iter().next().unwrap_or_default())
+                // Queue first: if the executor cannot even start, its tasks must fail.
+                if msg.group {
+                    self.deliver(&key, Pending::Group(TaskGroupInfo { tasks: msg.tasks }));
                 } else {
-                    // Several LAUNCH tasks for one executor: one LAUNCH event each.
+                    // One LAUNCH event per task.
                     for t in msg.tasks {
                         self.deliver(&key, Pending::Task(t));
                     }
-                    return;
-                };
-                self.deliver(&key, pending);
+                }
+                if new {
+                    self.start_custom_executor(&key, ctx);
+                }
             }
         }
     }
@@ -247,6 +247,9 @@ impl LocalAgent {
         ctx: &mut Context<Self>,
     ) {
         let default = self.config.executor_shutdown_grace_period;
+        let killing_state = self.frameworks.get(&key.0).is_some_and(|f| {
+            f.has_capability(crate::proto::framework_info::capability::Type::TaskKillingState)
+        });
         let Some(ex) = self.executors.get_mut(key) else {
             return;
         };
@@ -262,8 +265,17 @@ impl LocalAgent {
                     .and_then(|p| duration_of(p.grace_period.as_ref()))
             })
             .unwrap_or(default);
-        ex.killing.insert(task_id.to_string());
+        let first_kill = ex.killing.insert(task_id.to_string());
         executor_process::signal_group(pid, libc::SIGTERM);
+        if first_kill && killing_state {
+            let status = executor_status(
+                &task_id.into(),
+                TaskState::TaskKilling,
+                Source::Executor,
+                Some("Command is being killed".into()),
+            );
+            self.handle_update(&key.0, &key.1, status);
+        }
         let key = key.clone();
         let task_id = task_id.to_string();
         ctx.run_later(grace, move |agent, _| {
@@ -357,17 +369,30 @@ impl LocalAgent {
             self.maybe_remove_command_executor(&key);
             return;
         }
-        // A custom executor exited: its remaining tasks fail.
+        // A custom executor exited: its remaining tasks fail (or are killed, when the
+        // framework asked for the shutdown; or never started, when it did not launch).
         let live = ex.live_task_ids();
         ex.queued.clear();
-        for task_id in live {
-            let mut status = executor_status(
-                &task_id,
+        let (state, reason, message) = match (&msg.status, ex.shutting_down) {
+            (Err(e), _) => (
                 TaskState::TaskFailed,
-                Source::Agent,
-                Some("Executor terminated".into()),
-            );
-            status.reason = Some(Reason::ExecutorTerminated as i32);
+                Reason::ContainerLaunchFailed,
+                format!("Failed to launch container: {e}"),
+            ),
+            (Ok(_), true) => (
+                TaskState::TaskKilled,
+                Reason::ExecutorTerminated,
+                "Executor terminated".to_string(),
+            ),
+            (Ok(_), false) => (
+                TaskState::TaskFailed,
+                Reason::ExecutorTerminated,
+                "Executor terminated".to_string(),
+            ),
+        };
+        for task_id in live {
+            let mut status = executor_status(&task_id, state, Source::Agent, Some(message.clone()));
+            status.reason = Some(reason as i32);
             self.handle_update(&key.0, &key.1, status);
         }
         let raw = msg.status.as_ref().ok().map(raw_status);

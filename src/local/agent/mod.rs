@@ -186,6 +186,10 @@ impl LocalAgent {
     /// Takes a status update of a task (from an executor or generated here): fills in what
     /// the agent adds, records it and forwards it if it is the task's oldest pending one.
     fn handle_update(&mut self, framework_id: &str, executor_id: &str, mut status: TaskStatus) {
+        if !self.frameworks.contains_key(framework_id) {
+            tracing::debug!(framework = %framework_id, "update for a removed framework dropped");
+            return;
+        }
         status.agent_id = self.info.id.clone();
         status.executor_id = Some(executor_id.into());
         if status.timestamp.is_none() {
@@ -288,6 +292,15 @@ impl Actor for LocalAgent {
             launch::kill_all(ex, libc::SIGKILL);
         }
         Running::Stop
+    }
+}
+
+impl Drop for LocalAgent {
+    fn drop(&mut self) {
+        // No process outlives its agent, even when the actix system just goes away.
+        for ex in self.executors.values() {
+            launch::kill_all(ex, libc::SIGKILL);
+        }
     }
 }
 

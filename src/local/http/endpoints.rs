@@ -27,6 +27,60 @@ pub async fn state(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     }
 }
 
+/// `GET /frameworks`, `/tasks`, `/slaves`, `/flags`: subsets of `/state`.
+pub async fn subset(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let doc = match state.master.send(GetState).await {
+        Ok(v) => v,
+        Err(e) => return HttpResponse::ServiceUnavailable().body(e.to_string()),
+    };
+    let name = req.path().rsplit('/').next().unwrap_or("");
+    let body = match name {
+        "frameworks" => serde_json::json!({
+            "frameworks": doc["frameworks"],
+            "completed_frameworks": doc["completed_frameworks"],
+            "unregistered_frameworks": [],
+        }),
+        "slaves" => serde_json::json!({"slaves": doc["slaves"], "recovered_slaves": []}),
+        "flags" => serde_json::json!({"flags": doc["flags"]}),
+        _ => {
+            let mut tasks = Vec::new();
+            for key in ["frameworks", "completed_frameworks"] {
+                for fw in doc[key].as_array().into_iter().flatten() {
+                    for list in ["tasks", "completed_tasks"] {
+                        tasks.extend(fw[list].as_array().into_iter().flatten().cloned());
+                    }
+                }
+            }
+            serde_json::json!({ "tasks": tasks })
+        }
+    };
+    HttpResponse::Ok().json(body)
+}
+
+/// `POST /teardown` with the form field `frameworkId`: removes that framework.
+pub async fn teardown(body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+    let form = web::Query::<std::collections::HashMap<String, String>>::from_query(
+        std::str::from_utf8(&body).unwrap_or(""),
+    );
+    let Some(id) = form.ok().and_then(|f| f.get("frameworkId").cloned()) else {
+        return HttpResponse::BadRequest()
+            .body("Missing 'frameworkId' query parameter in the request body");
+    };
+    match state
+        .master
+        .send(crate::local::master::TeardownFramework {
+            framework_id: id.clone(),
+        })
+        .await
+    {
+        Ok(true) => HttpResponse::Ok().finish(),
+        Ok(false) => {
+            HttpResponse::BadRequest().body(format!("No framework found with specified ID: {id}"))
+        }
+        Err(e) => HttpResponse::ServiceUnavailable().body(e.to_string()),
+    }
+}
+
 /// `GET /health`: 200, empty.
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().finish()

@@ -64,16 +64,25 @@ async fn route(state: &AppState, slave: Option<&str>, call: &Call) -> Option<Add
             .ok()?;
         return state.agents.get(n.checked_sub(1)?).cloned();
     }
+    let mut chosen = None;
+    let mut best = 0;
     for agent in &state.agents {
         let query = HasExecutor {
             framework_id: call.framework_id.value.clone(),
             executor_id: call.executor_id.value.clone(),
+            kind: call.r#type(),
+            task_id: call.update.as_ref().map(|u| u.status.task_id.value.clone()),
         };
-        if agent.send(query).await.unwrap_or(false) {
-            return Some(agent.clone());
+        let score = agent.send(query).await.unwrap_or(0);
+        if score > best {
+            best = score;
+            chosen = Some(agent.clone());
+        }
+        if score == 2 {
+            break;
         }
     }
-    state.agents.first().cloned()
+    chosen.or_else(|| state.agents.first().cloned())
 }
 
 async fn serve(

@@ -202,9 +202,7 @@ impl LocalMaster {
     ) -> Result<ResourceSet, String> {
         let fw = self.frameworks.get(id).ok_or("Framework cannot be found")?;
         let task_id = &task.task_id.value;
-        if task_id.is_empty()
-            || task_id.contains(|c: char| c == '/' || c.is_whitespace() || c.is_control())
-        {
+        if !crate::local::wire::valid_id(task_id) {
             return Err(format!("Task ID '{task_id}' is invalid"));
         }
         if fw.tasks.contains_key(task_id) {
@@ -249,6 +247,9 @@ impl LocalMaster {
         let mut needed = ResourceSet::from_protos(&task.resources);
         if let Some(ex) = executor {
             let custom = ex.r#type != Some(executor_info::Type::Default as i32);
+            if !crate::local::wire::valid_id(&ex.executor_id.value) {
+                return Err(format!("Executor ID '{}' is invalid", ex.executor_id.value));
+            }
             if custom && ex.command.is_none() {
                 return Err("Executor of type CUSTOM must have a CommandInfo".into());
             }

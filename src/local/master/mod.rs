@@ -141,6 +141,19 @@ pub struct ExecutorMessage {
     pub data: Vec<u8>,
 }
 
+/// Operator `/teardown` → master: remove a framework. Answers whether it existed.
+#[derive(Message, Debug)]
+#[rtype(result = "bool")]
+pub struct TeardownFramework {
+    /// Framework id.
+    pub framework_id: String,
+}
+
+/// Cluster → master: close every subscription and stop.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct StopMaster;
+
 /// Run an allocation round now.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
@@ -301,6 +314,28 @@ impl Actor for LocalMaster {
             master.schedule_allocation(ctx)
         });
         tracing::info!(id = %self.info.id, pid = ?self.info.pid, "master started");
+    }
+}
+
+impl Handler<TeardownFramework> for LocalMaster {
+    type Result = bool;
+    fn handle(&mut self, msg: TeardownFramework, ctx: &mut Self::Context) -> bool {
+        if !self.frameworks.contains_key(&msg.framework_id) {
+            return false;
+        }
+        tracing::info!(framework = %msg.framework_id, "operator teardown");
+        self.remove_framework(&msg.framework_id, ctx);
+        true
+    }
+}
+
+impl Handler<StopMaster> for LocalMaster {
+    type Result = ();
+    fn handle(&mut self, _: StopMaster, ctx: &mut Self::Context) {
+        for fw in self.frameworks.values_mut() {
+            fw.subscriber = None;
+        }
+        ctx.stop();
     }
 }
 

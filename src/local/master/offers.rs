@@ -47,7 +47,26 @@ impl LocalMaster {
             .enumerate()
             .map(|(i, a)| (i + 1, a.free()))
             .collect();
-        let grants = self.allocator.allocate(&free, &candidates, &cluster_total);
+        let gpu_agents: Vec<usize> = self
+            .agents
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.total.scalar("gpus") > 0.0)
+            .map(|(i, _)| i + 1)
+            .collect();
+        let gpu_frameworks: Vec<String> = self
+            .frameworks
+            .values()
+            .filter(|f| f.has(Cap::GpuResources))
+            .map(|f| f.id.clone())
+            .collect();
+        // Without GPU_RESOURCES, a framework gets no offers from GPU agents at all.
+        let eligible = |fw: &str, agent: usize| {
+            !gpu_agents.contains(&agent) || gpu_frameworks.iter().any(|g| g == fw)
+        };
+        let grants = self
+            .allocator
+            .allocate(&free, &candidates, &cluster_total, &eligible);
         let mut events: HashMap<String, Vec<Offer>> = HashMap::new();
         for (agent, framework_id) in grants {
             let Some(resources) = free

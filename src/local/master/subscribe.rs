@@ -133,6 +133,9 @@ impl LocalMaster {
             if self.removed.contains(id) {
                 return Ok(self.error_stream(msg.accept, "Framework has been removed"));
             }
+            if !crate::local::wire::valid_id(id) {
+                return Ok(self.error_stream(msg.accept, "Invalid FrameworkID"));
+            }
             if let Some(existing) = self.frameworks.get(id) {
                 if existing.info.principal != info.principal {
                     return Ok(self.error_stream(

@@ -1,0 +1,134 @@
+//! The web page renders in headless Chromium with the frameworks and tasks of a running
+//! cluster: the rendered DOM is checked and a screenshot is taken (kept as
+//! `local-ui-screenshot.png` in the target directory).
+//!
+//! Needs a Chromium (`apt-get install chromium`, or `CHROMIUM=/path`). Without one this test
+//! fails, unless `MESOS_ACTIX_SKIP_CHROMIUM=1` says to skip it.
+
+mod local_support;
+
+use local_support::*;
+use mesos_actix::Encoding;
+use mesos_actix::proto::TaskState;
+
+fn chromium() -> Option<String> {
+    if let Ok(c) = std::env::var("CHROMIUM") {
+        return Some(c);
+    }
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .into_iter()
+    .find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+                .map(|p| p.display().to_string())
+        })
+    })
+}
+
+async fn headless(chrome: &str, args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(std::time::Duration::from_secs(60), out)
+        .await
+        .expect("chromium timed out")
+        .expect("cannot run chromium")
+}
+
+#[actix_rt::test]
+async fn web_page_renders_in_headless_chromium() {
+    let Some(chrome) = chromium() else {
+        if std::env::var("MESOS_ACTIX_SKIP_CHROMIUM").as_deref() == Ok("1") {
+            eprintln!("skipped: no chromium and MESOS_ACTIX_SKIP_CHROMIUM=1");
+            return;
+        }
+        panic!(
+            "no chromium found: apt-get install chromium, set CHROMIUM=/path, or MESOS_ACTIX_SKIP_CHROMIUM=1"
+        );
+    };
+    let cluster = start(2).await;
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("ui-framework")).await;
+    let offers = s.offers().await;
+    s.launch(
+        &offers[0],
+        vec![
+            command_task("ui-running-task", &offers[0], "sleep 30"),
+            command_task("ui-finished-task", &offers[0], "true"),
+        ],
+    )
+    .await;
+    s.until_state("ui-running-task", TaskState::TaskRunning)
+        .await;
+    s.until_state("ui-finished-task", TaskState::TaskFinished)
+        .await;
+
+    let url = format!("{}/", cluster.url());
+    let dom = headless(&chrome, &["--dump-dom", &url]).await;
+    let html = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    for needle in [
+        "ui-framework",
+        "ui-running-task",
+        "ui-finished-task",
+        "TASK_RUNNING",
+        "TASK_FINISHED",
+        "slave(1)@",
+        "slave(2)@",
+    ] {
+        assert!(html.contains(needle), "{needle} not rendered:\n{html}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("ui.png");
+    let shot = headless(
+        &chrome,
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1280,900",
+            &url,
+        ],
+    )
+    .await;
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let bytes = std::fs::read(&png).expect("no screenshot written");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(
+        bytes.len() > 10_000,
+        "screenshot suspiciously small: {} bytes",
+        bytes.len()
+    );
+    let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("local-ui-screenshot.png");
+    let keep = std::env::var("CARGO_TARGET_DIR")
+        .map(|d| std::path::PathBuf::from(d).join("local-ui-screenshot.png"))
+        .unwrap_or(keep);
+    let _ = std::fs::write(&keep, &bytes);
+    cluster.stop().await;
+}
