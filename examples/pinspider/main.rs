@@ -1,0 +1,7 @@
+//! pinspider: crawls Pinterest-style user profiles and boards with two Mesos executors.
+#![warn(missing_docs)]
+
+mod extract;
+mod model;
+
+fn main() {}
