@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod extract;
+mod fixtures;
 mod model;
 
 fn main() {}

@@ -9,6 +9,7 @@
 //! nothing readable gives a record with an `error`.
 
 pub mod count;
+pub mod depth;
 pub mod json_state;
 pub mod legacy;
 pub mod links;
@@ -69,13 +70,21 @@ fn count_tag(tags: &std::collections::BTreeMap<String, String>, name: &str) -> O
 
 /// Extracts a profile page fetched from `page_url`.
 pub fn extract_profile(html: &str, page_url: &Url) -> ProfilePage {
-    let doc = kuchiki::parse_html().one(html);
     let username = username_of(page_url);
     let mut p = Profile {
         url: page_url.to_string(),
         username: username.clone(),
         ..Default::default()
     };
+    if let Err(e) = depth::check_depth(html, depth::MAX_DEPTH) {
+        p.error = Some(e);
+        return ProfilePage {
+            profile: p,
+            boards: Vec::new(),
+            users: Vec::new(),
+        };
+    }
+    let doc = kuchiki::parse_html().one(html);
     let mut used = Vec::new();
 
     // 1. Meta tags (and the same keys carried as JSON metatags by 2018 pages).
@@ -305,11 +314,20 @@ fn board_links(
 
 /// Extracts a board page fetched from `page_url`.
 pub fn extract_board(html: &str, page_url: &Url) -> BoardPage {
-    let doc = kuchiki::parse_html().one(html);
     let mut b = Board {
         url: page_url.to_string(),
+        owner: username_of(page_url),
         ..Default::default()
     };
+    if let Err(e) = depth::check_depth(html, depth::MAX_DEPTH) {
+        b.error = Some(e);
+        return BoardPage {
+            board: b,
+            users: Vec::new(),
+        };
+    }
+    b.owner = None;
+    let doc = kuchiki::parse_html().one(html);
     let mut used = Vec::new();
     let tags = meta::meta_tags(&doc);
     let (states, json_errors) = json_state::embedded_states(&doc);
