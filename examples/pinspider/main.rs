@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod extract;
+mod fetch;
 mod fixtures;
 mod model;
 
