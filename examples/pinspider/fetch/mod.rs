@@ -223,6 +223,7 @@ impl Fetcher {
     }
 
     /// The configuration.
+    #[cfg(test)]
     pub fn config(&self) -> &FetchConfig {
         &self.cfg
     }
@@ -330,7 +331,7 @@ impl Fetcher {
         loop {
             let addr = self.cfg.guard.check(url).await?;
             self.rate_limit(url).await;
-            let mut resp = self
+            let resp = self
                 .client
                 .get(url.as_str())
                 .address(addr)
