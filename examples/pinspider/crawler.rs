@@ -81,29 +81,44 @@ impl Crawler {
         }
     }
 
-    fn on_bytes(&mut self, data: &[u8], is_final: bool, via: &str) {
+    /// Handles a result; answers a progress note when it was new.
+    fn on_bytes(&mut self, data: &[u8], is_final: bool, via: &str) -> Option<String> {
         match serde_json::from_slice::<TaskResult>(data) {
             Ok(result) => {
                 let task = result.task.clone();
-                if let Some(records) = self.crawl.on_result(result, is_final) {
-                    tracing::debug!(%task, via, "result");
-                    self.out.records(&records);
-                }
+                let note = match &result.error {
+                    Some(e) => format!("{task}: {e}"),
+                    None => format!("{task}: ok"),
+                };
+                let records = self.crawl.on_result(result, is_final)?;
+                tracing::debug!(%task, via, "result");
+                self.out.records(&records);
+                Some(note)
             }
             Err(e) => {
                 self.unreadable += 1;
                 tracing::warn!(via, error = %e, "unreadable task result dropped");
+                None
             }
         }
     }
 
-    fn step(&mut self, what: &str) {
+    /// Submits new tasks, shows progress after news, and ends the crawl when done.
+    fn step(&mut self, news: Option<String>) {
         self.submit_new();
-        let (done, total) = self.crawl.progress();
-        self.out.progress(done, total, what);
+        if let Some(what) = news {
+            let (done, total) = self.crawl.progress();
+            self.out.progress(done, total, &what);
+        }
         if self.crawl.is_finished() {
-            self.out.finish();
             if let Some(tx) = self.done.take() {
+                self.out.finish();
+                if self.unreadable > 0 {
+                    tracing::warn!(
+                        count = self.unreadable,
+                        "unreadable task results were dropped"
+                    );
+                }
                 let _ = tx.send(self.crawl.summary(self.started.elapsed()));
             }
         }
@@ -115,7 +130,7 @@ impl Actor for Crawler {
 
     fn started(&mut self, _: &mut Context<Self>) {
         self.started = Instant::now();
-        self.step("started");
+        self.step(None);
     }
 }
 
@@ -125,10 +140,11 @@ impl Handler<TaskUpdate> for Crawler {
     fn handle(&mut self, update: TaskUpdate, _: &mut Context<Self>) {
         let state = update.state;
         tracing::debug!(task = %update.name, state = state.as_str_name(), attempt = update.attempt, is_final = update.is_final, "update");
+        let mut news = None;
         if state.is_terminal() {
             if let Some(data) = update.status.data.as_deref().filter(|d| !d.is_empty()) {
                 let is_final = update.is_final || state == TaskState::TaskFinished;
-                self.on_bytes(data, is_final, "status update");
+                news = self.on_bytes(data, is_final, "status update");
             }
         }
         if update.is_final {
@@ -141,9 +157,10 @@ impl Handler<TaskUpdate> for Crawler {
             }
             if let Some(record) = self.crawl.on_final(&update.name, &reason) {
                 self.out.records(&[record]);
+                news = Some(format!("{}: {reason}", update.name));
             }
         }
-        self.step(&update.name);
+        self.step(news);
     }
 }
 
@@ -151,8 +168,8 @@ impl Handler<FrameworkMessage> for Crawler {
     type Result = ();
 
     fn handle(&mut self, msg: FrameworkMessage, _: &mut Context<Self>) {
-        self.on_bytes(&msg.data, false, "framework message");
-        self.step("message");
+        let news = self.on_bytes(&msg.data, false, "framework message");
+        self.step(news);
     }
 }
 
@@ -161,12 +178,11 @@ impl Handler<SubmitFailed> for Crawler {
 
     fn handle(&mut self, msg: SubmitFailed, _: &mut Context<Self>) {
         tracing::error!(task = %msg.task, reason = %msg.reason, "submit failed");
-        if let Some(record) = self
-            .crawl
-            .on_final(&msg.task, &format!("submit failed: {}", msg.reason))
-        {
+        let reason = format!("submit failed: {}", msg.reason);
+        let news = self.crawl.on_final(&msg.task, &reason).map(|record| {
             self.out.records(&[record]);
-        }
-        self.step(&msg.task);
+            format!("{}: {reason}", msg.task)
+        });
+        self.step(news);
     }
 }
