@@ -12,10 +12,14 @@
 //!   framework message (fast, best effort) and in the terminal update's `data` (reliable):
 //!   TASK_FINISHED, or TASK_FAILED when the error is transient so the runtime retries.
 //!
-//! Wiring switch: the real implementation is compiled when the `cfg` below reads
-//! `all()`. While the runtime APIs are not on this branch it reads `any()` (never), and
-//! the stubs at the end answer "not wired" so the example still builds and the
-//! in-process mode (`--in-process`) works.
+//! Wiring switch: the real implementation is compiled when the `cfg`s in this file read
+//! `all()` (replace every `any()` below by `all()`: in `WIRED`, on `mod wired`, on its
+//! `pub use`, and in the stubs' `not(...)`). While the runtime APIs are not on this
+//! branch they read `any()` (never), and the stubs at the end answer "not wired", so the
+//! example still builds and runs its tasks in-process.
+
+// `cfg(all())` is the wiring switch, not a mistake.
+#![allow(clippy::non_minimal_cfg)]
 
 use crate::cli::Settings;
 use crate::crawl::Summary;
@@ -28,10 +32,11 @@ use tokio::sync::{mpsc, oneshot};
 #[derive(Debug, thiserror::Error)]
 pub enum GlueError {
     /// The runtime is not wired into this build.
+    #[allow(dead_code)] // constructed only by the stubs
     #[error("the Mesos runtime is not wired into this build yet (use --in-process)")]
     NotWired,
     /// The framework failed to start or ended for good.
-    #[cfg_attr(not(any()), allow(dead_code))] // constructed by the wired glue
+    #[allow(dead_code)] // constructed only by the wired glue
     #[error("framework: {0}")]
     Framework(String),
     /// The crawler stopped without a summary.
@@ -60,7 +65,7 @@ mod wired {
 
     /// The `ExecutorInfo` of one kind: this binary in executor mode, or the binary
     /// fetched from `executor_uri` into the sandbox.
-    pub fn executor_info(kind: TaskKind, executor_uri: Option<&str>) -> ExecutorInfo {
+    fn executor_info(kind: TaskKind, executor_uri: Option<&str>) -> ExecutorInfo {
         let args = format!("executor --kind {}", kind.as_str());
         let (value, uris) = match executor_uri {
             Some(uri) => {
@@ -90,7 +95,6 @@ mod wired {
             r#type: Some(executor_info::Type::Custom as i32),
             executor_id: ExecutorId::new(format!("pinspider-{}", kind.as_str())),
             name: Some(format!("pinspider {} executor", kind.as_str())),
-            source: Some("pinspider".into()),
             command: Some(CommandInfo {
                 value: Some(value),
                 shell: Some(true),
@@ -294,7 +298,7 @@ mod wired {
 }
 
 #[cfg(any())]
-pub use wired::{executor_info, run_executor, run_on_mesos};
+pub use wired::{run_executor, run_on_mesos};
 
 /// Stub until the runtime is wired: refuses, so `main` can say so.
 #[cfg(not(any()))]
