@@ -246,6 +246,21 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_file_loads() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/pinspider/pinspider.toml.example"
+        );
+        // TOML under an unusual extension: name the format.
+        let s = config::Config::builder()
+            .add_source(config::File::new(path, config::FileFormat::Toml))
+            .build()
+            .unwrap();
+        assert_eq!(s.get_int("max_users").unwrap(), 20);
+        assert_eq!(s.get_string("encoding").unwrap(), "protobuf");
+    }
+
+    #[test]
     fn file_then_flags() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
