@@ -1,7 +1,8 @@
 //! Layer 2: the embedded JSON application state of the newer page generations:
 //! `__PWS_INITIAL_PROPS__` (root `initialReduxState`), `__PWS_DATA__`
-//! (root `props.initialReduxState`) and the 2018 `initial-state`
-//! (`resourceResponses[..].response.data`), normalised into one shape.
+//! (root `props.initialReduxState`), the 2018 `initial-state`
+//! (`resourceResponses[..].response.data`), and the Relay calls ([`super::relay`]),
+//! normalised into one shape.
 
 use crate::model::Count;
 use kuchiki::NodeRef;
@@ -51,6 +52,9 @@ pub fn embedded_states(doc: &NodeRef) -> (Vec<JsonState>, Vec<String>) {
             Err(e) => errors.push(format!("{id}: invalid JSON: {e}")),
         }
     }
+    let (relay, relay_errors) = super::relay::relay_state(doc);
+    states.extend(relay);
+    errors.extend(relay_errors);
     (states, errors)
 }
 

@@ -14,6 +14,7 @@ pub mod json_state;
 pub mod legacy;
 pub mod links;
 pub mod meta;
+pub mod relay;
 
 use crate::model::{Board, Count, Profile};
 use json_state::{JsonState, count_field, nested_username, str_field};
@@ -195,7 +196,15 @@ pub fn extract_profile(html: &str, page_url: &Url) -> ProfilePage {
         );
         fill(
             &mut p.image,
-            str_field(user, &["image_xlarge_url", "image_medium_url"]),
+            str_field(
+                user,
+                &[
+                    "image_xlarge_url",
+                    "image_medium_url",
+                    "imageXlargeUrl",
+                    "imageMediumUrl",
+                ],
+            ),
             s,
             &mut used,
         );
@@ -290,7 +299,10 @@ fn board_links(
                 url,
                 title: str_field(b, &["name"]),
                 pin_count: count_field(b, &["pin_count", "pinCount"]),
-                cover_image: str_field(b, &["image_cover_url", "image_thumbnail_url"]),
+                cover_image: str_field(
+                    b,
+                    &["image_cover_url", "image_thumbnail_url", "imageCoverUrl"],
+                ),
             });
         }
     }
@@ -397,7 +409,10 @@ pub fn extract_board(html: &str, page_url: &Url) -> BoardPage {
         fill(&mut b.category, str_field(o, &["category"]), s, &mut used);
         fill(
             &mut b.cover_image,
-            str_field(o, &["image_cover_url", "image_thumbnail_url"]),
+            str_field(
+                o,
+                &["image_cover_url", "image_thumbnail_url", "imageCoverUrl"],
+            ),
             s,
             &mut used,
         );
