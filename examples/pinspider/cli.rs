@@ -7,9 +7,19 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 use std::path::PathBuf;
 
+/// `--version`: the version, and whether tasks run on Mesos in this build.
+const VERSION: &str = if crate::runtime_glue::WIRED {
+    concat!(env!("CARGO_PKG_VERSION"), " (Mesos runtime wired)")
+} else {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (Mesos runtime not wired: tasks run in-process)"
+    )
+};
+
 /// pinspider: crawls user profiles and boards with two Mesos executors.
 #[derive(Debug, Parser)]
-#[command(name = "pinspider", version, args_conflicts_with_subcommands = true)]
+#[command(name = "pinspider", version = VERSION, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// Executor mode (what the agent launches).
     #[command(subcommand)]
