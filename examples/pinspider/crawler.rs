@@ -22,6 +22,12 @@ pub struct SubmitFailed {
     pub reason: String,
 }
 
+/// Ends the crawl now (Ctrl-C): the summary of what was done is sent as if finished,
+/// with every unfinished task counted as failed.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct Interrupt;
+
 /// A task for the backend to run: its name and `TaskInfo.data`.
 #[derive(Debug, Clone)]
 pub struct Submission {
@@ -184,5 +190,17 @@ impl Handler<SubmitFailed> for Crawler {
             format!("{}: {reason}", msg.task)
         });
         self.step(news);
+    }
+}
+
+impl Handler<Interrupt> for Crawler {
+    type Result = ();
+
+    fn handle(&mut self, _: Interrupt, _: &mut Context<Self>) {
+        if let Some(tx) = self.done.take() {
+            tracing::warn!("interrupted: stopping the crawl");
+            self.out.finish();
+            let _ = tx.send(self.crawl.summary(self.started.elapsed()));
+        }
     }
 }

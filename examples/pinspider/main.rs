@@ -197,10 +197,11 @@ async fn run_in_process(
     mut submissions: mpsc::UnboundedReceiver<Submission>,
     mut done: oneshot::Receiver<Summary>,
 ) -> Result<Summary, runtime_glue::GlueError> {
-    let runner = inproc::InProcess::new(crawler);
+    let runner = inproc::InProcess::new(crawler.clone());
     loop {
         tokio::select! {
             Some(s) = submissions.recv() => runner.submit(s),
+            Ok(()) = tokio::signal::ctrl_c() => crawler.do_send(crawler::Interrupt),
             summary = &mut done => return summary.map_err(|_| runtime_glue::GlueError::CrawlerGone),
         }
     }

@@ -157,6 +157,7 @@ mod wired {
                         });
                     }
                     summary = &mut done => break summary.map_err(|_| GlueError::CrawlerGone),
+                    Ok(()) = tokio::signal::ctrl_c() => crawler.do_send(crate::crawler::Interrupt),
                     res = &mut finished, if watching => {
                         watching = false;
                         if let Err(e) = res {
