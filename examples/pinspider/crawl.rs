@@ -168,8 +168,7 @@ impl Crawl {
         self.seen.insert(key.clone());
         let n = self.users.len();
         let user = crate::extract::username_of(url).unwrap_or_else(|| "user".into());
-        let mut names = Vec::new();
-        for kind in [TaskKind::Profile, TaskKind::Boards] {
+        let tasks = [TaskKind::Profile, TaskKind::Boards].map(|kind| {
             let name = format!("{}.{n}.{user}", kind.as_str());
             self.task_user.insert(name.clone(), n);
             self.queue.push_back(CrawlTask {
@@ -177,13 +176,9 @@ impl Crawl {
                 kind,
                 url: key.clone(),
             });
-            names.push(name);
-        }
-        let [p, b] = [names.remove(0), names.remove(0)];
-        self.users.push(User {
-            url: key,
-            tasks: [p, b],
+            name
         });
+        self.users.push(User { url: key, tasks });
         true
     }
 
