@@ -99,3 +99,53 @@ fn executor_mode_outside_an_agent_fails_cleanly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Kills the child when dropped (also when an assertion fails).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn runs_against_a_separately_started_mesos_local() {
+    if !pinspider_support::runtime_wired() {
+        eprintln!("skipped: the Mesos runtime is not wired into pinspider in this build");
+        return;
+    }
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-local"))
+        .args(["--port", "0", "--agents", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let cluster = KillOnDrop(child);
+    // "mesos-local listening on http://127.0.0.1:PORT", read with a deadline.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                let _ = tx.send(url.to_string());
+                break;
+            }
+        }
+    });
+    let master = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("mesos-local did not say where it listens");
+    let out = run(&["--demo", "--master", &master], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("5 users (5 ok, 0 failed)"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 15, "{stdout}");
+    drop(cluster);
+}
