@@ -8,7 +8,7 @@ use crate::model::{FetchSettings, TaskResult};
 use crate::output::Output;
 use actix::prelude::*;
 use mesos_actix::proto::TaskState;
-use mesos_actix::scheduler::{FrameworkMessage, TaskUpdate};
+use mesos_actix::scheduler::{FrameworkMessage, MesosError, MesosErrorKind, TaskUpdate};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -202,5 +202,127 @@ impl Handler<Interrupt> for Crawler {
             self.out.finish();
             let _ = tx.send(self.crawl.summary(self.started.elapsed()));
         }
+    }
+}
+
+impl Handler<MesosError> for Crawler {
+    type Result = ();
+
+    /// Errors that end the subscription for good end the crawl (unfinished tasks count as
+    /// failed); the others are logged.
+    fn handle(&mut self, e: MesosError, ctx: &mut Context<Self>) {
+        match e.kind {
+            MesosErrorKind::CallRejected | MesosErrorKind::MalformedStream => {
+                tracing::warn!(kind = ?e.kind, message = %e.message, "Mesos error");
+            }
+            _ => {
+                tracing::error!(kind = ?e.kind, message = %e.message, "Mesos ended the framework; stopping the crawl");
+                <Self as Handler<Interrupt>>::handle(self, Interrupt, ctx);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Profile, Record, TaskKind};
+    use mesos_actix::proto::{AgentId, ExecutorId, TaskId, TaskStatus};
+
+    fn crawler(
+        urls: &[&str],
+    ) -> (
+        Addr<Crawler>,
+        mpsc::UnboundedReceiver<Submission>,
+        oneshot::Receiver<Summary>,
+    ) {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let seeds: Vec<url::Url> = urls.iter().map(|u| url::Url::parse(u).unwrap()).collect();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (done_tx, done_rx) = oneshot::channel();
+        let out = Output::open(Some(&std::env::temp_dir().join(format!(
+            "pinspider-crawler-{}-{}.jsonl",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ))))
+        .unwrap();
+        let c = Crawler::new(
+            Crawl::new(&seeds, 10, false),
+            out,
+            FetchSettings::default(),
+            tx,
+            done_tx,
+        );
+        (c.start(), rx, done_rx)
+    }
+
+    #[actix_rt::test]
+    async fn a_fatal_mesos_error_ends_the_crawl_with_failures() {
+        let (addr, _subs, done) = crawler(&["http://h/a/"]);
+        addr.do_send(MesosError {
+            kind: MesosErrorKind::GaveUp,
+            message: "no master".into(),
+        });
+        let summary = done.await.unwrap();
+        assert_eq!(summary.exit_code(), 1);
+        assert_eq!(summary.failed_users.len(), 1);
+    }
+
+    #[actix_rt::test]
+    async fn updates_and_messages_are_deduplicated_and_lost_tasks_fail() {
+        let (addr, mut subs, done) = crawler(&["http://h/a/"]);
+        let profile = subs.recv().await.unwrap();
+        let boards = subs.recv().await.unwrap();
+        assert_eq!(profile.task.kind, TaskKind::Profile);
+        let result = TaskResult {
+            task: profile.task.name.clone(),
+            kind: TaskKind::Profile,
+            url: profile.task.url.clone(),
+            records: vec![Record::Profile(Profile::default())],
+            discovered: vec![],
+            error: None,
+            transient: false,
+        };
+        let data = result.to_bytes();
+        addr.do_send(FrameworkMessage {
+            agent_id: AgentId::new("a"),
+            executor_id: ExecutorId::new("e"),
+            data: data.clone(),
+        });
+        // Garbage is dropped, not fatal.
+        addr.do_send(FrameworkMessage {
+            agent_id: AgentId::new("a"),
+            executor_id: ExecutorId::new("e"),
+            data: b"{not json".to_vec(),
+        });
+        let update = |name: &str, state: TaskState, data: Option<Vec<u8>>| TaskUpdate {
+            name: name.to_string(),
+            task_id: TaskId::new(format!("{name}-x")),
+            state,
+            status: TaskStatus {
+                task_id: TaskId::new(format!("{name}-x")),
+                state: state as i32,
+                data,
+                ..Default::default()
+            },
+            attempt: 3,
+            is_final: true,
+        };
+        addr.do_send(update(
+            &profile.task.name,
+            TaskState::TaskFinished,
+            Some(data),
+        ));
+        addr.do_send(update(&boards.task.name, TaskState::TaskLost, None));
+        let summary = done.await.unwrap();
+        assert_eq!(summary.profiles, 1);
+        assert_eq!(summary.duplicates, 1);
+        assert_eq!(summary.failed_users.len(), 1);
+        assert!(
+            summary.failed_users[0]
+                .1
+                .contains("TASK_LOST (after 3 retries)"),
+            "{summary}"
+        );
     }
 }

@@ -118,7 +118,8 @@ mod wired {
         let mut builder = Framework::builder(FrameworkInfo::new("pinspider"))
             .encoding(settings.encoding.into())
             .on_update(crawler.clone().recipient())
-            .on_message(crawler.clone().recipient());
+            .on_message(crawler.clone().recipient())
+            .on_error(crawler.clone().recipient());
         if let Some(m) = &settings.master {
             builder = builder.masters(m.split(',').map(|s| s.trim().to_string()).collect());
         }
@@ -148,16 +149,19 @@ mod wired {
                             .executor(executor)
                             .data(s.data)
                             .retries(3);
-                        let fw = framework.clone();
-                        let crawler = crawler.clone();
-                        actix_rt::spawn(async move {
-                            if let Err(e) = fw.submit(spec).await {
-                                crawler.do_send(SubmitFailed { task: s.task.name, reason: e.to_string() });
-                            }
-                        });
+                        // Submitted inline (the tracker answers at once), so `finished`
+                        // can be re-armed knowing the task is counted.
+                        if let Err(e) = framework.submit(spec).await {
+                            crawler.do_send(SubmitFailed { task: s.task.name, reason: e.to_string() });
+                        }
+                        finished = Box::pin(framework.finished());
+                        watching = true;
                     }
                     summary = &mut done => break summary.map_err(|_| GlueError::CrawlerGone),
                     Ok(()) = tokio::signal::ctrl_c() => crawler.do_send(crate::crawler::Interrupt),
+                    // Resolves Ok whenever every task submitted so far is final (the
+                    // crawl may still grow), or with the error that ended the
+                    // subscription for good.
                     res = &mut finished, if watching => {
                         watching = false;
                         if let Err(e) = res {
