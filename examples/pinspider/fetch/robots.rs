@@ -38,10 +38,18 @@ impl Robots {
         }
     }
 
-    /// Parses `text` and keeps the group for `agent` (matched case-insensitively as the
-    /// product token, e.g. `pinspider`), else the `*` group.
+    /// Parses `text` and keeps the group for `agent` (its product token, e.g. `pinspider`
+    /// from `pinspider/0.1`, matched case-insensitively), else the `*` group.
     pub fn parse(text: &str, agent: &str) -> Self {
-        let agent = agent.to_ascii_lowercase();
+        // Groups name a product token ("pinspider"), matched case-insensitively.
+        let token = |a: &str| {
+            a.split('/')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        };
+        let agent = token(agent);
         let mut end = MAX_ROBOTS_BYTES.min(text.len());
         while !text.is_char_boundary(end) {
             end -= 1;
@@ -80,9 +88,7 @@ impl Robots {
                         allow: key == "allow",
                         pattern: value.to_string(),
                     };
-                    let is_ours = agents
-                        .iter()
-                        .any(|a| a != "*" && agent.contains(a.as_str()));
+                    let is_ours = agents.iter().any(|a| a != "*" && token(a) == agent);
                     if is_ours {
                         found_ours = true;
                         if ours.len() < MAX_RULES {
@@ -163,6 +169,11 @@ mod tests {
         assert!(!ours.allowed("/private/x"));
         assert!(ours.allowed("/search/x")); // our group replaces `*`.
         let other = Robots::parse(txt, "somebot");
+        // A group for a token that merely contains ours (or is contained in it) is not ours.
+        let near = Robots::parse("User-agent: pin\nDisallow: /\n", "pinspider");
+        assert!(near.allowed("/x"));
+        let upper = Robots::parse("User-agent: PinSpider/2\nDisallow: /\n", "pinspider");
+        assert!(!upper.allowed("/x"));
         assert!(!other.allowed("/search/x"));
         assert!(other.allowed("/search/about"));
         assert!(other.allowed("/techcrunch/"));
