@@ -32,6 +32,9 @@ pub fn binary() -> PathBuf {
                 build.env_remove(&key);
             }
         }
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
         let status = build
             .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
             .status()
