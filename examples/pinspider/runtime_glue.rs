@@ -45,9 +45,9 @@ pub enum GlueError {
 }
 
 /// Whether the real runtime glue is compiled in (see the module docs).
-pub const WIRED: bool = cfg!(any());
+pub const WIRED: bool = cfg!(all());
 
-#[cfg(any())]
+#[cfg(all())]
 mod wired {
     use super::*;
     use crate::crawler::SubmitFailed;
@@ -302,11 +302,11 @@ mod wired {
     }
 }
 
-#[cfg(any())]
+#[cfg(all())]
 pub use wired::{run_executor, run_on_mesos};
 
 /// Stub until the runtime is wired: refuses, so `main` can say so.
-#[cfg(not(any()))]
+#[cfg(not(all()))]
 pub async fn run_on_mesos(
     _settings: &Settings,
     _crawler: Addr<Crawler>,
@@ -317,7 +317,7 @@ pub async fn run_on_mesos(
 }
 
 /// Stub until the runtime is wired.
-#[cfg(not(any()))]
+#[cfg(not(all()))]
 pub async fn run_executor(kind: TaskKind) -> i32 {
     eprintln!(
         "pinspider executor --kind {}: {}",
