@@ -92,14 +92,7 @@ impl Handler<ExecutorApiCall> for LocalAgent {
                     return Err(ApiError::forbidden("Executor is not subscribed"));
                 }
                 let status = call.update.map(|u| u.status).unwrap_or_default();
-                let ack = executor::Event {
-                    r#type: Some(executor::event::Type::Acknowledged as i32),
-                    acknowledged: Some(executor::event::Acknowledged {
-                        task_id: status.task_id.clone(),
-                        uuid: status.uuid.clone().unwrap_or_default(),
-                    }),
-                    ..Default::default()
-                };
+                let ack = acknowledged(&status);
                 self.handle_update(&fw, &exec, status);
                 self.send_to_executor(&fw, &exec, &ack);
                 Ok(ExecutorReply::Accepted)
@@ -171,9 +164,12 @@ impl LocalAgent {
                 })
             }),
         );
-        // Updates the executor never got a receipt for: process again (duplicates ignored).
+        // Updates the executor never got a receipt for: process again (duplicates ignored)
+        // and give the receipt, so the executor stops carrying them.
         for update in sub.unacknowledged_updates {
+            let ack = acknowledged(&update.status);
             self.handle_update(&key.0, &key.1, update.status);
+            subscriber.send(&ack);
         }
         if shutting_down {
             subscriber.send(&executor::Event {
@@ -186,5 +182,17 @@ impl LocalAgent {
             }
         }
         stream
+    }
+}
+
+/// The agent's receipt for an executor's status update.
+fn acknowledged(status: &crate::proto::TaskStatus) -> executor::Event {
+    executor::Event {
+        r#type: Some(executor::event::Type::Acknowledged as i32),
+        acknowledged: Some(executor::event::Acknowledged {
+            task_id: status.task_id.clone(),
+            uuid: status.uuid.clone().unwrap_or_default(),
+        }),
+        ..Default::default()
     }
 }
