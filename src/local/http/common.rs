@@ -141,3 +141,27 @@ pub fn stream_response(
     }
     builder.streaming(stream.into_body())
 }
+
+/// The common front half of both v1 APIs: POST only, an exact `Content-Type`, a body that
+/// decodes as `T` and passes `validate`. `api` names the call in messages, as Mesos does
+/// (`scheduler::Call`, `Executor::Call`).
+pub fn decode_call<T: prost::Message + prost::Name + Default>(
+    req: &HttpRequest,
+    body: &[u8],
+    api: &str,
+    validate: impl Fn(&T) -> Result<(), String>,
+) -> Result<(Encoding, T), HttpResponse> {
+    require_post(req)?;
+    let encoding = request_encoding(req)?;
+    let call: T = encoding.decode(body).map_err(|e| {
+        error_response(&ApiError::bad_request(format!(
+            "Failed to parse body into Call protobuf: {e}"
+        )))
+    })?;
+    validate(&call).map_err(|e| {
+        error_response(&ApiError::bad_request(format!(
+            "Failed to validate {api}: {e}"
+        )))
+    })?;
+    Ok((encoding, call))
+}

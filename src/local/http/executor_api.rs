@@ -2,9 +2,7 @@
 //! runs the calling executor): content type, body and call validation, then the agent.
 
 use super::AppState;
-use super::common::{
-    error_response, request_encoding, require_post, response_encoding, stream_response,
-};
+use super::common::{decode_call, error_response, response_encoding, stream_response};
 use crate::local::agent::{ExecutorApiCall, ExecutorReply, HasExecutor, LocalAgent};
 use crate::local::wire::ApiError;
 use crate::proto::{TaskState, executor::Call, executor::call::Type, task_status::Source};
@@ -91,26 +89,10 @@ async fn serve(
     state: &AppState,
     slave: Option<&str>,
 ) -> HttpResponse {
-    if let Err(resp) = require_post(&req) {
-        return resp;
-    }
-    let encoding = match request_encoding(&req) {
-        Ok(e) => e,
+    let (encoding, call) = match decode_call::<Call>(&req, &body, "Executor::Call", validate) {
+        Ok(decoded) => decoded,
         Err(resp) => return resp,
     };
-    let call: Call = match encoding.decode(&body) {
-        Ok(c) => c,
-        Err(e) => {
-            return error_response(&ApiError::bad_request(format!(
-                "Failed to parse body into Call protobuf: {e}"
-            )));
-        }
-    };
-    if let Err(e) = validate(&call) {
-        return error_response(&ApiError::bad_request(format!(
-            "Failed to validate Executor::Call: {e}"
-        )));
-    }
     if call.r#type() == Type::Unknown {
         return HttpResponse::NotImplemented().finish();
     }

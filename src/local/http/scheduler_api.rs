@@ -2,9 +2,7 @@
 //! content type, body and call validation as the real master does them, then the master.
 
 use super::AppState;
-use super::common::{
-    error_response, request_encoding, require_post, response_encoding, stream_response,
-};
+use super::common::{decode_call, error_response, response_encoding, stream_response};
 use crate::local::master::{SchedulerReply, SchedulerRequest};
 use crate::local::wire::ApiError;
 use crate::proto::scheduler::{Call, call::Type};
@@ -95,26 +93,10 @@ pub async fn handle(
         },
         None => None,
     };
-    if let Err(resp) = require_post(&req) {
-        return resp;
-    }
-    let encoding = match request_encoding(&req) {
-        Ok(e) => e,
+    let (encoding, call) = match decode_call::<Call>(&req, &body, "scheduler::Call", validate) {
+        Ok(decoded) => decoded,
         Err(resp) => return resp,
     };
-    let call: Call = match encoding.decode(&body) {
-        Ok(c) => c,
-        Err(e) => {
-            return error_response(&ApiError::bad_request(format!(
-                "Failed to parse body into Call protobuf: {e}"
-            )));
-        }
-    };
-    if let Err(e) = validate(&call) {
-        return error_response(&ApiError::bad_request(format!(
-            "Failed to validate scheduler::Call: {e}"
-        )));
-    }
     let stream_id = req
         .headers()
         .get("Mesos-Stream-Id")
