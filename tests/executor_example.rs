@@ -2,8 +2,8 @@
 //! and report, kill, messages, SHUTDOWN exits 0, and a bad environment exits non-zero with
 //! every problem listed.
 //!
-//! `cargo test` builds the examples before it runs tests; when the binary is missing (e.g.
-//! `cargo test --test executor_example` alone), these tests say so and pass.
+//! `cargo test` builds the examples before it runs tests; run `cargo build --example
+//! hello_executor` first when running this file alone.
 
 mod executor_support;
 
@@ -13,22 +13,20 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
     let path = exe
-        .parent()?
-        .parent()?
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps")
         .join("examples")
         .join("hello_executor");
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipped: {} not built (run `cargo build --example hello_executor`)",
-            path.display()
-        );
-        None
-    }
+    assert!(
+        path.exists(),
+        "{} not built (run `cargo build --example hello_executor`)",
+        path.display()
+    );
+    path
 }
 
 /// Starts the example; its stderr is captured only when asked (an unread pipe could
@@ -66,7 +64,7 @@ async fn exit_code(child: &mut Child) -> i32 {
 
 #[actix_rt::test]
 async fn bad_environment_exits_non_zero_listing_every_problem() {
-    let Some(bin) = binary() else { return };
+    let bin = binary();
     let vars = vec![
         (
             "MESOS_AGENT_ENDPOINT".to_string(),
@@ -102,7 +100,7 @@ async fn bad_environment_exits_non_zero_listing_every_problem() {
 
 #[actix_rt::test]
 async fn runs_commands_kills_and_shuts_down() {
-    let Some(bin) = binary() else { return };
+    let bin = binary();
     let agent = FakeAgent::start().await;
     let mut child = spawn(&bin, agent.env(false), false);
     wait_for("SUBSCRIBE", || agent.subscribe_count() == 1).await;
