@@ -7,15 +7,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// `--version`: the version, and whether tasks run on Mesos in this build.
-const VERSION: &str = if crate::runtime_glue::WIRED {
-    concat!(env!("CARGO_PKG_VERSION"), " (Mesos runtime wired)")
-} else {
-    concat!(
-        env!("CARGO_PKG_VERSION"),
-        " (Mesos runtime not wired: tasks run in-process)"
-    )
-};
+/// `--version`.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// pinspider: crawls user profiles and boards with two Mesos executors.
 #[derive(Debug, Parser)]

@@ -176,11 +176,7 @@ async fn crawl_with(settings: &Settings) -> Result<Summary, RunError> {
     let (sub_tx, sub_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = oneshot::channel();
     let crawler = Crawler::new(crawl, out, fetch, sub_tx, done_tx).start();
-    let in_process = settings.in_process || !runtime_glue::WIRED;
-    if !settings.in_process && !runtime_glue::WIRED {
-        tracing::warn!("the Mesos runtime is not wired into this build; running tasks in-process");
-    }
-    let summary = if in_process {
+    let summary = if settings.in_process {
         run_in_process(crawler, sub_rx, done_rx).await
     } else {
         runtime_glue::run_on_mesos(settings, crawler, sub_rx, done_rx).await

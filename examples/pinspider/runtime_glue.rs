@@ -11,15 +11,6 @@
 //!   launches. Each `Launch` runs [`crate::work::run_bytes`]; the result goes out as a
 //!   framework message (fast, best effort) and in the terminal update's `data` (reliable):
 //!   TASK_FINISHED, or TASK_FAILED when the error is transient so the runtime retries.
-//!
-//! Wiring switch: the real implementation is compiled when the `cfg`s in this file read
-//! `all()` (replace every `any()` below by `all()`: in `WIRED`, on `mod wired`, on its
-//! `pub use`, and in the stubs' `not(...)`). While the runtime APIs are not on this
-//! branch they read `any()` (never), and the stubs at the end answer "not wired", so the
-//! example still builds and runs its tasks in-process.
-
-// `cfg(all())` is the wiring switch, not a mistake.
-#![allow(clippy::non_minimal_cfg)]
 
 use crate::cli::Settings;
 use crate::crawl::Summary;
@@ -31,12 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 /// Why the Mesos side could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum GlueError {
-    /// The runtime is not wired into this build.
-    #[allow(dead_code)] // constructed only by the stubs
-    #[error("the Mesos runtime is not wired into this build yet (use --in-process)")]
-    NotWired,
     /// The framework failed to start or ended for good.
-    #[allow(dead_code)] // constructed only by the wired glue
     #[error("framework: {0}")]
     Framework(String),
     /// The crawler stopped without a summary.
@@ -44,10 +30,6 @@ pub enum GlueError {
     CrawlerGone,
 }
 
-/// Whether the real runtime glue is compiled in (see the module docs).
-pub const WIRED: bool = cfg!(all());
-
-#[cfg(all())]
 mod wired {
     use super::*;
     use crate::crawler::SubmitFailed;
@@ -302,27 +284,4 @@ mod wired {
     }
 }
 
-#[cfg(all())]
 pub use wired::{run_executor, run_on_mesos};
-
-/// Stub until the runtime is wired: refuses, so `main` can say so.
-#[cfg(not(all()))]
-pub async fn run_on_mesos(
-    _settings: &Settings,
-    _crawler: Addr<Crawler>,
-    _submissions: mpsc::UnboundedReceiver<Submission>,
-    _done: oneshot::Receiver<Summary>,
-) -> Result<Summary, GlueError> {
-    Err(GlueError::NotWired)
-}
-
-/// Stub until the runtime is wired.
-#[cfg(not(all()))]
-pub async fn run_executor(kind: TaskKind) -> i32 {
-    eprintln!(
-        "pinspider executor --kind {}: {}",
-        kind.as_str(),
-        GlueError::NotWired
-    );
-    2
-}

@@ -73,11 +73,3 @@ pub fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
     }
     child.wait_with_output().unwrap()
 }
-
-/// Whether this build runs tasks on Mesos (`--version` says).
-pub fn runtime_wired() -> bool {
-    let out = Command::new(binary()).arg("--version").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    !text.contains("not wired")
-}
