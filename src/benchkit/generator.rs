@@ -323,6 +323,7 @@ fn build_offer(
     let alloc = Some(resource::AllocationInfo {
         role: Some(role.clone()),
     });
+    #[allow(deprecated)]
     let with_alloc = |mut r: Resource| {
         // A real 1.11 master still fills the deprecated `role` next to `allocation_info`.
         r.role = Some("*".into());
