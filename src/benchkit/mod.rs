@@ -2,6 +2,10 @@
 //! pre-encoded offers, pacing modes and latency accounting (feature `testkit`).
 
 pub mod check;
+pub mod cpu;
 pub mod generator;
+pub mod report;
 pub mod rng;
+pub mod source;
+pub mod state;
 pub mod workload;
