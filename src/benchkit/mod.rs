@@ -3,9 +3,12 @@
 
 pub mod check;
 pub mod cpu;
+pub mod driver;
 pub mod generator;
 pub mod report;
 pub mod rng;
 pub mod source;
+pub mod stand_in;
+pub mod stand_in_matcher;
 pub mod state;
 pub mod workload;

@@ -76,7 +76,7 @@ type Ready = Result<(std::net::SocketAddr, actix_rt::System), SourceError>;
 
 fn run_thread(state: Shared, port: u16, ready: std::sync::mpsc::Sender<Ready>) {
     let system = actix_rt::System::new();
-    system.block_on(async move {
+    let started = system.block_on(async move {
         lock(&state).add_source_thread(super::cpu::current_tid());
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -106,18 +106,22 @@ fn run_thread(state: Shared, port: u16, ready: std::sync::mpsc::Sender<Ready>) {
             Ok(s) => s,
             Err(source) => {
                 let _ = ready.send(Err(SourceError::Bind { port, source }));
-                return;
+                return false;
             }
         };
         let Some(addr) = server.addrs().first().copied() else {
             let _ = ready.send(Err(SourceError::Stopped));
-            return;
+            return false;
         };
         spawn_timers(state.clone());
-        let running = server.run();
+        actix_rt::spawn(server.run());
         let _ = ready.send(Ok((addr, actix_rt::System::current())));
-        let _ = running.await;
+        true
     });
+    // `System::stop` (from the handle) ends `run`, not `block_on`.
+    if started {
+        let _ = system.run();
+    }
 }
 
 fn spawn_timers(state: Shared) {
