@@ -29,11 +29,11 @@ pub mod proto;
 pub mod recordio;
 
 pub use codec::Encoding;
+#[cfg(feature = "testkit")]
+pub mod benchkit;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod resources;
 pub mod scheduler;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-#[cfg(feature = "testkit")]
-pub mod benchkit;

@@ -475,12 +475,9 @@ impl SourceState {
 
     /// Periodic check: ends the offering phase on time, and the drain on its timeout.
     pub fn tick(&mut self, now: Instant) {
-        match self.phase {
-            Phase::Running(_) => {
-                if self.may_offer(now) {
-                    self.fill(now);
-                }
-            }
+        let phase = self.phase;
+        match phase {
+            Phase::Running(_) if self.may_offer(now) => self.fill(now),
             Phase::Draining(since) => {
                 if now.duration_since(since) >= self.config.drain_timeout {
                     self.finish();
