@@ -21,7 +21,7 @@ use mesos_actix::benchkit::ceiling::{self, CeilingConfig, CeilingResult};
 use mesos_actix::benchkit::driver::drive;
 use mesos_actix::benchkit::report::Report;
 use mesos_actix::benchkit::source::OfferSource;
-use mesos_actix::benchkit::workload::{RunConfig, Workload};
+use mesos_actix::benchkit::workload::{RunConfig, TaskMix, Workload};
 use mesos_actix::proto::FrameworkInfo;
 use std::time::Duration;
 
@@ -218,7 +218,20 @@ async fn main() -> anyhow::Result<()> {
     let mut source = OfferSource::start(config.clone(), args.port)?;
     let (report, peer) = if args.serve_only {
         eprintln!("offer source listening on {} (serve only)", source.url());
-        println!("{{\"listening\":\"{}\"}}", source.url());
+        // What a peer needs to build the same queue (see scripts/bench/pymesos_peer.py).
+        let task_mix = match config.task_mix {
+            TaskMix::Mixed => "mixed".to_string(),
+            TaskMix::Unplaceable => "unplaceable".to_string(),
+            TaskMix::Uniform { cpus, mem } => format!("uniform:{cpus}:{mem}"),
+        };
+        let hello = serde_json::json!({
+            "listening": source.url(),
+            "queue": config.queue,
+            "seed": config.generator.seed,
+            "task_mix": task_mix,
+            "refill": config.refill,
+        });
+        println!("{hello}");
         let report = source.wait_report(timeout).await?;
         (
             report,

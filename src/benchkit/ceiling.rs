@@ -155,9 +155,12 @@ pub fn measure(config: &CeilingConfig) -> CeilingResult {
     let start = Instant::now();
     let mut offers = 0;
     // Feed in 64 KiB chunks, like a socket would.
-    while start.elapsed() < config.duration {
+    'outer: loop {
         for chunk in stream.chunks(64 * 1024) {
             offers += pipeline.process(chunk);
+            if start.elapsed() >= config.duration {
+                break 'outer;
+            }
         }
     }
     let seconds = start.elapsed().as_secs_f64();
