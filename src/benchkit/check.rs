@@ -237,7 +237,9 @@ impl Checker {
                     offered.push(template);
                 }
                 None if self.rescinded.contains(&seq) => {
-                    self.violation(Violation::AnsweredRescinded, || format!("offer {seq}"));
+                    self.violation(Violation::AnsweredRescinded, || {
+                        format!("offer {seq} (rescinded before the answer came: a race unless the framework had seen the RESCIND)")
+                    });
                 }
                 None if seq < self.next_seq => {
                     self.violation(Violation::AnsweredTwice, || format!("offer {seq}"));
@@ -250,7 +252,12 @@ impl Checker {
         if !freed.is_empty() {
             self.last_answer = Some(now);
         }
-        if let Answer::Accept { launched, tasks } = answer {
+        // A call naming an offer that is not outstanding is already counted as a violation
+        // (or a rescind race); Mesos drops its tasks, so they count neither as launched nor
+        // against the offers.
+        if let Answer::Accept { launched, tasks } = answer
+            && offered.len() == offer_ids.len()
+        {
             self.counts.tasks_launched += tasks;
             if *tasks > 0 {
                 let summaries: Vec<&ResourceSummary> = offered

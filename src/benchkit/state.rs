@@ -401,11 +401,13 @@ impl SourceState {
             tasks: tasks.len() as u64,
         };
         let generator = self.generator.clone();
+        let before = self.checker.counts.tasks_launched;
         for t in self.checker.answer(&answer, &ids, &generator, now) {
             self.free_agent(t);
         }
-        if !tasks.is_empty() {
-            let _ = self.launched_tx.send(tasks.len() as u64);
+        let launched = self.checker.counts.tasks_launched - before;
+        if launched > 0 {
+            let _ = self.launched_tx.send(launched);
         }
         if let Some(target) = self.config.target_tasks
             && self.target_reached.is_none()
@@ -413,7 +415,7 @@ impl SourceState {
         {
             self.target_reached = Some(now);
         }
-        if self.config.update_fraction > 0.0 {
+        if self.config.update_fraction > 0.0 && launched > 0 {
             for t in tasks {
                 if self.rng.unit() < self.config.update_fraction {
                     self.send_update(&t.task_id, &t.agent_id, TaskState::TaskStarting, now);
