@@ -145,7 +145,8 @@ struct JsonLine<'a> {
     offers_answered: u64,
     tasks_launched: u64,
     acks: u64,
-    framework_cpu_us_per_offer: f64,
+    /// `null` when the framework runs in another process (--serve-only).
+    framework_cpu_us_per_offer: Option<f64>,
     source_cpu_s: f64,
     violations: u64,
 }
@@ -177,8 +178,9 @@ fn json_line(args: &Args, report: &Report, peer: &str, ceiling: Option<CeilingRe
         offers_answered: report.offers_answered,
         tasks_launched: report.tasks_launched,
         acks: report.acks,
-        framework_cpu_us_per_offer: (report.framework_cpu_us_per_offer() * 10.0).round() / 10.0,
-        source_cpu_s: report.source_cpu_s,
+        framework_cpu_us_per_offer: (!args.serve_only)
+            .then(|| (report.framework_cpu_us_per_offer() * 10.0).round() / 10.0),
+        source_cpu_s: (report.source_cpu_s * 100.0).round() / 100.0,
         violations: report
             .violations
             .iter()
