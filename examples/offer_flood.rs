@@ -19,6 +19,7 @@ use clap::Parser;
 use mesos_actix::Encoding;
 use mesos_actix::benchkit::ceiling::{self, CeilingConfig, CeilingResult};
 use mesos_actix::benchkit::driver::drive;
+use mesos_actix::benchkit::generator::OfferShape;
 use mesos_actix::benchkit::report::Report;
 use mesos_actix::benchkit::source::OfferSource;
 use mesos_actix::benchkit::workload::{RunConfig, TaskMix, Workload};
@@ -55,6 +56,12 @@ struct Args {
     /// Agents (offer templates).
     #[arg(long)]
     agents: Option<usize>,
+    /// Roles the agents' resources are allocated to (comma-separated; default `*`).
+    #[arg(long, value_delimiter = ',')]
+    roles: Vec<String>,
+    /// Fat offers (~2 KB: 20 resources, 10 attributes).
+    #[arg(long)]
+    fat: bool,
     /// Stop after this many offers.
     #[arg(long)]
     max_offers: Option<u64>,
@@ -102,6 +109,12 @@ fn run_config(args: &Args) -> RunConfig {
     }
     if let Some(a) = args.agents {
         config.generator.agents = a;
+    }
+    if !args.roles.is_empty() {
+        config.generator.roles = args.roles.clone();
+    }
+    if args.fat {
+        config.generator.shape = OfferShape::Fat;
     }
     if args.max_offers.is_some() {
         config.max_offers = args.max_offers;
