@@ -90,6 +90,9 @@ fn run_thread(state: Shared, port: u16, ready: std::sync::mpsc::Sender<Ready>) {
                 .route("/api/v1/scheduler", web::to(HttpResponse::MethodNotAllowed))
         })
         .workers(1)
+        // A Mesos master keeps idle call connections open; actix-web's default 5 s would
+        // cut a slow peer's keep-alive connection between two calls.
+        .keep_alive(Duration::from_secs(3600))
         .disable_signals()
         .on_connect({
             let state = state.clone();
