@@ -2,7 +2,7 @@
 //! the run. Shared by the HTTP handlers and the timers behind one mutex; nothing awaits
 //! while holding it.
 
-use super::check::{Answer, Checker, PendingUpdate, Violation};
+use super::check::{Answer, Checker, Violation};
 use super::cpu;
 use super::generator::{OfferGenerator, ResourceSummary};
 use super::report::Report;
@@ -10,11 +10,13 @@ use super::rng::SplitMix64;
 use super::workload::{Pacing, RunConfig};
 use crate::codec::Encoding;
 use crate::proto::scheduler::{Call, Event, call, event};
-use crate::proto::{AgentId, MasterInfo, OfferId, TaskId, TaskState, TaskStatus, task_status};
+use crate::proto::{MasterInfo, OfferId, TaskState};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, watch};
+
+mod updates;
 
 /// Where the run is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -423,56 +425,6 @@ impl SourceState {
             }
         }
         self.fill(now);
-    }
-
-    fn send_update(&mut self, task: &TaskId, agent: &AgentId, state: TaskState, now: Instant) {
-        let mut uuid = [0u8; 16];
-        uuid[..8].copy_from_slice(&self.uuid_prefix);
-        uuid[8..].copy_from_slice(&self.update_counter.to_be_bytes());
-        uuid[8] = (uuid[8] & 0x3f) | 0x80;
-        self.update_counter += 1;
-        let ev = Event {
-            r#type: Some(event::Type::Update as i32),
-            update: Some(event::Update {
-                status: TaskStatus {
-                    task_id: task.clone(),
-                    state: state as i32,
-                    source: Some(task_status::Source::Executor as i32),
-                    agent_id: Some(agent.clone()),
-                    timestamp: Some(crate::proto::now_seconds()),
-                    uuid: Some(uuid.to_vec()),
-                    ..Default::default()
-                },
-            }),
-            ..Default::default()
-        };
-        self.send_event(&ev);
-        self.checker.update_sent(
-            uuid,
-            PendingUpdate {
-                sent: now,
-                task_id: task.value.clone(),
-                agent_id: agent.value.clone(),
-                state: state as i32,
-            },
-        );
-    }
-
-    fn next_update(&mut self, acked: PendingUpdate, now: Instant) {
-        let next = match TaskState::try_from(acked.state) {
-            Ok(TaskState::TaskStarting) => TaskState::TaskRunning,
-            Ok(TaskState::TaskRunning) => TaskState::TaskFinished,
-            _ => return,
-        };
-        if self.phase == Phase::Done {
-            return;
-        }
-        self.send_update(
-            &TaskId::new(acked.task_id),
-            &AgentId::new(acked.agent_id),
-            next,
-            now,
-        );
     }
 
     /// Periodic check: ends the offering phase on time, and the drain on its timeout.
