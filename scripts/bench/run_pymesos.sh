@@ -90,5 +90,16 @@ PEER_PID=$!
 STATUS=0
 wait "$FLOOD_PID" || STATUS=$?
 FLOOD_PID=""
-tail -n +2 "$OUT"
+# The peer's CPU time (utime + stime) over its whole life, for CPU-us per offer.
+PEER_CPU="$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$PEER_PID/stat" 2>/dev/null || echo "")"
+tail -n +2 "$OUT" | sed '$d'
+tail -n 1 "$OUT" | "$VENV/bin/python" -c '
+import json, sys
+line = json.loads(sys.stdin.read())
+cpu = sys.argv[1]
+if cpu:
+    line["peer_cpu_s"] = float(cpu)
+    if line.get("offers_answered"):
+        line["framework_cpu_us_per_offer"] = round(float(cpu) * 1e6 / line["offers_answered"], 1)
+print(json.dumps(line, separators=(",", ":")))' "$PEER_CPU"
 exit "$STATUS"
