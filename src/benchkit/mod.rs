@@ -1,2 +1,44 @@
 //! Benchmark kit: a loopback offer source speaking the v1 scheduler API with seeded,
 //! pre-encoded offers, pacing modes and latency accounting (feature `testkit`).
+//!
+//! | file | contents |
+//! |---|---|
+//! | `generator.rs` | [`generator::OfferGenerator`]: seeded agents and offers, pre-encoded in both encodings |
+//! | `workload.rs` | [`workload::Workload`] W1–W8, [`workload::RunConfig`], pacing, the task queue |
+//! | `state.rs` | the source's state machine: subscription, pacing, updates, end of run |
+//! | `source.rs` | [`source::OfferSource`]: the HTTP server on its own thread, [`source::SourceHandle`] |
+//! | `check.rs` | [`check::Checker`]: timestamps, latency histograms, correctness checks |
+//! | `report.rs` | [`report::Report`]: offers/s, tasks/s, acks/s, percentiles, calls per offer |
+//! | `ceiling.rs` | the in-process ceiling (decode -> match -> encode on one core) |
+//! | `driver.rs` | [`driver::drive`]: queue tasks, start the run, keep the queue full |
+//! | `cpu.rs` | process and thread CPU time |
+//! | `stand_in.rs` | TEMPORARY stand-in scheduler client until the runtime is merged |
+//! | `stand_in_matcher.rs` | TEMPORARY stand-in first-fit until `OfferMatcher` is merged |
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mesos_actix::benchkit::{driver, source::OfferSource, stand_in::StandInFramework, workload::Workload};
+//! use std::time::Duration;
+//! let config = Workload::W2.config(true);
+//! let mut source = OfferSource::start(config.clone(), 0)?;
+//! let framework = StandInFramework::builder(mesos_actix::proto::FrameworkInfo::new("bench"))
+//!     .master(source.url())
+//!     .start()
+//!     .await?;
+//! let report = driver::drive(&framework, &mut source, &config, Duration::from_secs(60)).await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+
+pub mod ceiling;
+pub mod check;
+pub mod cpu;
+pub mod driver;
+pub mod generator;
+pub mod report;
+pub mod rng;
+pub mod source;
+pub mod stand_in;
+pub mod stand_in_matcher;
+pub mod state;
+pub mod workload;

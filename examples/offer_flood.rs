@@ -1,0 +1,286 @@
+//! Offer flood: runs one benchmark workload end to end over loopback against a framework,
+//! prints the figures, then the in-process ceiling, and ends with one JSON line:
+//!
+//! ```text
+//! {"workload":"W2","offers_per_sec":...,"p50_us":...,"p99_us":...,"ceiling_offers_per_sec":...}
+//! ```
+//!
+//! ```sh
+//! cargo run --release --example offer_flood                      # W2 for 30 s, then the ceiling
+//! cargo run --release --example offer_flood -- --workload W8 --encoding json
+//! cargo run --example offer_flood -- --quick                     # CI smoke: a few seconds
+//! cargo run --release --example offer_flood -- --serve-only --port 5050 --encoding json --peer pymesos
+//! ```
+//!
+//! `--serve-only` runs only the offer source (the run starts when a framework subscribes)
+//! for a framework in another process, such as the pymesos peer in `scripts/bench/`.
+
+use clap::Parser;
+use mesos_actix::Encoding;
+use mesos_actix::benchkit::ceiling::{self, CeilingConfig, CeilingResult};
+use mesos_actix::benchkit::driver::drive;
+use mesos_actix::benchkit::generator::OfferShape;
+use mesos_actix::benchkit::report::Report;
+use mesos_actix::benchkit::source::OfferSource;
+use mesos_actix::benchkit::workload::{RunConfig, TaskMix, Workload};
+use mesos_actix::proto::FrameworkInfo;
+use std::time::Duration;
+
+// ---- The framework under test ------------------------------------------------------
+// TODO(lead): once the runtime is merged, `git apply scripts/bench/plug-in-runtime.patch`
+// (checked against main at a139172 merged with this branch): it replaces these two lines
+// with the real `mesos_actix::scheduler::Framework` (offer hold 1 ms), adds
+// `impl Submitter for Framework` in src/benchkit/driver.rs, and switches the ceiling and
+// the matching benchmarks to `MatcherCore`.
+use mesos_actix::benchkit::stand_in::StandInFramework as Framework;
+const FRAMEWORK: &str = "stand-in";
+
+#[derive(Parser, Debug)]
+#[command(about = "Offer-throughput benchmark over loopback")]
+struct Args {
+    /// Workload W1..W8.
+    #[arg(long, default_value = "W2")]
+    workload: Workload,
+    /// Seconds of offering (default: the workload's).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Offers outstanding in open-loop pacing (W).
+    #[arg(long)]
+    window: Option<usize>,
+    /// Tasks queued in the framework.
+    #[arg(long)]
+    queue: Option<usize>,
+    /// Agents (offer templates).
+    #[arg(long)]
+    agents: Option<usize>,
+    /// Roles the agents' resources are allocated to (comma-separated; default `*`).
+    #[arg(long, value_delimiter = ',')]
+    roles: Vec<String>,
+    /// Fat offers (~2 KB: 20 resources, 10 attributes).
+    #[arg(long)]
+    fat: bool,
+    /// Stop after this many offers.
+    #[arg(long)]
+    max_offers: Option<u64>,
+    /// Wire encoding: protobuf or json.
+    #[arg(long, default_value = "protobuf")]
+    encoding: Encoding,
+    /// Seed of offers and tasks.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// CI smoke: a few seconds in all.
+    #[arg(long)]
+    quick: bool,
+    /// Run only the offer source; a framework in another process subscribes to it.
+    #[arg(long)]
+    serve_only: bool,
+    /// Port of the offer source (0: any).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Name of the framework in the JSON line (for --serve-only).
+    #[arg(long)]
+    peer: Option<String>,
+    /// Seconds of the in-process ceiling (0: skip it).
+    #[arg(long)]
+    ceiling_secs: Option<f64>,
+    /// Seconds to wait for the run's report.
+    #[arg(long, default_value_t = 600.0)]
+    timeout: f64,
+}
+
+fn run_config(args: &Args) -> RunConfig {
+    let mut config = args.workload.config(args.quick);
+    config.encoding = args.encoding;
+    config.generator.seed = args.seed;
+    if let Some(d) = args.duration {
+        config.duration = Some(Duration::from_secs_f64(d));
+    }
+    if let Some(w) = args.window {
+        config = config.with_window(w);
+    }
+    if let Some(q) = args.queue {
+        config.queue = q;
+        if config.target_tasks.is_some() {
+            config.target_tasks = Some(q as u64);
+        }
+    }
+    if let Some(a) = args.agents {
+        config.generator.agents = a;
+    }
+    if !args.roles.is_empty() {
+        config.generator.roles = args.roles.clone();
+    }
+    if args.fat {
+        config.generator.shape = OfferShape::Fat;
+    }
+    if args.max_offers.is_some() {
+        config.max_offers = args.max_offers;
+    }
+    config.auto_start = args.serve_only;
+    config
+}
+
+async fn start_framework(url: &str, encoding: Encoding) -> anyhow::Result<Framework> {
+    let framework = Framework::builder(FrameworkInfo::new("offer-flood"))
+        .master(url)
+        .encoding(encoding)
+        .start()
+        .await?;
+    framework.wait_subscribed(Duration::from_secs(30)).await?;
+    Ok(framework)
+}
+
+/// The last line of output; field order is part of the format.
+#[derive(serde::Serialize)]
+struct JsonLine<'a> {
+    workload: &'a str,
+    offers_per_sec: f64,
+    p50_us: u64,
+    p99_us: u64,
+    ceiling_offers_per_sec: Option<f64>,
+    fraction_of_ceiling: Option<f64>,
+    peer: &'a str,
+    encoding: &'a str,
+    pacing: &'a str,
+    queue: usize,
+    seed: u64,
+    tasks_per_sec: f64,
+    acks_per_sec: f64,
+    p90_us: u64,
+    max_us: u64,
+    ack_p50_us: u64,
+    ack_p99_us: u64,
+    calls_per_offer: f64,
+    time_to_target_s: Option<f64>,
+    offers_answered: u64,
+    tasks_launched: u64,
+    acks: u64,
+    /// `null` when the framework runs in another process (--serve-only).
+    framework_cpu_us_per_offer: Option<f64>,
+    source_cpu_s: f64,
+    violations: u64,
+}
+
+fn json_line(args: &Args, report: &Report, peer: &str, ceiling: Option<CeilingResult>) -> String {
+    let ceiling_ops = ceiling.map(|c| c.offers_per_sec.round());
+    let line = JsonLine {
+        workload: &report.workload,
+        offers_per_sec: report.offers_per_sec.round(),
+        p50_us: report.offer_latency.p50_us,
+        p99_us: report.offer_latency.p99_us,
+        ceiling_offers_per_sec: ceiling_ops,
+        fraction_of_ceiling: ceiling_ops
+            .filter(|c| *c > 0.0)
+            .map(|c| (report.offers_per_sec / c * 1000.0).round() / 1000.0),
+        peer,
+        encoding: &report.encoding,
+        pacing: &report.pacing,
+        queue: report.queue,
+        seed: args.seed,
+        tasks_per_sec: report.tasks_per_sec.round(),
+        acks_per_sec: report.acks_per_sec.round(),
+        p90_us: report.offer_latency.p90_us,
+        max_us: report.offer_latency.max_us,
+        ack_p50_us: report.ack_latency.p50_us,
+        ack_p99_us: report.ack_latency.p99_us,
+        calls_per_offer: report.calls_per_offer,
+        time_to_target_s: report.time_to_target_s,
+        offers_answered: report.offers_answered,
+        tasks_launched: report.tasks_launched,
+        acks: report.acks,
+        framework_cpu_us_per_offer: (!args.serve_only)
+            .then(|| (report.framework_cpu_us_per_offer() * 10.0).round() / 10.0),
+        source_cpu_s: (report.source_cpu_s * 100.0).round() / 100.0,
+        violations: report
+            .violations
+            .iter()
+            .filter(|(k, _)| *k != "answered_rescinded")
+            .map(|(_, v)| v)
+            .sum(),
+    };
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    format!("{cpus} cpus ({model}); offer source and framework share them")
+}
+
+#[actix::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let config = run_config(&args);
+    let timeout = Duration::from_secs_f64(args.timeout);
+    eprintln!("machine: {}", machine());
+    let mut source = OfferSource::start(config.clone(), args.port)?;
+    let (report, peer) = if args.serve_only {
+        eprintln!("offer source listening on {} (serve only)", source.url());
+        // What a peer needs to build the same queue (see scripts/bench/pymesos_peer.py).
+        let task_mix = match config.task_mix {
+            TaskMix::Mixed => "mixed".to_string(),
+            TaskMix::Unplaceable => "unplaceable".to_string(),
+            TaskMix::Uniform { cpus, mem } => format!("uniform:{cpus}:{mem}"),
+        };
+        let hello = serde_json::json!({
+            "listening": source.url(),
+            "queue": config.queue,
+            "seed": config.generator.seed,
+            "task_mix": task_mix,
+            "refill": config.refill,
+        });
+        println!("{hello}");
+        let report = source.wait_report(timeout).await?;
+        (
+            report,
+            args.peer.clone().unwrap_or_else(|| "external".into()),
+        )
+    } else {
+        let framework = start_framework(source.url(), config.encoding).await?;
+        let report = drive(&framework, &mut source, &config, timeout).await?;
+        drop(framework);
+        (report, FRAMEWORK.to_string())
+    };
+    source.stop();
+    println!("{report}");
+    let ceiling_secs = args
+        .ceiling_secs
+        .unwrap_or(if args.quick { 0.5 } else { 3.0 });
+    let ceiling = (ceiling_secs > 0.0).then(|| {
+        let c = ceiling::measure(&CeilingConfig {
+            queue: config.queue,
+            encoding: config.encoding,
+            generator: config.generator.clone(),
+            task_mix: config.task_mix,
+            offers_per_event: config.offers_per_event.clamp(1, 1000),
+            duration: Duration::from_secs_f64(ceiling_secs),
+            ..CeilingConfig::default()
+        });
+        println!(
+            "ceiling (in-process, one core, stand-in first-fit, queue {}): {:.0} offers/s; run at {:.1}% of it",
+            config.queue,
+            c.offers_per_sec,
+            100.0 * report.offers_per_sec / c.offers_per_sec.max(1.0)
+        );
+        c
+    });
+    println!("{}", json_line(&args, &report, &peer, ceiling));
+    if report.has_violations() {
+        anyhow::bail!("correctness checks failed: {:?}", report.violations);
+    }
+    Ok(())
+}

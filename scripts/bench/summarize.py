@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Medians with min-max of the suite's JSON lines, ours beside pymesos, as Markdown rows.
+
+    scripts/bench/summarize.py target/bench-results.jsonl
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+FIGURES = [
+    ("offers_per_sec", "offers/s", True),
+    ("tasks_per_sec", "tasks/s", True),
+    ("acks_per_sec", "acks/s", True),
+    ("time_to_target_s", "time to target (s)", False),
+    ("p50_us", "p50 offer->answer (us)", False),
+    ("p99_us", "p99 offer->answer (us)", False),
+    ("ack_p99_us", "p99 UPDATE->ACK (us)", False),
+    ("calls_per_offer", "calls per offer", False),
+    ("framework_cpu_us_per_offer", "framework CPU-us per offer", False),
+]
+
+
+def fmt(values):
+    if not values:
+        return "–"
+    med = statistics.median(values)
+    return "%.4g (%.4g–%.4g)" % (med, min(values), max(values))
+
+
+def main(path):
+    runs = defaultdict(list)
+    for line in open(path):
+        line = line.strip()
+        if line:
+            r = json.loads(line)
+            runs[(r["case"], r["runner"])].append(r)
+    for case in sorted({c for c, _ in runs}):
+        ours = runs.get((case, "ours"), [])
+        peer = runs.get((case, "pymesos"), [])
+        print("\n### %s (%d runs ours, %d pymesos)\n" % (case, len(ours), len(peer)))
+        print("| figure | ours | ceiling | fraction | pymesos | ratio |")
+        print("|---|---|---|---|---|---|")
+        for key, name, higher_better in FIGURES:
+            o = [r[key] for r in ours if r.get(key) not in (None, 0, 0.0)]
+            p = [r[key] for r in peer if r.get(key) not in (None, 0, 0.0)]
+            if not o and not p:
+                continue
+            ceiling = fraction = "–"
+            if key == "offers_per_sec":
+                ceiling = fmt([r["ceiling_offers_per_sec"] for r in ours if r.get("ceiling_offers_per_sec")])
+                fraction = fmt([r["fraction_of_ceiling"] for r in ours if r.get("fraction_of_ceiling")])
+            ratio = "–"
+            if o and p:
+                mo, mp = statistics.median(o), statistics.median(p)
+                ratio = "%.1fx" % ((mo / mp) if higher_better else (mp / mo))
+            print("| %s | %s | %s | %s | %s | %s |" % (name, fmt(o), ceiling, fraction, fmt(p), ratio))
+        bad = [r for r in ours + peer if r.get("violations")]
+        if bad:
+            print("\n**%d runs had correctness violations.**" % len(bad))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "target/bench-results.jsonl")

@@ -1,0 +1,206 @@
+//! The in-process ceiling: RecordIO bytes -> decode -> match -> encoded answer, on one core,
+//! with no network. Every end-to-end figure is also given as a fraction of this one,
+//! measured in the same run.
+//!
+//! TODO(lead): the match step uses the [stand-in first-fit](super::stand_in_matcher);
+//! switch [`Pipeline`] to the real `OfferMatcher` placement code once it is merged.
+
+use super::generator::{GeneratorConfig, OfferGenerator};
+use super::stand_in_matcher::{StandInFirstFit, StandInTask};
+use super::workload::{TaskMix, task_spec};
+use crate::codec::Encoding;
+use crate::proto::FrameworkId;
+use crate::proto::scheduler::{Event, event};
+use crate::recordio::Decoder;
+use std::time::{Duration, Instant};
+
+/// What the ceiling measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CeilingConfig {
+    /// Pending tasks, kept constant (each placed task is replaced).
+    pub queue: usize,
+    /// Wire encoding of events and answers.
+    pub encoding: Encoding,
+    /// Offers and tasks seed.
+    pub generator: GeneratorConfig,
+    /// Task sizes.
+    pub task_mix: TaskMix,
+    /// Offers per OFFERS event.
+    pub offers_per_event: usize,
+    /// Events in the pre-built stream (replayed as often as needed).
+    pub events: usize,
+    /// How long to measure.
+    pub duration: Duration,
+}
+
+impl Default for CeilingConfig {
+    /// W2's shape: queue 1k, one offer per event, protobuf.
+    fn default() -> Self {
+        CeilingConfig {
+            queue: 1000,
+            encoding: Encoding::Protobuf,
+            generator: GeneratorConfig::default(),
+            task_mix: TaskMix::Mixed,
+            offers_per_event: 1,
+            events: 4096,
+            duration: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The ceiling's result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CeilingResult {
+    /// Offers processed.
+    pub offers: u64,
+    /// Seconds spent.
+    pub seconds: f64,
+    /// Offers per second.
+    pub offers_per_sec: f64,
+    /// Answer bytes produced (keeps the work observable).
+    pub answer_bytes: u64,
+}
+
+/// The pipeline state: a RecordIO decoder, the matcher with its queue, the answer buffer.
+#[derive(Debug)]
+pub struct Pipeline {
+    decoder: Decoder,
+    matcher: StandInFirstFit,
+    framework_id: FrameworkId,
+    encoding: Encoding,
+    mix: TaskMix,
+    seed: u64,
+    next_task: u64,
+    target_queue: usize,
+    /// Answer bytes produced so far.
+    pub answer_bytes: u64,
+}
+
+impl Pipeline {
+    /// A pipeline with its queue filled.
+    pub fn new(config: &CeilingConfig, framework_id: FrameworkId) -> Self {
+        let mut p = Pipeline {
+            decoder: Decoder::default(),
+            matcher: StandInFirstFit::new(),
+            framework_id,
+            encoding: config.encoding,
+            mix: config.task_mix,
+            seed: config.generator.seed,
+            next_task: 0,
+            target_queue: config.queue,
+            answer_bytes: 0,
+        };
+        p.refill();
+        p
+    }
+
+    fn refill(&mut self) {
+        while self.matcher.len() < self.target_queue {
+            let spec = task_spec(self.mix, self.seed, self.next_task);
+            self.matcher.push(StandInTask::from_spec(
+                format!("task-{}", self.next_task),
+                &spec,
+            ));
+            self.next_task += 1;
+        }
+    }
+
+    /// Feeds stream bytes; decodes, matches and encodes the answer of every complete
+    /// event. Answers the number of offers processed.
+    pub fn process(&mut self, bytes: &[u8]) -> u64 {
+        self.decoder.feed(bytes);
+        let mut offers = 0;
+        while let Ok(Some(record)) = self.decoder.next_record() {
+            let Ok(event) = self.encoding.decode::<Event>(&record) else {
+                continue;
+            };
+            if event.r#type != Some(event::Type::Offers as i32) {
+                continue;
+            }
+            let Some(batch) = event.offers else {
+                continue;
+            };
+            offers += batch.offers.len() as u64;
+            for call in self.matcher.answer(&self.framework_id, &batch.offers) {
+                self.answer_bytes += self.encoding.encode(&call).len() as u64;
+            }
+            self.refill();
+        }
+        offers
+    }
+}
+
+/// The RecordIO bytes of `config.events` OFFERS events.
+pub fn offer_stream(config: &CeilingConfig, generator: &OfferGenerator) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut seq = 0u64;
+    let per = config.offers_per_event.max(1);
+    for _ in 0..config.events.max(1) {
+        let batch: Vec<(usize, u64)> = (0..per)
+            .map(|_| {
+                seq += 1;
+                (generator.template_for(seq), seq)
+            })
+            .collect();
+        generator.encode_offers_event(config.encoding, &batch, &mut out);
+    }
+    out
+}
+
+/// Measures the ceiling on the calling thread.
+pub fn measure(config: &CeilingConfig) -> CeilingResult {
+    let generator = OfferGenerator::new(config.generator.clone());
+    let stream = offer_stream(config, &generator);
+    let mut pipeline = Pipeline::new(config, generator.framework_id().clone());
+    let start = Instant::now();
+    let mut offers = 0;
+    // Feed in 64 KiB chunks, like a socket would.
+    'outer: loop {
+        for chunk in stream.chunks(64 * 1024) {
+            offers += pipeline.process(chunk);
+            if start.elapsed() >= config.duration {
+                break 'outer;
+            }
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    CeilingResult {
+        offers,
+        seconds,
+        offers_per_sec: if seconds > 0.0 {
+            offers as f64 / seconds
+        } else {
+            0.0
+        },
+        answer_bytes: pipeline.answer_bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipeline_answers_every_offer() {
+        for encoding in [Encoding::Protobuf, Encoding::Json] {
+            let config = CeilingConfig {
+                encoding,
+                queue: 50,
+                events: 20,
+                offers_per_event: 3,
+                duration: Duration::from_millis(1),
+                ..Default::default()
+            };
+            let generator = OfferGenerator::new(config.generator.clone());
+            let stream = offer_stream(&config, &generator);
+            let mut p = Pipeline::new(&config, generator.framework_id().clone());
+            // Byte by byte: records span chunks.
+            let offers: u64 = stream.chunks(7).map(|c| p.process(c)).sum();
+            assert_eq!(offers, 60);
+            assert!(p.answer_bytes > 0);
+            assert_eq!(p.matcher.len(), 50);
+            let r = measure(&config);
+            assert!(r.offers >= 60);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Drives one run: queues the workload's tasks in the framework under test, starts the
+//! source, keeps the queue full while it runs (one new task per launched one) and returns
+//! the source's report.
+//!
+//! The framework under test is anything that implements [`Submitter`]: the stand-in
+//! client today; the real `mesos_actix::scheduler::Framework` once merged (a three-line
+//! `impl Submitter for Framework`).
+
+use super::report::Report;
+use super::source::{SourceError, SourceHandle};
+use super::stand_in::StandInFramework;
+use super::workload::{RunConfig, task_spec};
+use crate::scheduler::TaskSpec;
+use std::future::Future;
+use std::time::Duration;
+
+/// A framework the benchmark can hand tasks to.
+pub trait Submitter {
+    /// Queues `spec`; answers whether it was accepted.
+    fn submit_task(&self, spec: TaskSpec) -> impl Future<Output = bool>;
+}
+
+impl Submitter for StandInFramework {
+    async fn submit_task(&self, spec: TaskSpec) -> bool {
+        self.submit(spec).await.is_ok()
+    }
+}
+
+/// Runs `config` against `framework` (already started against `source.url()`), waiting at
+/// most `timeout` for the report.
+pub async fn drive<F: Submitter>(
+    framework: &F,
+    source: &mut SourceHandle,
+    config: &RunConfig,
+    timeout: Duration,
+) -> Result<Report, SourceError> {
+    let seed = config.generator.seed;
+    let mut next = 0u64;
+    for _ in 0..config.queue {
+        framework
+            .submit_task(task_spec(config.task_mix, seed, next))
+            .await;
+        next += 1;
+    }
+    let mut launched = source.take_launched();
+    source.start_run();
+    let report = source.wait_report(timeout);
+    tokio::pin!(report);
+    loop {
+        let refill = async {
+            match launched.as_mut() {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            report = &mut report => return report,
+            n = refill => match n {
+                Some(n) if config.refill => {
+                    for _ in 0..n {
+                        framework.submit_task(task_spec(config.task_mix, seed, next)).await;
+                        next += 1;
+                    }
+                }
+                Some(_) => {}
+                None => launched = None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::benchkit::source::OfferSource;
+    use crate::benchkit::workload::Workload;
+    use crate::codec::Encoding;
+    use crate::proto::FrameworkInfo;
+
+    async fn run(config: RunConfig) -> Report {
+        let mut source = OfferSource::start(config.clone(), 0).unwrap();
+        let fw = StandInFramework::builder(FrameworkInfo::new("bench-test"))
+            .master(source.url())
+            .encoding(config.encoding)
+            .start()
+            .await
+            .unwrap();
+        fw.wait_subscribed(Duration::from_secs(10)).await.unwrap();
+        let report = drive(&fw, &mut source, &config, Duration::from_secs(20))
+            .await
+            .unwrap();
+        assert!(!report.has_violations(), "{report}");
+        report
+    }
+
+    #[actix_rt::test]
+    async fn closed_loop_both_encodings() {
+        for encoding in [Encoding::Protobuf, Encoding::Json] {
+            let config = RunConfig {
+                encoding,
+                max_offers: Some(200),
+                queue: 100,
+                ..Workload::W8.config(true)
+            };
+            let r = run(config).await;
+            assert_eq!(r.offers_answered, 200, "{r}");
+            assert_eq!(r.encoding, format!("{encoding:?}").to_lowercase());
+            assert!(r.tasks_launched > 0);
+            assert_eq!(r.offer_latency.count, 200);
+        }
+    }
+
+    #[actix_rt::test]
+    async fn status_storm_is_acknowledged() {
+        let config = RunConfig {
+            queue: 60,
+            target_tasks: Some(60),
+            ..Workload::W5.config(true)
+        };
+        let r = run(config).await;
+        assert_eq!(r.tasks_launched, 60, "{r}");
+        assert_eq!(r.acks, 180, "{r}");
+        assert_eq!(r.updates_sent, 180);
+    }
+
+    #[actix_rt::test]
+    async fn drain_reaches_its_target() {
+        let mut config = Workload::W3.config(true);
+        config.generator.agents = 300;
+        config.queue = 300;
+        config.target_tasks = Some(300);
+        let r = run(config).await;
+        assert!(r.tasks_launched >= 300, "{r}");
+        assert!(r.time_to_target_s.is_some());
+    }
+
+    #[actix_rt::test]
+    async fn decline_storm_and_rescinds() {
+        let config = RunConfig {
+            max_offers: Some(300),
+            rescind_rate: 0.05,
+            ..Workload::W4.config(true)
+        };
+        let r = run(config).await;
+        assert_eq!(r.tasks_launched, 0);
+        assert_eq!(r.offers_answered + r.offers_rescinded, 300, "{r}");
+        assert!(r.offers_rescinded > 0);
+    }
+}
