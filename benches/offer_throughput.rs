@@ -7,27 +7,26 @@
 //! BENCH_QUICK=1 cargo bench --bench offer_throughput    # CI smoke, short measurements
 //! ```
 //!
-//! TODO(lead), once the runtime is merged:
-//! - `matching/*` and `ceiling/*` use the TEMPORARY stand-in first-fit
-//!   (`benchkit::stand_in_matcher::StandInFirstFit`, also behind `benchkit::ceiling`): switch
-//!   them to the real `OfferMatcher` placement code.
-//! - `actor_hop` sends to a trivial actor: switch it to `Offers` -> `OfferMatcher` if the
-//!   matcher can run without a connection.
-//! - add `decode/slim` and `decode/view` if the runtime gets a partial decoder.
+//! `matching/*` and `ceiling/*` use the real matcher's decision core (`MatcherCore`), with
+//! unused offers declined at once and launched tasks released at once.
+//!
+//! TODO: `actor_hop` sends to a trivial actor; add `decode/slim` and `decode/view` if the
+//! runtime gets a partial decoder.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use mesos_actix::Encoding;
 use mesos_actix::benchkit::ceiling::{CeilingConfig, Pipeline, offer_stream};
 use mesos_actix::benchkit::generator::{GeneratorConfig, OfferGenerator};
-use mesos_actix::benchkit::stand_in_matcher::{
-    StandInFirstFit, StandInTask, accept_call, decline_call,
-};
+use mesos_actix::benchkit::stand_in_matcher::decline_call;
 use mesos_actix::benchkit::workload::{TaskMix, task_spec};
-use mesos_actix::proto::Offer;
 use mesos_actix::proto::scheduler::Event;
+use mesos_actix::proto::{Offer, TaskId};
 use mesos_actix::recordio;
+use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings};
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 
 const ENCODINGS: [(Encoding, &str); 2] =
     [(Encoding::Protobuf, "protobuf"), (Encoding::Json, "json")];
@@ -67,15 +66,22 @@ fn offers_payload(g: &OfferGenerator, encoding: Encoding, n: usize) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-fn queue(n: usize) -> StandInFirstFit {
-    let mut m = StandInFirstFit::new();
+/// The real matcher core with `n` mixed tasks pending, subscribed, no offer hold.
+fn queue(n: usize) -> (MatcherCore, u64) {
+    let mut core = MatcherCore::new(MatcherSettings {
+        offer_hold: Duration::ZERO,
+        ..MatcherSettings::default()
+    });
+    let now = Instant::now();
+    let _ = core.subscribed(generator().framework_id().clone(), false, now);
     for i in 0..n as u64 {
-        m.push(StandInTask::from_spec(
-            format!("task-{i}"),
-            &task_spec(TaskMix::Mixed, 42, i),
-        ));
+        let _ = core.place(
+            TaskId::new(format!("task-{i}")),
+            Arc::new(task_spec(TaskMix::Mixed, 42, i)),
+            now,
+        );
     }
-    m
+    (core, n as u64)
 }
 
 fn decode(c: &mut Criterion) {
@@ -100,9 +106,10 @@ fn decode(c: &mut Criterion) {
 fn encode(c: &mut Criterion) {
     let g = generator();
     let offer: Offer = g.offer(0, 1).unwrap_or_default();
-    let tasks = queue(8).place(&offer);
     let fid = g.framework_id().clone();
-    let accept = accept_call(&fid, offer.id.clone(), tasks);
+    let (mut core, _) = queue(8);
+    let out = core.offers(vec![offer.clone()], Instant::now());
+    let accept = out.calls.into_iter().next().unwrap_or_default();
     let decline = decline_call(&fid, vec![offer.id.clone()], 5.0);
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Elements(1));
@@ -151,40 +158,45 @@ fn framing(c: &mut Criterion) {
     group.finish();
 }
 
-/// STAND-IN matching: one offer against a queue of `q`, the queue refilled afterwards.
+/// Matching with the real `MatcherCore`: one offer against a queue of `q`, launched tasks
+/// released and replaced afterwards (the offer's clone is made outside the timing).
 fn matching(c: &mut Criterion) {
     let g = generator();
     let offers: Vec<Offer> = (0..256u64)
         .filter_map(|s| g.offer(g.template_for(s), s))
         .collect();
-    let mut group = c.benchmark_group("matching_stand_in");
+    let mut group = c.benchmark_group("matching");
     group.throughput(Throughput::Elements(1));
     for q in [1000usize, 10_000] {
-        let mut m = queue(q);
-        let mut next = q as u64;
+        let (mut core, mut next) = queue(q);
         let mut i = 0usize;
         group.bench_function(format!("first_fit_q{q}"), |b| {
-            b.iter(|| {
-                let offer = &offers[i % offers.len()];
-                i += 1;
-                let placed = m.place(black_box(offer)).len();
-                for _ in 0..placed {
-                    m.push(StandInTask::from_spec(
-                        format!("task-{next}"),
-                        &task_spec(TaskMix::Mixed, 42, next),
-                    ));
-                    next += 1;
-                }
-                placed
-            })
+            b.iter_batched(
+                || {
+                    i += 1;
+                    vec![offers[i % offers.len()].clone()]
+                },
+                |batch| {
+                    let now = Instant::now();
+                    let out = core.offers(black_box(batch), now);
+                    for l in &out.launched {
+                        let _ = core.released(&l.task_id, now);
+                        let spec = Arc::new(task_spec(TaskMix::Mixed, 42, next));
+                        let _ = core.place(TaskId::new(format!("task-{next}")), spec, now);
+                        next += 1;
+                    }
+                    out.calls.len()
+                },
+                BatchSize::SmallInput,
+            )
         });
     }
     group.finish();
 }
 
-/// The in-process ceiling with the STAND-IN matcher.
+/// The in-process ceiling (real `MatcherCore`).
 fn ceiling(c: &mut Criterion) {
-    let mut group = c.benchmark_group("ceiling_stand_in");
+    let mut group = c.benchmark_group("ceiling");
     for (encoding, name) in ENCODINGS {
         for q in [1000usize, 10_000] {
             let config = CeilingConfig {

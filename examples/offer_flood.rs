@@ -27,13 +27,8 @@ use mesos_actix::proto::FrameworkInfo;
 use std::time::Duration;
 
 // ---- The framework under test ------------------------------------------------------
-// TODO(lead): once the runtime is merged, `git apply scripts/bench/plug-in-runtime.patch`
-// (checked against main at a139172 merged with this branch): it replaces these two lines
-// with the real `mesos_actix::scheduler::Framework` (offer hold 1 ms), adds
-// `impl Submitter for Framework` in src/benchkit/driver.rs, and switches the ceiling and
-// the matching benchmarks to `MatcherCore`.
-use mesos_actix::benchkit::stand_in::StandInFramework as Framework;
-const FRAMEWORK: &str = "stand-in";
+use mesos_actix::scheduler::{Framework, RuntimeConfig};
+const FRAMEWORK: &str = "mesos-actix";
 
 #[derive(Parser, Debug)]
 #[command(about = "Offer-throughput benchmark over loopback")]
@@ -121,7 +116,14 @@ fn run_config(args: &Args) -> RunConfig {
 }
 
 async fn start_framework(url: &str, encoding: Encoding) -> anyhow::Result<Framework> {
+    // Unused offers are declined within 1 ms (0 is refused by validation) instead of held
+    // for work that may come: the source's window counts held offers as outstanding.
+    let config = RuntimeConfig {
+        offer_hold_secs: 0.001,
+        ..RuntimeConfig::default()
+    };
     let framework = Framework::builder(FrameworkInfo::new("offer-flood"))
+        .config(config)
         .master(url)
         .encoding(encoding)
         .start()
@@ -271,7 +273,7 @@ async fn main() -> anyhow::Result<()> {
             ..CeilingConfig::default()
         });
         println!(
-            "ceiling (in-process, one core, stand-in first-fit, queue {}): {:.0} offers/s; run at {:.1}% of it",
+            "ceiling (in-process, one core, MatcherCore, queue {}): {:.0} offers/s; run at {:.1}% of it",
             config.queue,
             c.offers_per_sec,
             100.0 * report.offers_per_sec / c.offers_per_sec.max(1.0)

@@ -2,16 +2,17 @@
 //! with no network. Every end-to-end figure is also given as a fraction of this one,
 //! measured in the same run.
 //!
-//! TODO(lead): the match step uses the [stand-in first-fit](super::stand_in_matcher);
-//! switch [`Pipeline`] to the real `OfferMatcher` placement code once it is merged.
+//! The match step is the real matcher's decision core ([`MatcherCore`]), with unused
+//! offers declined at once (no hold), launched tasks released at once (the tracker's part).
 
 use super::generator::{GeneratorConfig, OfferGenerator};
-use super::stand_in_matcher::{StandInFirstFit, StandInTask};
 use super::workload::{TaskMix, task_spec};
 use crate::codec::Encoding;
-use crate::proto::FrameworkId;
 use crate::proto::scheduler::{Event, event};
+use crate::proto::{FrameworkId, TaskId};
 use crate::recordio::Decoder;
+use crate::scheduler::offers::{MatcherCore, MatcherSettings};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What the ceiling measures.
@@ -65,8 +66,7 @@ pub struct CeilingResult {
 #[derive(Debug)]
 pub struct Pipeline {
     decoder: Decoder,
-    matcher: StandInFirstFit,
-    framework_id: FrameworkId,
+    core: MatcherCore,
     encoding: Encoding,
     mix: TaskMix,
     seed: u64,
@@ -79,10 +79,14 @@ pub struct Pipeline {
 impl Pipeline {
     /// A pipeline with its queue filled.
     pub fn new(config: &CeilingConfig, framework_id: FrameworkId) -> Self {
+        let mut core = MatcherCore::new(MatcherSettings {
+            offer_hold: Duration::ZERO,
+            ..MatcherSettings::default()
+        });
+        let _ = core.subscribed(framework_id, false, Instant::now());
         let mut p = Pipeline {
             decoder: Decoder::default(),
-            matcher: StandInFirstFit::new(),
-            framework_id,
+            core,
             encoding: config.encoding,
             mix: config.task_mix,
             seed: config.generator.seed,
@@ -95,12 +99,11 @@ impl Pipeline {
     }
 
     fn refill(&mut self) {
-        while self.matcher.len() < self.target_queue {
-            let spec = task_spec(self.mix, self.seed, self.next_task);
-            self.matcher.push(StandInTask::from_spec(
-                format!("task-{}", self.next_task),
-                &spec,
-            ));
+        let now = Instant::now();
+        while self.core.pending() < self.target_queue {
+            let spec = Arc::new(task_spec(self.mix, self.seed, self.next_task));
+            let id = TaskId::new(format!("task-{}", self.next_task));
+            let _ = self.core.place(id, spec, now);
             self.next_task += 1;
         }
     }
@@ -121,8 +124,13 @@ impl Pipeline {
                 continue;
             };
             offers += batch.offers.len() as u64;
-            for call in self.matcher.answer(&self.framework_id, &batch.offers) {
-                self.answer_bytes += self.encoding.encode(&call).len() as u64;
+            let now = Instant::now();
+            let out = self.core.offers(batch.offers, now);
+            for call in &out.calls {
+                self.answer_bytes += self.encoding.encode(call).len() as u64;
+            }
+            for launched in &out.launched {
+                let _ = self.core.released(&launched.task_id, now);
             }
             self.refill();
         }
@@ -198,7 +206,7 @@ mod tests {
             let offers: u64 = stream.chunks(7).map(|c| p.process(c)).sum();
             assert_eq!(offers, 60);
             assert!(p.answer_bytes > 0);
-            assert_eq!(p.matcher.len(), 50);
+            assert_eq!(p.core.pending(), 50);
             let r = measure(&config);
             assert!(r.offers >= 60);
         }

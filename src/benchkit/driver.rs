@@ -20,6 +20,12 @@ pub trait Submitter {
     fn submit_task(&self, spec: TaskSpec) -> impl Future<Output = bool>;
 }
 
+impl Submitter for crate::scheduler::Framework {
+    async fn submit_task(&self, spec: TaskSpec) -> bool {
+        self.submit(spec).await.is_ok()
+    }
+}
+
 impl Submitter for StandInFramework {
     async fn submit_task(&self, spec: TaskSpec) -> bool {
         self.submit(spec).await.is_ok()
