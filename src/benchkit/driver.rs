@@ -40,14 +40,8 @@ pub async fn drive<F: Submitter>(
     config: &RunConfig,
     timeout: Duration,
 ) -> Result<Report, SourceError> {
-    let seed = config.generator.seed;
     let mut next = 0u64;
-    for _ in 0..config.queue {
-        framework
-            .submit_task(task_spec(config.task_mix, seed, next))
-            .await;
-        next += 1;
-    }
+    submit_batch(framework, config, &mut next, config.queue as u64).await;
     let mut launched = source.take_launched();
     source.start_run();
     let report = source.wait_report(timeout);
@@ -63,16 +57,24 @@ pub async fn drive<F: Submitter>(
             report = &mut report => return report,
             n = refill => match n {
                 Some(n) if config.refill => {
-                    for _ in 0..n {
-                        framework.submit_task(task_spec(config.task_mix, seed, next)).await;
-                        next += 1;
-                    }
+                    submit_batch(framework, config, &mut next, n as u64).await;
                 }
                 Some(_) => {}
                 None => launched = None,
             },
         }
     }
+}
+
+/// Submits `n` tasks without waiting for each answer before sending the next (the
+/// mailbox keeps their order), so refilling the queue costs one round trip, not `n`.
+async fn submit_batch<F: Submitter>(framework: &F, config: &RunConfig, next: &mut u64, n: u64) {
+    let seed = config.generator.seed;
+    let specs: Vec<_> = (*next..*next + n)
+        .map(|i| framework.submit_task(task_spec(config.task_mix, seed, i)))
+        .collect();
+    *next += n;
+    futures_util::future::join_all(specs).await;
 }
 
 #[cfg(test)]
