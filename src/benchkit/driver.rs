@@ -57,7 +57,7 @@ pub async fn drive<F: Submitter>(
             report = &mut report => return report,
             n = refill => match n {
                 Some(n) if config.refill => {
-                    submit_batch(framework, config, &mut next, n as u64).await;
+                    submit_batch(framework, config, &mut next, n).await;
                 }
                 Some(_) => {}
                 None => launched = None,
