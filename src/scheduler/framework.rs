@@ -105,8 +105,13 @@ pub struct FrameworkBuilder {
 
 impl FrameworkBuilder {
     /// Replaces all tunables (see [`RuntimeConfig::load`] for files and environment).
+    /// Masters given earlier with [`master`](Self::master) are kept when `config` names none.
     pub fn config(mut self, config: RuntimeConfig) -> Self {
+        let masters = std::mem::take(&mut self.config.masters);
         self.config = config;
+        if self.config.masters.is_empty() {
+            self.config.masters = masters;
+        }
         self
     }
 
@@ -558,5 +563,35 @@ impl Drop for Framework {
         if let Some(arbiter) = self.arbiter.take() {
             arbiter.stop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_keeps_earlier_masters_unless_it_names_its_own() {
+        let kept = Framework::builder(FrameworkInfo::new("t"))
+            .master("http://a:5050")
+            .config(RuntimeConfig::default());
+        assert_eq!(kept.config.masters, vec!["http://a:5050".to_string()]);
+        let replaced = Framework::builder(FrameworkInfo::new("t"))
+            .master("http://a:5050")
+            .config(RuntimeConfig {
+                masters: vec!["http://b:5050".into()],
+                ..Default::default()
+            });
+        assert_eq!(replaced.config.masters, vec!["http://b:5050".to_string()]);
+    }
+
+    #[test]
+    fn roles_declare_multi_role_and_credentials_set_the_principal() {
+        let b = Framework::builder(FrameworkInfo::new("t"))
+            .roles(vec!["web".into()])
+            .credentials("p", "s");
+        assert!(b.info.has_capability(Capability::MultiRole));
+        assert_eq!(b.info.roles, vec!["web".to_string()]);
+        assert_eq!(b.info.principal.as_deref(), Some("p"));
     }
 }
