@@ -17,10 +17,9 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use mesos_actix::Encoding;
 use mesos_actix::benchkit::ceiling::{CeilingConfig, Pipeline, offer_stream};
 use mesos_actix::benchkit::generator::{GeneratorConfig, OfferGenerator};
-use mesos_actix::benchkit::stand_in_matcher::decline_call;
 use mesos_actix::benchkit::workload::{TaskMix, task_spec};
-use mesos_actix::proto::scheduler::Event;
-use mesos_actix::proto::{Offer, TaskId};
+use mesos_actix::proto::scheduler::{Call, Event, call};
+use mesos_actix::proto::{Filters, Offer, TaskId};
 use mesos_actix::recordio;
 use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings};
 use std::hint::black_box;
@@ -110,7 +109,17 @@ fn encode(c: &mut Criterion) {
     let (mut core, _) = queue(8);
     let out = core.offers(vec![offer.clone()], Instant::now());
     let accept = out.calls.into_iter().next().unwrap_or_default();
-    let decline = decline_call(&fid, vec![offer.id.clone()], 5.0);
+    let decline = Call {
+        framework_id: Some(fid.clone()),
+        r#type: Some(call::Type::Decline as i32),
+        decline: Some(call::Decline {
+            offer_ids: vec![offer.id.clone()],
+            filters: Some(Filters {
+                refuse_seconds: Some(5.0),
+            }),
+        }),
+        ..Default::default()
+    };
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Elements(1));
     for (encoding, name) in ENCODINGS {

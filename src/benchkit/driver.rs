@@ -2,13 +2,11 @@
 //! source, keeps the queue full while it runs (one new task per launched one) and returns
 //! the source's report.
 //!
-//! The framework under test is anything that implements [`Submitter`]: the stand-in
-//! client today; the real `mesos_actix::scheduler::Framework` once merged (a three-line
-//! `impl Submitter for Framework`).
+//! The framework under test is anything that implements [`Submitter`]; the crate's own
+//! `mesos_actix::scheduler::Framework` does.
 
 use super::report::Report;
 use super::source::{SourceError, SourceHandle};
-use super::stand_in::StandInFramework;
 use super::workload::{RunConfig, task_spec};
 use crate::scheduler::TaskSpec;
 use std::future::Future;
@@ -21,12 +19,6 @@ pub trait Submitter {
 }
 
 impl Submitter for crate::scheduler::Framework {
-    async fn submit_task(&self, spec: TaskSpec) -> bool {
-        self.submit(spec).await.is_ok()
-    }
-}
-
-impl Submitter for StandInFramework {
     async fn submit_task(&self, spec: TaskSpec) -> bool {
         self.submit(spec).await.is_ok()
     }
@@ -87,7 +79,13 @@ mod tests {
 
     async fn run(config: RunConfig) -> Report {
         let mut source = OfferSource::start(config.clone(), 0).unwrap();
-        let fw = StandInFramework::builder(FrameworkInfo::new("bench-test"))
+        // Unused offers are declined at once, as in `offer_flood`: the source counts on it.
+        let runtime = crate::scheduler::RuntimeConfig {
+            offer_hold_secs: 0.001,
+            ..Default::default()
+        };
+        let fw = crate::scheduler::Framework::builder(FrameworkInfo::new("bench-test"))
+            .config(runtime)
             .master(source.url())
             .encoding(config.encoding)
             .start()

@@ -12,16 +12,15 @@
 //! | `ceiling.rs` | the in-process ceiling (decode -> match -> encode on one core) |
 //! | `driver.rs` | [`driver::drive`]: queue tasks, start the run, keep the queue full |
 //! | `cpu.rs` | process and thread CPU time |
-//! | `stand_in.rs` | TEMPORARY stand-in scheduler client until the runtime is merged |
-//! | `stand_in_matcher.rs` | TEMPORARY stand-in first-fit until `OfferMatcher` is merged |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use mesos_actix::benchkit::{driver, source::OfferSource, stand_in::StandInFramework, workload::Workload};
+//! use mesos_actix::benchkit::{driver, source::OfferSource, workload::Workload};
+//! use mesos_actix::scheduler::Framework;
 //! use std::time::Duration;
 //! let config = Workload::W2.config(true);
 //! let mut source = OfferSource::start(config.clone(), 0)?;
-//! let framework = StandInFramework::builder(mesos_actix::proto::FrameworkInfo::new("bench"))
+//! let framework = Framework::builder(mesos_actix::proto::FrameworkInfo::new("bench"))
 //!     .master(source.url())
 //!     .start()
 //!     .await?;
@@ -38,7 +37,5 @@ pub mod generator;
 pub mod report;
 pub mod rng;
 pub mod source;
-pub mod stand_in;
-pub mod stand_in_matcher;
 pub mod state;
 pub mod workload;
