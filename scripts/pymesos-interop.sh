@@ -17,38 +17,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 VENV="${PYMESOS_VENV:-$TARGET/pymesos-venv}"
 PYTHON="${PYTHON:-python3}"
-HTTP_PARSER_VERSION=0.9.0
-PYMESOS_VERSION=0.3.15
-
 fail() { echo "pymesos-interop: FAIL: $*" >&2; exit 1; }
+# shellcheck source=scripts/pymesos-venv.sh
+source "$ROOT/scripts/pymesos-venv.sh"
 
-install_venv() {
-  echo "pymesos-interop: creating virtualenv $VENV"
-  rm -rf "$VENV.tmp"
-  "$PYTHON" -m venv "$VENV.tmp" || fail "cannot create a virtualenv with $PYTHON"
-  local pip="$VENV.tmp/bin/pip"
-  local work
-  work="$(mktemp -d)"
-  # http-parser, pure Python: fetch the sdist and build it with run_setup(False).
-  "$pip" download --quiet --no-deps --no-binary :all: "http-parser==$HTTP_PARSER_VERSION" -d "$work" \
-    || fail "cannot download http-parser==$HTTP_PARSER_VERSION from PyPI (is the package index reachable?)"
-  tar xzf "$work/http-parser-$HTTP_PARSER_VERSION.tar.gz" -C "$work" || fail "cannot unpack http-parser"
-  sed -i 's/run_setup(not IS_PYPY)/run_setup(False)/' "$work/http-parser-$HTTP_PARSER_VERSION/setup.py"
-  grep -q 'run_setup(False)' "$work/http-parser-$HTTP_PARSER_VERSION/setup.py" \
-    || fail "http-parser's setup.py changed; cannot switch its C extension off"
-  "$pip" install --quiet "$work/http-parser-$HTTP_PARSER_VERSION" || fail "cannot install pure-Python http-parser"
-  "$pip" install --quiet "pymesos==$PYMESOS_VERSION" \
-    || fail "cannot install pymesos==$PYMESOS_VERSION from PyPI (is the package index reachable?)"
-  rm -rf "$work"
-  "$VENV.tmp/bin/python" -c 'import pymesos; from http_parser.http import HttpParser' \
-    || fail "pymesos does not import in the new virtualenv"
-  mv "$VENV.tmp" "$VENV"
-}
-
-if ! "$VENV/bin/python" -c 'import pymesos' 2>/dev/null; then
-  rm -rf "$VENV"
-  install_venv
-fi
 PY="$VENV/bin/python"
 echo "pymesos-interop: using $("$PY" -c 'import pymesos, http_parser.http as h; print("pymesos", pymesos.__file__, "parser", h.HttpParser.__module__)')"
 

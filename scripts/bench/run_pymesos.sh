@@ -6,41 +6,22 @@
 #   scripts/bench/run_pymesos.sh --workload W2 --duration 10
 #   BENCH_PROFILE=dev scripts/bench/run_pymesos.sh --quick      # smoke, debug build
 #
-# Sets up target/bench-venv (Python venv with pymesos 0.3.15) on first use. pymesos needs
-# http-parser, whose C extension does not build on Python 3.11 (it includes the removed
-# longintrepr.h); pymesos works with its pure-Python parser, so http-parser is installed
-# from its sdist with the extension switched off.
+# Sets up target/pymesos-venv (pymesos 0.3.15; shared with the interop test) on first use,
+# with scripts/pymesos-venv.sh.
 #
 # pymesos speaks JSON only, so the stream is JSON (--encoding json is forced).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
-VENV="$ROOT/target/bench-venv"
-PY="${PYTHON:-python3}"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+VENV="${PYMESOS_VENV:-$TARGET/pymesos-venv}"
+PYTHON="${PYTHON:-python3}"
 PROFILE="${BENCH_PROFILE:-release}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
-setup_venv() {
-    if "$VENV/bin/python" -c 'import pymesos, http_parser' 2>/dev/null; then
-        return
-    fi
-    echo "setting up $VENV (pymesos 0.3.15)" >&2
-    "$PY" -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade pip >&2 || true
-    local tmp
-    tmp="$(mktemp -d)"
-    "$VENV/bin/pip" download -q --no-deps --no-binary :all: -d "$tmp" 'http-parser==0.9.0' >&2
-    tar -xzf "$tmp"/http-parser-0.9.0.tar.gz -C "$tmp"
-    # Pure-Python build: the C extension does not compile on Python >= 3.11.
-    sed -i 's/run_setup(not IS_PYPY)/run_setup(False)/' "$tmp/http-parser-0.9.0/setup.py"
-    "$VENV/bin/pip" install -q "$tmp/http-parser-0.9.0" >&2
-    "$VENV/bin/pip" install -q 'pymesos==0.3.15' >&2
-    rm -rf "$tmp"
-    "$VENV/bin/python" -c 'import pymesos, http_parser' >&2
-}
-
-setup_venv
+# shellcheck source=scripts/pymesos-venv.sh
+source "$ROOT/scripts/pymesos-venv.sh"
 
 if [ "$PROFILE" = "release" ]; then
     cargo build -q --release --example offer_flood >&2
