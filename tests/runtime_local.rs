@@ -45,7 +45,7 @@ async fn command_tasks_finish_on_two_agents(encoding: Encoding) {
         let spec = TaskSpec::new(format!("echo-{n}"))
             .cpus(0.5)
             .mem(64.0)
-            .command("echo hello");
+            .command("sleep 1");
         ids.insert(framework.submit(spec).await.unwrap());
     }
     tokio::time::timeout(WAIT, framework.finished())
@@ -69,7 +69,11 @@ async fn command_tasks_finish_on_two_agents(encoding: Encoding) {
         .iter()
         .filter_map(|u| u.status.agent_id.clone())
         .collect();
-    assert_eq!(agents.len(), 2, "6 x 0.5 cpus do not fit one 2-cpu agent");
+    assert_eq!(
+        agents.len(),
+        2,
+        "6 overlapping 1-second tasks of 0.5 cpus do not fit one 2-cpu agent"
+    );
     // Every task went STARTING/RUNNING before FINISHED, each update delivered once.
     let updates = recorder.heard.lock().unwrap().updates.clone();
     for id in &ids {
