@@ -1,5 +1,5 @@
-//! A minimal resource model for the local cluster: the Mesos text syntax
-//! (`cpus:4;mem:4096;ports:[31000-32000];disks:{a,b}`), addition, subtraction and
+//! A minimal resource model for the local cluster: parsing of the Mesos text syntax (by
+//! the crate's own parser), addition, subtraction and
 //! containment of scalars (3-decimal fixed point), ranges and sets, and the flat JSON
 //! shape of `/state`. Roles and reservations are ignored: every local resource is
 //! unreserved (`*`). Kept in this one file so it can be swapped for `crate::resources`.
@@ -23,41 +23,12 @@ fn to_fixed(v: f64) -> i64 {
 }
 
 impl ResourceSet {
-    /// Parses the Mesos text syntax: `name:value` pairs separated by `;`, a value being a
-    /// number, `[a-b,c-d]` ranges or `{x,y}` a set. An optional `(role)` after the name is
-    /// accepted and ignored.
+    /// Parses the Mesos text syntax (`cpus:4;mem:4096;ports:[31000-32000];disks:{a,b}`)
+    /// with the crate's capped parser ([`crate::resources::parse`]); a role after a name is
+    /// accepted and, like every role here, ignored.
     pub fn parse(text: &str) -> Result<ResourceSet, String> {
-        let mut set = ResourceSet::default();
-        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, val) = part
-                .split_once(':')
-                .ok_or_else(|| format!("{part:?} is not name:value"))?;
-            let name = name.split('(').next().unwrap_or("").trim();
-            if name.is_empty() {
-                return Err(format!("{part:?} has an empty name"));
-            }
-            let val = val.trim();
-            if let Some(inner) = val.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-                let ranges = parse_ranges(inner)?;
-                set.add(&ResourceSet::ranges_of(name, ranges));
-            } else if let Some(inner) = val.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
-                let items = inner
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty());
-                set.sets.entry(name.to_string()).or_default().extend(items);
-            } else {
-                let number: f64 = val
-                    .parse()
-                    .map_err(|_| format!("{val:?} is not a number, [ranges] or {{set}}"))?;
-                if !number.is_finite() || number < 0.0 {
-                    return Err(format!("{name}: {val} is not a non-negative number"));
-                }
-                let e = set.scalars.entry(name.to_string()).or_default();
-                *e = e.saturating_add(to_fixed(number));
-            }
-        }
-        Ok(set)
+        let parsed = crate::resources::parse(text).map_err(|e| e.to_string())?;
+        Ok(ResourceSet::from_protos(&parsed.to_proto()))
     }
 
     fn ranges_of(name: &str, ranges: Vec<(u64, u64)>) -> ResourceSet {
