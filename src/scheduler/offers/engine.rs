@@ -11,7 +11,8 @@ use crate::proto::{
 };
 use crate::resources::Resources;
 use crate::scheduler::spec::TaskSpec;
-use std::collections::{HashMap, HashSet, VecDeque};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

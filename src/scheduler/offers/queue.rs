@@ -5,11 +5,13 @@
 //! sequence number, so a matching round visits tasks in submission order but tries each
 //! shape once per offer: a bucket that does not fit is skipped whole.
 
-use crate::proto::{ExecutorId, TaskId};
+use crate::proto::{ExecutorId, Resource, TaskId};
 use crate::resources::{Demand, ResourceError};
 use crate::scheduler::placement::Constraint;
-use crate::scheduler::spec::TaskSpec;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use crate::scheduler::spec::{ResourceRequest, TaskSpec};
+use std::hash::{BuildHasher, Hash, Hasher};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// One pending task.
@@ -38,6 +40,13 @@ pub(super) struct Bucket {
     /// Some constraint counts same-named tasks per host.
     pub counts_per_host: bool,
     tasks: VecDeque<u64>,
+    /// The request exactly as the first task of the bucket gave it, for the fast lookup
+    /// (`None` for buckets with constraints, which always take the slow path).
+    request: Option<ResourceRequest>,
+    /// Its executor's resources as given, for the fast lookup.
+    exec_resources: Vec<Resource>,
+    /// Its entry in the fast lookup, if it has one.
+    fast_key: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -49,6 +58,21 @@ struct BucketKey {
     placement: Option<(String, String)>,
 }
 
+impl Bucket {
+    /// Whether `spec` (without constraints) places exactly like this bucket's tasks.
+    fn same_request(&self, spec: &TaskSpec) -> bool {
+        self.request.as_ref() == Some(&spec.resources)
+            && self.role == spec.role
+            && match &spec.executor {
+                Some(e) => {
+                    self.executor_id.as_ref() == Some(&e.executor_id)
+                        && self.exec_resources == e.resources
+                }
+                None => self.executor_id.is_none(),
+            }
+    }
+}
+
 /// The pending queue.
 #[derive(Debug, Default)]
 pub(super) struct PendingQueue {
@@ -57,6 +81,9 @@ pub(super) struct PendingQueue {
     buckets: Vec<Option<Bucket>>,
     free: Vec<usize>,
     index: HashMap<BucketKey, usize>,
+    /// Hash of a spec's request as given -> bucket: finds the bucket of a spec like an
+    /// earlier one without building its [`Demand`] (checked exactly before use).
+    fast: HashMap<u64, usize>,
     /// Head sequence number -> bucket.
     ready: BTreeMap<u64, usize>,
     next_seq: u64,
@@ -90,28 +117,23 @@ impl PendingQueue {
         spec: Arc<TaskSpec>,
         since_round: u64,
     ) -> Result<(), (TaskId, ResourceError)> {
-        let demand = match Demand::from_request(&spec.resources) {
-            Ok(d) => d,
-            Err(e) => return Err((task_id, e)),
-        };
-        let (exec_demand, executor) = match &spec.executor {
-            Some(e) => match Demand::from_resources(&e.resources) {
-                Ok(d) => (d.clone(), Some((e.executor_id.value.clone(), d))),
-                Err(err) => return Err((task_id, err)),
+        let fast_key = self.fast_key(&spec);
+        let bucket = match fast_key.and_then(|k| Some((k, *self.fast.get(&k)?))) {
+            Some((_, b)) if self.bucket(b).is_some_and(|b| b.same_request(&spec)) => b,
+            _ => match self.slow_bucket(&spec) {
+                Ok(b) => {
+                    if let Some(k) = fast_key
+                        && !self.fast.contains_key(&k)
+                        && let Some(Some(bucket)) = self.buckets.get_mut(b)
+                        && bucket.fast_key.is_none()
+                    {
+                        bucket.fast_key = Some(k);
+                        self.fast.insert(k, b);
+                    }
+                    b
+                }
+                Err(e) => return Err((task_id, e)),
             },
-            None => (Demand::default(), None),
-        };
-        let placement = (!spec.constraints.is_empty())
-            .then(|| (spec.name.clone(), format!("{:?}", spec.constraints)));
-        let key = BucketKey {
-            demand,
-            executor,
-            role: spec.role.clone(),
-            placement,
-        };
-        let bucket = match self.index.get(&key) {
-            Some(&b) => b,
-            None => self.new_bucket(key, exec_demand, &spec),
         };
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -134,6 +156,52 @@ impl PendingQueue {
         Ok(())
     }
 
+    /// The hash of what places `spec`, for specs without constraints.
+    fn fast_key(&self, spec: &TaskSpec) -> Option<u64> {
+        if !spec.constraints.is_empty() {
+            return None;
+        }
+        let mut h = self.fast.hasher().build_hasher();
+        let r = &spec.resources;
+        for (name, value) in &r.scalars {
+            name.hash(&mut h);
+            value.to_bits().hash(&mut h);
+        }
+        0xffu8.hash(&mut h);
+        r.ranges.hash(&mut h);
+        r.sets.hash(&mut h);
+        spec.role.hash(&mut h);
+        spec.executor
+            .as_ref()
+            .map(|e| &e.executor_id.value)
+            .hash(&mut h);
+        Some(h.finish())
+    }
+
+    /// Finds or makes the bucket of `spec` by its normalized [`BucketKey`].
+    fn slow_bucket(&mut self, spec: &TaskSpec) -> Result<usize, ResourceError> {
+        let demand = Demand::from_request(&spec.resources)?;
+        let (exec_demand, executor) = match &spec.executor {
+            Some(e) => {
+                let d = Demand::from_resources(&e.resources)?;
+                (d.clone(), Some((e.executor_id.value.clone(), d)))
+            }
+            None => (Demand::default(), None),
+        };
+        let placement = (!spec.constraints.is_empty())
+            .then(|| (spec.name.clone(), format!("{:?}", spec.constraints)));
+        let key = BucketKey {
+            demand,
+            executor,
+            role: spec.role.clone(),
+            placement,
+        };
+        Ok(match self.index.get(&key) {
+            Some(&b) => b,
+            None => self.new_bucket(key, exec_demand, spec),
+        })
+    }
+
     fn new_bucket(&mut self, key: BucketKey, exec_demand: Demand, spec: &TaskSpec) -> usize {
         let demand = key.demand.clone();
         let bucket = Bucket {
@@ -146,6 +214,13 @@ impl PendingQueue {
             counts_per_host: spec.constraints.iter().any(Constraint::counts_per_host),
             tasks: VecDeque::new(),
             key: key.clone(),
+            request: spec.constraints.is_empty().then(|| spec.resources.clone()),
+            exec_resources: spec
+                .executor
+                .as_ref()
+                .map(|e| e.resources.clone())
+                .unwrap_or_default(),
+            fast_key: None,
         };
         if !self.floor_dirty {
             self.floor = if self.index.is_empty() {
@@ -227,6 +302,9 @@ impl PendingQueue {
                 && let Some(old) = slot.take()
             {
                 self.index.remove(&old.key);
+                if let Some(k) = old.fast_key {
+                    self.fast.remove(&k);
+                }
             }
             self.free.push(bucket_id);
             self.removed_since_floor += 1;

@@ -11,7 +11,7 @@ use crate::proto::{
 };
 use crate::resources::{Demand, Resources};
 use crate::scheduler::placement::{Candidate, Strategy, room_after};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// The role the offer is allocated to, when it says.
 fn offer_role(offer: &Offer) -> Option<&str> {
