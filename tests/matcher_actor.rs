@@ -227,3 +227,30 @@ async fn rescinded_and_resubscribed_offers_are_never_used() {
         "old offers are neither accepted nor declined"
     );
 }
+
+/// Offers that arrive one per message in a burst (as offers one per event do) and fit
+/// nothing are declined in one DECLINE call, after an ACCEPT that does not wait for them.
+#[actix_rt::test]
+async fn declines_of_a_burst_go_out_as_one_call() {
+    let (m, seen) = start(Duration::ZERO, Duration::from_secs(30));
+    m.send(subscribed(false)).await.unwrap();
+    m.send(place("t1", small())).await.unwrap();
+    m.send(place("big", huge())).await.unwrap();
+    // Queued without waiting: the matcher handles them in one go.
+    m.do_send(Offers(vec![offer("o1", "h1", "cpus:1;mem:128", None)]));
+    m.do_send(Offers(vec![offer("o2", "h2", "cpus:1;mem:1024;ports:[1-2]", None)]));
+    m.do_send(Offers(vec![offer("o3", "h3", "cpus:1;mem:128", None)]));
+    m.do_send(Offers(vec![offer("o4", "h4", "cpus:1;mem:128", None)]));
+    wait_for(&seen, "the burst's decline", |s| !declines(&s.calls).is_empty()).await;
+    // A later message is answered after the flush.
+    assert_eq!(m.send(PendingCount).await.unwrap(), 1);
+    let s = seen.lock().unwrap().calls.clone();
+    let d = declines(&s);
+    assert_eq!(d.len(), 1, "one DECLINE for the burst: {s:?}");
+    let ids: Vec<&str> = d[0].offer_ids.iter().map(|o| o.value.as_str()).collect();
+    assert_eq!(ids, ["o1", "o3", "o4"]);
+    assert_eq!(d[0].filters.unwrap().refuse_seconds, Some(3600.0));
+    let a = accepts(&s);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].offer_ids, vec![OfferId::new("o2")]);
+}

@@ -38,9 +38,10 @@ pub(super) fn encode(call: &Call) -> Option<Vec<u8>> {
     };
     let sizes: Vec<OpSize> = accept.operations.iter().map(OpSize::of).collect();
     let accept_len = accept_len(accept, &sizes);
-    let head = framework_id.as_ref().map_or(0, |f| {
-        prost::encoding::message::encoded_len(1, f)
-    }) + r#type.map_or(0, |t| prost::encoding::int32::encoded_len(2, &t));
+    let head = framework_id
+        .as_ref()
+        .map_or(0, |f| prost::encoding::message::encoded_len(1, f))
+        + r#type.map_or(0, |t| prost::encoding::int32::encoded_len(2, &t));
     let mut out = Vec::with_capacity(head + 1 + encoded_len_varint(accept_len as u64) + accept_len);
     if let Some(f) = framework_id {
         prost::encoding::message::encode(1, f, &mut out);
@@ -148,8 +149,8 @@ fn accept_len(accept: &call::Accept, sizes: &[OpSize]) -> usize {
 mod tests {
     use super::*;
     use crate::proto::{
-        AgentId, CommandInfo, ExecutorId, ExecutorInfo, Filters, FrameworkId, OfferId,
-        OperationId, Resource, TaskId, TaskInfo,
+        AgentId, CommandInfo, ExecutorId, ExecutorInfo, Filters, FrameworkId, OfferId, OperationId,
+        Resource, TaskId, TaskInfo,
     };
 
     fn task(n: usize) -> TaskInfo {

@@ -25,13 +25,15 @@
 //!   name per hostname until the tracker sends [`Released`]; spread counts all of them.
 //! - Unused offers are held at most `offer_hold` (and at most [`MAX_HELD_OFFERS`] of
 //!   them) while work is pending, and declined at once when nothing is. Declines of one
-//!   round or timer go out as one DECLINE call.
+//!   round or timer go out as one DECLINE call, and so do those of one burst of mailbox
+//!   messages (offers arriving one per event are declined together).
 //! - Calls go to the connection with `do_send`: the matcher never waits on the network.
 //!
 //! The decisions live in [`MatcherCore`], which needs no actix system (the benchmarks and
 //! tests drive it directly with their own clock).
 
 mod engine;
+mod outbox;
 mod queue;
 mod round;
 
@@ -64,6 +66,12 @@ pub struct Place {
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "bool")]
 pub struct Unplace(pub TaskId);
+
+/// Sends the DECLINE merged from the last burst of messages (the matcher sends it to
+/// itself).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+struct FlushDeclines;
 
 /// Why is this pending task not placed? `None` when it is not pending.
 #[derive(Message, Debug, Clone)]
@@ -208,6 +216,10 @@ pub struct OfferMatcher {
     calls: Recipient<SendCall>,
     launched: Recipient<Launched>,
     wake: Option<(Instant, SpawnHandle)>,
+    /// DECLINEs held until the mailbox burst is over, then sent as one call.
+    outbox: outbox::Outbox,
+    /// A [`FlushDeclines`] is on its way.
+    flush_queued: bool,
 }
 
 impl OfferMatcher {
@@ -223,12 +235,23 @@ impl OfferMatcher {
             calls,
             launched,
             wake: None,
+            outbox: outbox::Outbox::default(),
+            flush_queued: false,
         }
     }
 
     fn apply(&mut self, out: Outcome, ctx: &mut Context<Self>) {
+        let mut send = Vec::new();
         for call in out.calls {
+            self.outbox.route(call, &mut send);
+        }
+        for call in send {
             self.calls.do_send(SendCall(call));
+        }
+        if self.outbox.is_holding() && !self.flush_queued {
+            // Goes behind the messages already queued: their DECLINEs join this one.
+            self.flush_queued = true;
+            ctx.notify(FlushDeclines);
         }
         for l in out.launched {
             self.launched.do_send(l);
@@ -274,6 +297,16 @@ impl Handler<Offers> for OfferMatcher {
     }
 }
 
+impl Handler<FlushDeclines> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, _msg: FlushDeclines, _ctx: &mut Context<Self>) {
+        self.flush_queued = false;
+        if let Some(call) = self.outbox.take() {
+            self.calls.do_send(SendCall(call));
+        }
+    }
+}
+
 impl Handler<Rescind> for OfferMatcher {
     type Result = ();
     fn handle(&mut self, msg: Rescind, ctx: &mut Context<Self>) {
@@ -285,6 +318,7 @@ impl Handler<Rescind> for OfferMatcher {
 impl Handler<Subscribed> for OfferMatcher {
     type Result = ();
     fn handle(&mut self, msg: Subscribed, ctx: &mut Context<Self>) {
+        self.outbox.clear();
         let out = self
             .core
             .subscribed(msg.framework_id, msg.resubscribed, Instant::now());
@@ -295,6 +329,7 @@ impl Handler<Subscribed> for OfferMatcher {
 impl Handler<Disconnected> for OfferMatcher {
     type Result = ();
     fn handle(&mut self, _msg: Disconnected, ctx: &mut Context<Self>) {
+        self.outbox.clear();
         self.core.disconnected();
         self.schedule(ctx);
     }

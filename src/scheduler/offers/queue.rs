@@ -9,9 +9,9 @@ use crate::proto::{ExecutorId, Resource, TaskId};
 use crate::resources::{Demand, ResourceError};
 use crate::scheduler::placement::Constraint;
 use crate::scheduler::spec::{ResourceRequest, TaskSpec};
-use std::hash::{BuildHasher, Hash, Hasher};
 use foldhash::HashMap;
 use std::collections::{BTreeMap, VecDeque};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// One pending task.
