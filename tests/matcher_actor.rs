@@ -238,10 +238,18 @@ async fn declines_of_a_burst_go_out_as_one_call() {
     m.send(place("big", huge())).await.unwrap();
     // Queued without waiting: the matcher handles them in one go.
     m.do_send(Offers(vec![offer("o1", "h1", "cpus:1;mem:128", None)]));
-    m.do_send(Offers(vec![offer("o2", "h2", "cpus:1;mem:1024;ports:[1-2]", None)]));
+    m.do_send(Offers(vec![offer(
+        "o2",
+        "h2",
+        "cpus:1;mem:1024;ports:[1-2]",
+        None,
+    )]));
     m.do_send(Offers(vec![offer("o3", "h3", "cpus:1;mem:128", None)]));
     m.do_send(Offers(vec![offer("o4", "h4", "cpus:1;mem:128", None)]));
-    wait_for(&seen, "the burst's decline", |s| !declines(&s.calls).is_empty()).await;
+    wait_for(&seen, "the burst's decline", |s| {
+        !declines(&s.calls).is_empty()
+    })
+    .await;
     // A later message is answered after the flush.
     assert_eq!(m.send(PendingCount).await.unwrap(), 1);
     let s = seen.lock().unwrap().calls.clone();

@@ -248,3 +248,47 @@ async fn custom_executor_runs_tasks_and_messages_flow_both_ways() {
     assert_eq!(recorder.finals()[0].state, TaskState::TaskKilled);
     framework.shutdown(ShutdownMode::Teardown).await;
 }
+
+/// `submit_all` queues a batch in one message: all or nothing, ids in order, and every
+/// task of an accepted batch runs to the end on the real cluster.
+#[actix_rt::test]
+async fn submit_all_queues_a_batch_all_or_nothing() {
+    let recorder = Recorder::default();
+    let framework = start(Encoding::Protobuf, &recorder).await;
+    let spec = |n: usize| {
+        TaskSpec::new(format!("batch-{n}"))
+            .cpus(0.25)
+            .mem(32.0)
+            .command("true")
+    };
+    // One spec without a command: the whole batch is refused, nothing is tracked.
+    let mut bad: Vec<TaskSpec> = (0..3).map(spec).collect();
+    bad.insert(1, TaskSpec::new("no-command").cpus(0.1));
+    let err = framework.submit_all(bad).await.unwrap_err();
+    assert!(err.to_string().contains("no-command"), "{err}");
+    assert!(framework.tasks().await.unwrap().is_empty());
+
+    let ids = framework
+        .submit_all((0..8).map(spec).collect())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 8);
+    for (n, id) in ids.iter().enumerate() {
+        assert!(id.value.starts_with(&format!("batch-{n}")), "{id:?}");
+    }
+    tokio::time::timeout(WAIT, framework.finished())
+        .await
+        .expect("all final")
+        .unwrap();
+    let finals = recorder.finals();
+    assert_eq!(finals.len(), 8);
+    assert!(finals.iter().all(|u| u.state == TaskState::TaskFinished));
+    assert_eq!(
+        finals
+            .iter()
+            .map(|u| u.task_id.clone())
+            .collect::<HashSet<_>>(),
+        ids.into_iter().collect::<HashSet<_>>()
+    );
+    framework.shutdown(ShutdownMode::Teardown).await;
+}

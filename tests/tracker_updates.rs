@@ -6,7 +6,7 @@ mod tracker_support;
 use mesos_actix::proto::scheduler::call;
 use mesos_actix::proto::{TaskId, TaskState, task_status};
 use mesos_actix::scheduler::tasks::{
-    KillError, KillTask, ListTasks, LocateTask, SubmitError, Track, WaitFinished,
+    KillError, KillTask, ListTasks, LocateTask, SubmitError, Track, TrackAll, WaitFinished,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -494,4 +494,28 @@ async fn submit_fails_cleanly_when_the_matcher_is_gone() {
         .await
         .unwrap()
         .unwrap();
+}
+
+/// A batch goes to a matcher without `PlaceAll` as one `Place` per task, in order; a
+/// batch with an invalid spec is refused whole.
+#[actix_rt::test]
+async fn track_all_places_every_task_in_order_or_none() {
+    let h = Harness::start(settings(), 1, Duration::ZERO);
+    let bad = vec![
+        spec("a"),
+        mesos_actix::scheduler::TaskSpec::new("")
+            .cpus(1.0)
+            .command("true"),
+    ];
+    let err = h.tracker.send(TrackAll(bad)).await.unwrap().unwrap_err();
+    assert!(matches!(err, SubmitError::Invalid(_)), "{err:?}");
+    let ids = h
+        .tracker
+        .send(TrackAll(vec![spec("a"), spec("b"), spec("c")]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(h.places(), ids);
+    let listed = h.tracker.send(ListTasks).await.unwrap();
+    assert_eq!(listed.len(), 3);
 }

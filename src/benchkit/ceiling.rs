@@ -127,7 +127,7 @@ impl Pipeline {
             let now = Instant::now();
             let out = self.core.offers(batch.offers, now);
             for call in &out.calls {
-                self.answer_bytes += self.encoding.encode(call).len() as u64;
+                self.answer_bytes += self.encoding.encode_call(call).len() as u64;
             }
             for launched in &out.launched {
                 let _ = self.core.released(&launched.task_id, now);

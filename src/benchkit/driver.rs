@@ -5,6 +5,7 @@
 //! The framework under test is anything that implements [`Submitter`]; the crate's own
 //! `mesos_actix::scheduler::Framework` does.
 
+use super::memory;
 use super::report::Report;
 use super::source::{SourceError, SourceHandle};
 use super::workload::{RunConfig, task_spec};
@@ -14,13 +15,13 @@ use std::time::Duration;
 
 /// A framework the benchmark can hand tasks to.
 pub trait Submitter {
-    /// Queues `spec`; answers whether it was accepted.
-    fn submit_task(&self, spec: TaskSpec) -> impl Future<Output = bool>;
+    /// Queues `specs` in order; answers whether they were all accepted.
+    fn submit_tasks(&self, specs: Vec<TaskSpec>) -> impl Future<Output = bool>;
 }
 
 impl Submitter for crate::scheduler::Framework {
-    async fn submit_task(&self, spec: TaskSpec) -> bool {
-        self.submit(spec).await.is_ok()
+    async fn submit_tasks(&self, specs: Vec<TaskSpec>) -> bool {
+        self.submit_all(specs).await.is_ok()
     }
 }
 
@@ -33,10 +34,16 @@ pub async fn drive<F: Submitter>(
     timeout: Duration,
 ) -> Result<Report, SourceError> {
     let mut next = 0u64;
+    let rss_before = memory::resident_bytes();
     submit_batch(framework, config, &mut next, config.queue as u64).await;
+    let rss_per_task = memory::per_task(rss_before, memory::resident_bytes(), config.queue);
     let mut launched = source.take_launched();
     source.start_run();
-    let report = source.wait_report(timeout);
+    let report = async {
+        let mut report = source.wait_report(timeout).await?;
+        report.rss_bytes_per_queued_task = rss_per_task;
+        Ok(report)
+    };
     tokio::pin!(report);
     loop {
         let refill = async {
@@ -58,15 +65,17 @@ pub async fn drive<F: Submitter>(
     }
 }
 
-/// Submits `n` tasks without waiting for each answer before sending the next (the
-/// mailbox keeps their order), so refilling the queue costs one round trip, not `n`.
+/// Submits the next `n` tasks as one batch, so refilling the queue costs one message and
+/// one round trip, not `n`. A refused batch is logged: the run then shows fewer launches.
 async fn submit_batch<F: Submitter>(framework: &F, config: &RunConfig, next: &mut u64, n: u64) {
     let seed = config.generator.seed;
     let specs: Vec<_> = (*next..*next + n)
-        .map(|i| framework.submit_task(task_spec(config.task_mix, seed, i)))
+        .map(|i| task_spec(config.task_mix, seed, i))
         .collect();
     *next += n;
-    futures_util::future::join_all(specs).await;
+    if !framework.submit_tasks(specs).await {
+        tracing::error!(tasks = n, "benchmark driver: the framework refused a batch");
+    }
 }
 
 #[cfg(test)]

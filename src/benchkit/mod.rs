@@ -12,6 +12,7 @@
 //! | `ceiling.rs` | the in-process ceiling (decode -> match -> encode on one core) |
 //! | `driver.rs` | [`driver::drive`]: queue tasks, start the run, keep the queue full |
 //! | `cpu.rs` | process and thread CPU time |
+//! | `memory.rs` | resident memory, bytes per queued task |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,6 +35,7 @@ pub mod check;
 pub mod cpu;
 pub mod driver;
 pub mod generator;
+pub mod memory;
 pub mod report;
 pub mod rng;
 pub mod source;

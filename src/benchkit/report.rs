@@ -87,6 +87,9 @@ pub struct Report {
     pub source_cpu_s: f64,
     /// CPU seconds the whole process used during the run (source included).
     pub process_cpu_s: f64,
+    /// Resident memory the process grew by per task queued at t0, measured before the
+    /// first offer (`None` when not measured).
+    pub rss_bytes_per_queued_task: Option<f64>,
     /// Violations by kind (`answered_rescinded` may be a race, not a bug).
     pub violations: BTreeMap<String, u64>,
     /// The first violations, described.
@@ -148,6 +151,7 @@ impl Report {
             ack_latency: Percentiles::of(&checker.ack_latency),
             source_cpu_s: cpu.0,
             process_cpu_s: cpu.1,
+            rss_bytes_per_queued_task: None,
             violations: checker
                 .violations
                 .iter()
@@ -231,6 +235,9 @@ impl std::fmt::Display for Report {
             self.process_cpu_s,
             self.framework_cpu_us_per_offer()
         )?;
+        if let Some(b) = self.rss_bytes_per_queued_task {
+            writeln!(f, "  memory: {b:.0} bytes resident per queued task")?;
+        }
         if self.violations.is_empty() {
             write!(f, "  checks: all passed")
         } else {

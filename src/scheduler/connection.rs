@@ -454,7 +454,7 @@ impl Handler<SendCall> for MasterConnection {
             return Box::pin(std::future::ready(Err(CallError::NotSubscribed)));
         };
         call.framework_id = Some(session.framework_id.clone());
-        let body = Bytes::from(self.wire.encoding.encode(&call));
+        let body = Bytes::from(self.wire.encoding.encode_call(&call));
         let client = self.call_client();
         let timeout = self.settings.call_timeout;
         let send = wire::call(client, session, body, self.wire.clone());

@@ -18,7 +18,7 @@ use super::placement::Strategy;
 use super::spec::TaskSpec;
 use super::tasks::{
     KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary,
-    TaskTracker, Track, TrackerSettings, WaitFinished,
+    TaskTracker, Track, TrackAll, TrackerSettings, WaitFinished,
 };
 use super::watch::{LinkState, SubscriptionWatch};
 use crate::codec::Encoding;
@@ -372,7 +372,11 @@ fn wire(
         users.updates.clone(),
     );
     match &matcher {
-        Some(m) => tracker_actor = tracker_actor.with_released(m.clone().recipient()),
+        Some(m) => {
+            tracker_actor = tracker_actor
+                .with_released(m.clone().recipient())
+                .with_place_all(m.clone().recipient());
+        }
         None => tracker_actor = tracker_actor.with_untracked_updates(),
     }
     tracker_ctx.run(tracker_actor);
@@ -419,6 +423,22 @@ impl Framework {
     /// Queues a task; answers the Mesos task id of its first attempt.
     pub async fn submit(&self, spec: TaskSpec) -> Result<TaskId, FrameworkError> {
         Ok(self.actors.tracker.send(Track(spec)).await??)
+    }
+
+    /// Queues several tasks in one message to the runtime (much cheaper per task than
+    /// calling [`Framework::submit`] for each); answers their first task ids in order.
+    /// All or nothing: if any spec is invalid, none is queued.
+    ///
+    /// ```no_run
+    /// # async fn demo(fw: mesos_actix::scheduler::Framework) -> Result<(), mesos_actix::scheduler::FrameworkError> {
+    /// use mesos_actix::scheduler::TaskSpec;
+    /// let specs = (0..1000).map(|i| TaskSpec::new(format!("job-{i}")).cpus(0.1).mem(32.0).command("true"));
+    /// let ids = fw.submit_all(specs.collect()).await?;
+    /// assert_eq!(ids.len(), 1000);
+    /// # Ok(()) }
+    /// ```
+    pub async fn submit_all(&self, specs: Vec<TaskSpec>) -> Result<Vec<TaskId>, FrameworkError> {
+        Ok(self.actors.tracker.send(TrackAll(specs)).await??)
     }
 
     /// Kills a task (pending or running); it is not retried.

@@ -62,6 +62,12 @@ pub struct Place {
     pub spec: Arc<TaskSpec>,
 }
 
+/// Queue several tasks at once (sent by the tracker for a batch submission); held offers
+/// are tried once for all of them.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct PlaceAll(pub Vec<Place>);
+
 /// Remove a task from the queue if it is still pending. Answers whether it was.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "bool")]
@@ -339,6 +345,15 @@ impl Handler<Place> for OfferMatcher {
     type Result = ();
     fn handle(&mut self, msg: Place, ctx: &mut Context<Self>) {
         let out = self.core.place(msg.task_id, msg.spec, Instant::now());
+        self.apply(out, ctx);
+    }
+}
+
+impl Handler<PlaceAll> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, msg: PlaceAll, ctx: &mut Context<Self>) {
+        let tasks = msg.0.into_iter().map(|p| (p.task_id, p.spec));
+        let out = self.core.place_all(tasks, Instant::now());
         self.apply(out, ctx);
     }
 }

@@ -24,13 +24,15 @@ mod record;
 
 use super::connection::{SendCall, StatusUpdate};
 use super::events::TaskUpdate;
-use super::offers::{Place, Unplace};
+use super::offers::{Place, PlaceAll, Unplace};
 use super::spec::TaskSpec;
 use crate::proto::{AgentId, ExecutorId, TaskId, TaskState};
 use actix::prelude::*;
 use delivery::Delivery;
 use record::{Outcome, TaskRecord};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +44,13 @@ use std::time::Duration;
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Result<TaskId, SubmitError>")]
 pub struct Track(pub TaskSpec);
+
+/// Start tracking several new tasks at once (one message to the matcher for all of
+/// them). All or nothing: if any spec is invalid, none is tracked. Answers the first task
+/// ids, in order.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<Vec<TaskId>, SubmitError>")]
+pub struct TrackAll(pub Vec<TaskSpec>);
 
 /// Kill a task (by any of its attempts' ids): a pending one is dequeued and reported
 /// TASK_KILLED, a launched one gets a KILL call; no retry follows.
@@ -164,6 +173,8 @@ pub struct TaskTracker {
     settings: TrackerSettings,
     calls: Recipient<SendCall>,
     place: Recipient<Place>,
+    /// Where [`TrackAll`] sends its tasks in one message (else one `Place` each).
+    place_all: Option<Recipient<PlaceAll>>,
     unplace: Recipient<Unplace>,
     updates: Vec<Recipient<TaskUpdate>>,
     /// Records by submission number (ordered: [`ListTasks`] lists in submission order).
@@ -206,6 +217,7 @@ impl TaskTracker {
             settings,
             calls,
             place,
+            place_all: None,
             unplace,
             updates,
             records: BTreeMap::new(),
@@ -224,6 +236,13 @@ impl TaskTracker {
             released: None,
             deliver_untracked: false,
         }
+    }
+
+    /// Sends the tasks of a [`TrackAll`] to `place_all` (the matcher) in one message
+    /// instead of one [`Place`] each.
+    pub fn with_place_all(mut self, place_all: Recipient<PlaceAll>) -> Self {
+        self.place_all = Some(place_all);
+        self
     }
 
     /// Raw mode: also deliver updates of tasks this tracker did not launch (the user's own
@@ -294,13 +313,9 @@ impl Actor for TaskTracker {
     }
 }
 
-impl Handler<Track> for TaskTracker {
-    type Result = ResponseActFuture<Self, Result<TaskId, SubmitError>>;
-
-    fn handle(&mut self, Track(spec): Track, _: &mut Context<Self>) -> Self::Result {
-        if let Err(e) = spec.validate() {
-            return Box::pin(fut::ready(Err(SubmitError::Invalid(e))));
-        }
+impl TaskTracker {
+    /// Records a new (validated) task; answers its key, first task id and shared spec.
+    fn admit(&mut self, spec: TaskSpec) -> (u64, TaskId, Arc<TaskSpec>) {
         let spec = Arc::new(spec);
         let key = self.next_key;
         self.next_key += 1;
@@ -310,6 +325,29 @@ impl Handler<Track> for TaskTracker {
         self.by_id.insert(task_id.value.clone(), key);
         self.open += 1;
         tracing::debug!(task_id = %task_id, "tracking new task");
+        (key, task_id, spec)
+    }
+
+    /// Forgets tasks admitted for a submission the matcher never got.
+    fn unadmit(&mut self, admitted: &[(u64, TaskId)]) {
+        for (key, task_id) in admitted {
+            if self.records.remove(key).is_some_and(|r| !r.is_final) {
+                self.closed();
+            }
+            self.by_id.remove(&task_id.value);
+        }
+        self.check_finished();
+    }
+}
+
+impl Handler<Track> for TaskTracker {
+    type Result = ResponseActFuture<Self, Result<TaskId, SubmitError>>;
+
+    fn handle(&mut self, Track(spec): Track, _: &mut Context<Self>) -> Self::Result {
+        if let Err(e) = spec.validate() {
+            return Box::pin(fut::ready(Err(SubmitError::Invalid(e))));
+        }
+        let (key, task_id, spec) = self.admit(spec);
         let place = self.place.send(Place {
             task_id: task_id.clone(),
             spec,
@@ -321,11 +359,53 @@ impl Handler<Track> for TaskTracker {
                     Ok(()) => Ok(task_id),
                     Err(e) => {
                         tracing::warn!(error = %e, "matcher gone: task not submitted");
-                        if act.records.remove(&key).is_some_and(|r| !r.is_final) {
-                            act.closed();
-                        }
-                        act.by_id.remove(&task_id.value);
-                        act.check_finished();
+                        act.unadmit(&[(key, task_id)]);
+                        Err(SubmitError::Stopped)
+                    }
+                }),
+        )
+    }
+}
+
+impl Handler<TrackAll> for TaskTracker {
+    type Result = ResponseActFuture<Self, Result<Vec<TaskId>, SubmitError>>;
+
+    fn handle(&mut self, TrackAll(specs): TrackAll, _: &mut Context<Self>) -> Self::Result {
+        for (i, spec) in specs.iter().enumerate() {
+            if let Err(e) = spec.validate() {
+                let e = SubmitError::Invalid(format!("spec {i} ({}): {e}", spec.name));
+                return Box::pin(fut::ready(Err(e)));
+            }
+        }
+        let mut admitted = Vec::with_capacity(specs.len());
+        let mut places = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let (key, task_id, spec) = self.admit(spec);
+            places.push(Place {
+                task_id: task_id.clone(),
+                spec,
+            });
+            admitted.push((key, task_id));
+        }
+        let sent: Pin<Box<dyn Future<Output = Result<(), MailboxError>>>> = match &self.place_all {
+            Some(all) => Box::pin(all.send(PlaceAll(places))),
+            None => {
+                let each: Vec<_> = places.into_iter().map(|p| self.place.send(p)).collect();
+                Box::pin(async move {
+                    futures_util::future::join_all(each)
+                        .await
+                        .into_iter()
+                        .collect::<Result<(), MailboxError>>()
+                })
+            }
+        };
+        Box::pin(
+            sent.into_actor(self)
+                .map(move |result, act, _| match result {
+                    Ok(()) => Ok(admitted.into_iter().map(|(_, id)| id).collect()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "matcher gone: tasks not submitted");
+                        act.unadmit(&admitted);
                         Err(SubmitError::Stopped)
                     }
                 }),

@@ -225,17 +225,21 @@ impl MatcherCore {
     /// pending while suppressed or without offers. A task id already pending or already
     /// launched by this matcher is ignored: no task is launched twice.
     pub fn place(&mut self, task_id: TaskId, spec: Arc<TaskSpec>, now: Instant) -> Outcome {
+        self.place_all(std::iter::once((task_id, spec)), now)
+    }
+
+    /// Like [`MatcherCore::place`] for several tasks, trying the held offers once for all.
+    pub fn place_all(
+        &mut self,
+        tasks: impl IntoIterator<Item = (TaskId, Arc<TaskSpec>)>,
+        now: Instant,
+    ) -> Outcome {
         let mut out = Outcome::default();
-        if self.queue.contains(&task_id)
-            || self.launched.contains_key(&task_id)
-            || self.invalid.contains_key(&task_id)
-        {
-            tracing::warn!(task_id = %task_id, "task is already queued or launched; ignoring Place");
-            return out;
+        let mut queued = false;
+        for (task_id, spec) in tasks {
+            queued |= self.enqueue(task_id, spec);
         }
-        if let Err((task_id, e)) = self.queue.push(task_id, spec, self.round + 1) {
-            tracing::error!(task_id = %task_id, error = %e, "task cannot be placed: invalid resources");
-            self.invalid.insert(task_id, e.to_string());
+        if !queued {
             return out;
         }
         if !self.held.is_empty() {
@@ -246,6 +250,23 @@ impl MatcherCore {
             self.revive(now, &mut out);
         }
         out
+    }
+
+    /// Puts one task into the queue; `false` if it was refused (duplicate or invalid).
+    fn enqueue(&mut self, task_id: TaskId, spec: Arc<TaskSpec>) -> bool {
+        if self.queue.contains(&task_id)
+            || self.launched.contains_key(&task_id)
+            || self.invalid.contains_key(&task_id)
+        {
+            tracing::warn!(task_id = %task_id, "task is already queued or launched; ignoring Place");
+            return false;
+        }
+        if let Err((task_id, e)) = self.queue.push(task_id, spec, self.round + 1) {
+            tracing::error!(task_id = %task_id, error = %e, "task cannot be placed: invalid resources");
+            self.invalid.insert(task_id, e.to_string());
+            return false;
+        }
+        true
     }
 
     /// Removes a pending task; `true` if it was pending.
