@@ -160,11 +160,15 @@ struct JsonLine<'a> {
     /// `null` when the framework runs in another process (--serve-only).
     framework_cpu_us_per_offer: Option<f64>,
     source_cpu_s: f64,
+    /// Tasks the in-process ceiling launched per second (same queue and offers).
+    ceiling_tasks_per_sec: Option<f64>,
+    /// Resident memory grown per task queued at t0 (`null` for --serve-only).
+    rss_bytes_per_queued_task: Option<f64>,
     violations: u64,
 }
 
 fn json_line(args: &Args, report: &Report, peer: &str, ceiling: Option<CeilingResult>) -> String {
-    let ceiling_ops = ceiling.map(|c| c.offers_per_sec.round());
+    let ceiling_ops = ceiling.as_ref().map(|c| c.offers_per_sec.round());
     let line = JsonLine {
         workload: &report.workload,
         offers_per_sec: report.offers_per_sec.round(),
@@ -193,6 +197,8 @@ fn json_line(args: &Args, report: &Report, peer: &str, ceiling: Option<CeilingRe
         framework_cpu_us_per_offer: (!args.serve_only)
             .then(|| (report.framework_cpu_us_per_offer() * 10.0).round() / 10.0),
         source_cpu_s: (report.source_cpu_s * 100.0).round() / 100.0,
+        ceiling_tasks_per_sec: ceiling.as_ref().map(|c| c.tasks_per_sec.round()),
+        rss_bytes_per_queued_task: report.rss_bytes_per_queued_task.map(f64::round),
         violations: report
             .violations
             .iter()
@@ -273,9 +279,10 @@ async fn main() -> anyhow::Result<()> {
             ..CeilingConfig::default()
         });
         println!(
-            "ceiling (in-process, one core, MatcherCore, queue {}): {:.0} offers/s; run at {:.1}% of it",
+            "ceiling (in-process, one core, MatcherCore, queue {}): {:.0} offers/s, {:.0} tasks/s; run at {:.1}% of it",
             config.queue,
             c.offers_per_sec,
+            c.tasks_per_sec,
             100.0 * report.offers_per_sec / c.offers_per_sec.max(1.0)
         );
         c

@@ -18,7 +18,14 @@ FIGURES = [
     ("ack_p99_us", "p99 UPDATE->ACK (us)", False),
     ("calls_per_offer", "calls per offer", False),
     ("framework_cpu_us_per_offer", "framework CPU-us per offer", False),
+    ("rss_bytes_per_queued_task", "resident bytes per queued task", False),
 ]
+
+# Figures that have an in-process ceiling: figure key -> ceiling key.
+CEILINGS = {
+    "offers_per_sec": "ceiling_offers_per_sec",
+    "tasks_per_sec": "ceiling_tasks_per_sec",
+}
 
 
 def fmt(values):
@@ -47,9 +54,11 @@ def main(path):
             if not o and not p:
                 continue
             ceiling = fraction = "–"
-            if key == "offers_per_sec":
-                ceiling = fmt([r["ceiling_offers_per_sec"] for r in ours if r.get("ceiling_offers_per_sec")])
-                fraction = fmt([r["fraction_of_ceiling"] for r in ours if r.get("fraction_of_ceiling")])
+            if key in CEILINGS:
+                ck = CEILINGS[key]
+                pairs = [(r[key], r[ck]) for r in ours if r.get(ck) and r.get(key) is not None]
+                ceiling = fmt([c for _, c in pairs])
+                fraction = fmt([v / c for v, c in pairs])
             ratio = "–"
             if o and p:
                 mo, mp = statistics.median(o), statistics.median(p)

@@ -58,6 +58,10 @@ pub struct CeilingResult {
     pub seconds: f64,
     /// Offers per second.
     pub offers_per_sec: f64,
+    /// Tasks launched (placed on the offers).
+    pub tasks: u64,
+    /// Tasks launched per second.
+    pub tasks_per_sec: f64,
     /// Answer bytes produced (keeps the work observable).
     pub answer_bytes: u64,
 }
@@ -74,6 +78,8 @@ pub struct Pipeline {
     target_queue: usize,
     /// Answer bytes produced so far.
     pub answer_bytes: u64,
+    /// Tasks launched so far.
+    pub tasks_launched: u64,
 }
 
 impl Pipeline {
@@ -93,6 +99,7 @@ impl Pipeline {
             next_task: 0,
             target_queue: config.queue,
             answer_bytes: 0,
+            tasks_launched: 0,
         };
         p.refill();
         p
@@ -129,6 +136,7 @@ impl Pipeline {
             for call in &out.calls {
                 self.answer_bytes += self.encoding.encode_call(call).len() as u64;
             }
+            self.tasks_launched += out.launched.len() as u64;
             for launched in &out.launched {
                 let _ = self.core.released(&launched.task_id, now);
             }
@@ -172,14 +180,19 @@ pub fn measure(config: &CeilingConfig) -> CeilingResult {
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let rate = |n: u64| {
+        if seconds > 0.0 {
+            n as f64 / seconds
+        } else {
+            0.0
+        }
+    };
     CeilingResult {
         offers,
         seconds,
-        offers_per_sec: if seconds > 0.0 {
-            offers as f64 / seconds
-        } else {
-            0.0
-        },
+        offers_per_sec: rate(offers),
+        tasks: pipeline.tasks_launched,
+        tasks_per_sec: rate(pipeline.tasks_launched),
         answer_bytes: pipeline.answer_bytes,
     }
 }
@@ -206,6 +219,7 @@ mod tests {
             let offers: u64 = stream.chunks(7).map(|c| p.process(c)).sum();
             assert_eq!(offers, 60);
             assert!(p.answer_bytes > 0);
+            assert!(p.tasks_launched > 0);
             assert_eq!(p.core.pending(), 50);
             let r = measure(&config);
             assert!(r.offers >= 60);
