@@ -78,6 +78,12 @@ struct Args {
     /// Seconds of the in-process ceiling (0: skip it).
     #[arg(long)]
     ceiling_secs: Option<f64>,
+    /// Pipelined calls (`false`: one awc request per call).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    call_pipelining: bool,
+    /// Keep-alive call connections of the framework.
+    #[arg(long, default_value_t = RuntimeConfig::default().call_connections)]
+    call_connections: usize,
     /// Seconds to wait for the run's report.
     #[arg(long, default_value_t = 600.0)]
     timeout: f64,
@@ -115,11 +121,14 @@ fn run_config(args: &Args) -> RunConfig {
     config
 }
 
-async fn start_framework(url: &str, encoding: Encoding) -> anyhow::Result<Framework> {
+async fn start_framework(url: &str, args: &Args) -> anyhow::Result<Framework> {
+    let encoding = args.encoding;
     // Unused offers are declined within 1 ms (0 is refused by validation) instead of held
     // for work that may come: the source's window counts held offers as outstanding.
     let config = RuntimeConfig {
         offer_hold_secs: 0.001,
+        call_pipelining: args.call_pipelining,
+        call_connections: args.call_connections,
         ..RuntimeConfig::default()
     };
     let framework = Framework::builder(FrameworkInfo::new("offer-flood"))
@@ -258,7 +267,7 @@ async fn main() -> anyhow::Result<()> {
             args.peer.clone().unwrap_or_else(|| "external".into()),
         )
     } else {
-        let framework = start_framework(source.url(), config.encoding).await?;
+        let framework = start_framework(source.url(), &args).await?;
         let report = drive(&framework, &mut source, &config, timeout).await?;
         drop(framework);
         (report, FRAMEWORK.to_string())

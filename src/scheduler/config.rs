@@ -42,6 +42,12 @@ pub struct RuntimeConfig {
     pub max_record_bytes: usize,
     /// Number of keep-alive connections used for calls.
     pub call_connections: usize,
+    /// Pipeline calls to a plain `http://` master: each call connection writes the calls
+    /// queued since its last write in one go, without waiting for their answers, and
+    /// matches the answers in order (HTTP/1.1 pipelining, which the Mesos master supports).
+    /// `false` sends every call as its own request through `awc`. `https://` masters
+    /// always use `awc`.
+    pub call_pipelining: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -62,6 +68,7 @@ impl Default for RuntimeConfig {
             strategy: Strategy::FirstFit,
             max_record_bytes: crate::recordio::DEFAULT_MAX_RECORD,
             call_connections: 2,
+            call_pipelining: true,
         }
     }
 }

@@ -17,6 +17,8 @@ use actix::prelude::*;
 use backoff::Backoff;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
@@ -25,6 +27,7 @@ use wire::{Attempt, Wire};
 mod backoff;
 mod endpoint;
 mod lifecycle;
+mod pipe;
 mod stream;
 mod wire;
 
@@ -126,6 +129,10 @@ pub struct ConnectionSettings {
     pub max_record_bytes: usize,
     /// Keep-alive connections for calls.
     pub call_connections: usize,
+    /// Pipeline calls to `http://` masters (see [`RuntimeConfig::call_pipelining`]).
+    ///
+    /// [`RuntimeConfig::call_pipelining`]: super::RuntimeConfig::call_pipelining
+    pub call_pipelining: bool,
 }
 
 impl ConnectionSettings {
@@ -145,6 +152,7 @@ impl ConnectionSettings {
             call_timeout: secs(config.call_timeout_secs),
             max_record_bytes: config.max_record_bytes,
             call_connections: config.call_connections,
+            call_pipelining: config.call_pipelining,
         }
     }
 }
@@ -230,6 +238,8 @@ pub struct MasterConnection {
     span: tracing::Span,
     call_clients: Vec<awc::Client>,
     next_call_client: usize,
+    /// Pipelined call connections of the current session (plain http masters).
+    pipes: pipe::CallPipes,
     framework_id: Option<FrameworkId>,
     /// Index into `settings.masters` of the next candidate.
     master_index: usize,
@@ -288,6 +298,7 @@ impl MasterConnection {
             span,
             call_clients: Vec::new(),
             next_call_client: 0,
+            pipes: pipe::CallPipes::default(),
             framework_id,
             master_index: 0,
             unreachable_in_round: 0,
@@ -454,10 +465,25 @@ impl Handler<SendCall> for MasterConnection {
             return Box::pin(std::future::ready(Err(CallError::NotSubscribed)));
         };
         call.framework_id = Some(session.framework_id.clone());
-        let body = Bytes::from(self.wire.encoding.encode_call(&call));
-        let client = self.call_client();
+        let body = self.wire.encoding.encode_call(&call);
         let timeout = self.settings.call_timeout;
-        let send = wire::call(client, session, body, self.wire.clone());
+        let pipe = self
+            .settings
+            .call_pipelining
+            .then(|| {
+                let connections = self.settings.call_connections;
+                self.pipes.pick(&session, &self.wire, connections)
+            })
+            .flatten();
+        let send: Pin<Box<dyn Future<Output = Result<(), CallError>>>> = match pipe {
+            Some(pipe) => Box::pin(pipe.call(&body)),
+            None => Box::pin(wire::call(
+                self.call_client(),
+                session,
+                Bytes::from(body),
+                self.wire.clone(),
+            )),
+        };
         Box::pin(
             async move {
                 // Bounds the whole exchange, body included; the client bounds the head.

@@ -139,6 +139,7 @@ pub fn settings(masters: Vec<String>, encoding: Encoding) -> ConnectionSettings 
         call_timeout: Duration::from_secs(10),
         max_record_bytes: 1024 * 1024,
         call_connections: 2,
+        call_pipelining: true,
     }
 }
 

@@ -60,6 +60,7 @@ impl MasterConnection {
         }
         self.pending = None;
         self.session = None;
+        self.pipes.clear();
     }
 
     /// The stream is gone but the framework lives on: report and re-subscribe.
