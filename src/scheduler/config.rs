@@ -67,7 +67,7 @@ impl Default for RuntimeConfig {
             reconcile_backoff_max_secs: 60.0,
             strategy: Strategy::FirstFit,
             max_record_bytes: crate::recordio::DEFAULT_MAX_RECORD,
-            call_connections: 2,
+            call_connections: 4,
             call_pipelining: true,
         }
     }
