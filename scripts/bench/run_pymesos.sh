@@ -41,7 +41,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BIN" --serve-only --port 0 --peer pymesos "$@" --encoding json >"$OUT" &
+# Drop any --encoding the caller gave (offer_flood takes it once; pymesos is JSON anyway).
+ARGS=()
+skip=0
+for arg in "$@"; do
+    if [ "$skip" = 1 ]; then skip=0; continue; fi
+    case "$arg" in
+        --encoding) skip=1 ;;
+        --encoding=*) ;;
+        *) ARGS+=("$arg") ;;
+    esac
+done
+
+"$BIN" --serve-only --port 0 --peer pymesos "${ARGS[@]}" --encoding json >"$OUT" &
 FLOOD_PID=$!
 
 # The first stdout line says where the source listens and which queue to build.
