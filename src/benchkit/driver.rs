@@ -48,7 +48,15 @@ pub async fn drive<F: Submitter>(
     loop {
         let refill = async {
             match launched.as_mut() {
-                Some(rx) => rx.recv().await,
+                Some(rx) => {
+                    // Every count that piled up while the last batch was submitted: one
+                    // batch for all, so the refill never falls behind the launches.
+                    let mut n = rx.recv().await?;
+                    while let Ok(more) = rx.try_recv() {
+                        n += more;
+                    }
+                    Some(n)
+                }
                 None => std::future::pending().await,
             }
         };
