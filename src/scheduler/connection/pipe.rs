@@ -33,6 +33,8 @@ pub(super) const MAX_BODY: usize = 64 * 1024;
 /// Most bytes of requests gathered into one write (a single larger call is written whole).
 /// Half of the 32 KiB an actix-web server reads at once, so a batch arrives whole.
 pub(super) const MAX_WRITE: usize = 16 * 1024;
+/// Longest wait for a call connection to open.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Shown in an error body longer than this many characters, the rest is cut.
 const ERROR_TEXT_CHARS: usize = 1024;
 /// One call: its whole request and where its answer goes.
@@ -287,7 +289,9 @@ async fn write_loop(target: Rc<PipeTarget>, mut rx: mpsc::UnboundedReceiver<Job>
 }
 
 async fn connect(authority: &str) -> std::io::Result<(OwnedWriteHalf, Rc<Inflight>)> {
-    let stream = TcpStream::connect(authority).await?;
+    let stream = actix_rt::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
     stream.set_nodelay(true)?;
     let (reader, writer) = stream.into_split();
     let inflight = Rc::new(Inflight::default());
