@@ -37,6 +37,7 @@ pub(super) const MAX_WRITE: usize = 16 * 1024;
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Shown in an error body longer than this many characters, the rest is cut.
 const ERROR_TEXT_CHARS: usize = 1024;
+
 /// One call: its whole request and where its answer goes.
 struct Job {
     request: Bytes,
