@@ -180,13 +180,7 @@ pub fn measure(config: &CeilingConfig) -> CeilingResult {
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    let rate = |n: u64| {
-        if seconds > 0.0 {
-            n as f64 / seconds
-        } else {
-            0.0
-        }
-    };
+    let rate = |n: u64| super::report::rate(n, seconds);
     CeilingResult {
         offers,
         seconds,

@@ -96,7 +96,8 @@ pub struct Report {
     pub violation_samples: Vec<String>,
 }
 
-fn rate(n: u64, secs: f64) -> f64 {
+/// `n` per second over `secs` (0 when no time passed).
+pub(crate) fn rate(n: u64, secs: f64) -> f64 {
     if secs > 0.0 { n as f64 / secs } else { 0.0 }
 }
 

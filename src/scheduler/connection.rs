@@ -467,14 +467,12 @@ impl Handler<SendCall> for MasterConnection {
         call.framework_id = Some(session.framework_id.clone());
         let body = self.wire.encoding.encode_call(&call);
         let timeout = self.settings.call_timeout;
-        let pipe = self
-            .settings
-            .call_pipelining
-            .then(|| {
-                let connections = self.settings.call_connections;
-                self.pipes.pick(&session, &self.wire, connections)
-            })
-            .flatten();
+        let pipe = if self.settings.call_pipelining {
+            let connections = self.settings.call_connections;
+            self.pipes.pick(&session, &self.wire, connections)
+        } else {
+            None
+        };
         let send: Pin<Box<dyn Future<Output = Result<(), CallError>>>> = match pipe {
             Some(pipe) => Box::pin(pipe.call(&body)),
             None => Box::pin(wire::call(

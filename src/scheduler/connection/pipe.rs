@@ -15,7 +15,7 @@
 //! [`MAX_BODY`] bytes of body; `Content-Length`, chunked and close-delimited bodies are
 //! understood.
 
-use super::wire::Wire;
+use super::wire::{self, Wire};
 use super::{CallError, Session};
 use actix_rt::net::TcpStream;
 use bytes::{Buf, Bytes, BytesMut};
@@ -27,16 +27,14 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Cap of an answer's status line and headers.
-pub(super) const MAX_HEAD: usize = 16 * 1024;
-/// Cap of an answer's body (error texts; accepted calls have none).
-pub(super) const MAX_BODY: usize = 64 * 1024;
+const MAX_HEAD: usize = 16 * 1024;
+/// Cap of an answer's body (error texts; accepted calls have none), as for awc calls.
+const MAX_BODY: usize = wire::ERROR_BODY_LIMIT;
 /// Most bytes of requests gathered into one write (a single larger call is written whole).
 /// Half of the 32 KiB an actix-web server reads at once, so a batch arrives whole.
-pub(super) const MAX_WRITE: usize = 16 * 1024;
+const MAX_WRITE: usize = 16 * 1024;
 /// Longest wait for a call connection to open.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// Shown in an error body longer than this many characters, the rest is cut.
-const ERROR_TEXT_CHARS: usize = 1024;
 
 /// One call: its whole request and where its answer goes.
 struct Job {
@@ -349,26 +347,23 @@ async fn read_loop(mut reader: OwnedReadHalf, inflight: Rc<Inflight>) {
 
 /// One parsed answer.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Answer {
+struct Answer {
     /// HTTP status.
-    pub(super) status: u16,
+    status: u16,
     /// The body (error text), capped.
-    pub(super) body: Bytes,
+    body: Bytes,
     /// The master will close the connection after it.
-    pub(super) close: bool,
+    close: bool,
 }
 
 impl Answer {
     fn result(&self) -> Result<(), CallError> {
-        if self.status == 200 || self.status == 202 {
+        if wire::call_taken(self.status) {
             return Ok(());
         }
         Err(CallError::Rejected {
             status: self.status,
-            body: String::from_utf8_lossy(&self.body)
-                .chars()
-                .take(ERROR_TEXT_CHARS)
-                .collect(),
+            body: wire::body_text(&self.body),
         })
     }
 }
@@ -376,7 +371,7 @@ impl Answer {
 /// Takes one complete answer off the front of `buf`: `Ok(None)` if more bytes are needed
 /// (`eof`: none will come, which completes a close-delimited body), an error for an answer
 /// that is malformed or over a cap. Interim (1xx) answers are skipped.
-pub(super) fn parse_answer(buf: &mut BytesMut, eof: bool) -> Result<Option<Answer>, String> {
+fn parse_answer(buf: &mut BytesMut, eof: bool) -> Result<Option<Answer>, String> {
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut response = httparse::Response::new(&mut headers);

@@ -21,7 +21,7 @@ pub(super) const STREAM_ID_HEADER: &str = "Mesos-Stream-Id";
 pub(super) const MAX_REDIRECTS: usize = 5;
 
 /// Largest error body read from a refused request.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
+pub(super) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// Longest error text kept in an error message.
 const ERROR_TEXT_CHARS: usize = 1024;
@@ -211,7 +211,7 @@ pub(super) async fn call(
         .await
         .map_err(|e| CallError::Transport(e.to_string()))?;
     let status = response.status().as_u16();
-    if status == 200 || status == 202 {
+    if call_taken(status) {
         // Read the (empty) body so the keep-alive connection can be reused.
         let _ = actix_rt::time::timeout(BODY_READ_TIMEOUT, response.body().limit(ERROR_BODY_LIMIT))
             .await;
@@ -224,6 +224,19 @@ pub(super) async fn call(
     }
 }
 
+/// Whether the status of a call's answer means the master took the call.
+pub(super) fn call_taken(status: u16) -> bool {
+    status == 200 || status == 202
+}
+
+/// An error body as text, cut at [`ERROR_TEXT_CHARS`] characters.
+pub(super) fn body_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .take(ERROR_TEXT_CHARS)
+        .collect()
+}
+
 /// The text of an error response, bounded in size and time.
 async fn error_text<S>(response: &mut awc::ClientResponse<S>) -> String
 where
@@ -231,10 +244,7 @@ where
 {
     match actix_rt::time::timeout(BODY_READ_TIMEOUT, response.body().limit(ERROR_BODY_LIMIT)).await
     {
-        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes)
-            .chars()
-            .take(ERROR_TEXT_CHARS)
-            .collect(),
+        Ok(Ok(bytes)) => body_text(&bytes),
         Ok(Err(e)) => format!("<unreadable body: {e}>"),
         Err(_) => "<body not received in time>".to_string(),
     }
