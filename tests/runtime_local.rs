@@ -37,6 +37,14 @@ async fn start(encoding: Encoding, recorder: &Recorder) -> Framework {
     framework
 }
 
+/// Waits (bounded) until every submitted task is final.
+async fn wait_finished(framework: &Framework) {
+    tokio::time::timeout(WAIT, framework.finished())
+        .await
+        .expect("every task final in time")
+        .expect("framework still running");
+}
+
 async fn command_tasks_finish_on_two_agents(encoding: Encoding) {
     let recorder = Recorder::default();
     let framework = start(encoding, &recorder).await;
@@ -48,10 +56,7 @@ async fn command_tasks_finish_on_two_agents(encoding: Encoding) {
             .command("sleep 1");
         ids.insert(framework.submit(spec).await.unwrap());
     }
-    tokio::time::timeout(WAIT, framework.finished())
-        .await
-        .expect("all final")
-        .unwrap();
+    wait_finished(&framework).await;
     let finals = recorder.finals();
     assert_eq!(finals.len(), 6);
     assert!(
@@ -122,10 +127,7 @@ async fn failing_task_is_retried_with_new_ids_then_final() {
         )
         .await
         .unwrap();
-    tokio::time::timeout(WAIT, framework.finished())
-        .await
-        .expect("final")
-        .unwrap();
+    wait_finished(&framework).await;
     let updates = recorder.heard.lock().unwrap().updates.clone();
     let failed: Vec<_> = updates
         .iter()
@@ -172,10 +174,7 @@ async fn running_task_is_killed_and_not_retried() {
         .await;
     assert!(running, "task reached RUNNING");
     framework.kill(&id).await.unwrap();
-    tokio::time::timeout(WAIT, framework.finished())
-        .await
-        .expect("final")
-        .unwrap();
+    wait_finished(&framework).await;
     let finals = recorder.finals();
     assert_eq!(finals.len(), 1);
     assert_eq!(finals[0].state, TaskState::TaskKilled);
@@ -241,10 +240,7 @@ async fn custom_executor_runs_tasks_and_messages_flow_both_ways() {
         msg.data
     );
     framework.kill(&id).await.unwrap();
-    tokio::time::timeout(WAIT, framework.finished())
-        .await
-        .expect("final")
-        .unwrap();
+    wait_finished(&framework).await;
     assert_eq!(recorder.finals()[0].state, TaskState::TaskKilled);
     framework.shutdown(ShutdownMode::Teardown).await;
 }
@@ -276,10 +272,7 @@ async fn submit_all_queues_a_batch_all_or_nothing() {
     for (n, id) in ids.iter().enumerate() {
         assert!(id.value.starts_with(&format!("batch-{n}")), "{id:?}");
     }
-    tokio::time::timeout(WAIT, framework.finished())
-        .await
-        .expect("all final")
-        .unwrap();
+    wait_finished(&framework).await;
     let finals = recorder.finals();
     assert_eq!(finals.len(), 8);
     assert!(finals.iter().all(|u| u.state == TaskState::TaskFinished));
