@@ -4,21 +4,18 @@
 //! The runtime's actors run together on a dedicated [`Arbiter`] (one thread), so they never
 //! compete with the user's actors for a thread and stop together.
 
-use super::config::{RuntimeConfig, secs};
-use super::connection::{
-    CallError, ConnectionSettings, ConnectionSinks, GetFrameworkId, MasterConnection, SendCall,
-    Stop,
-};
+use super::config::RuntimeConfig;
+use super::connection::{CallError, GetFrameworkId, SendCall, Stop};
 use super::events::{
     Disconnected, Failure, FrameworkMessage, MesosError, Offers, Rescind, Subscribed, TaskUpdate,
 };
-use super::messages::{MessageRouter, SendMessage};
-use super::offers::{MatcherSettings, OfferMatcher, PendingReason, WhyPending};
+use super::messages::SendMessage;
+use super::offers::{PendingReason, WhyPending};
 use super::placement::Strategy;
 use super::spec::TaskSpec;
 use super::tasks::{
-    KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary,
-    TaskTracker, Track, TrackAll, TrackerSettings, WaitFinished,
+    KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary, Track,
+    TrackAll, WaitFinished,
 };
 use super::watch::{LinkState, SubscriptionWatch};
 use crate::codec::Encoding;
@@ -29,6 +26,9 @@ use crate::proto::{
 use actix::prelude::*;
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
+use wiring::{Actors, wire};
+
+mod wiring;
 
 /// Why the framework could not start or a request could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -280,113 +280,6 @@ impl FrameworkBuilder {
             #[cfg(feature = "local")]
             local_cluster,
         })
-    }
-}
-
-/// Addresses of the runtime's actors.
-#[derive(Clone)]
-struct Actors {
-    connection: Addr<MasterConnection>,
-    matcher: Option<Addr<OfferMatcher>>,
-    tracker: Addr<TaskTracker>,
-    router: Addr<MessageRouter>,
-}
-
-/// Creates the actors' contexts first (their addresses reference each other), then runs
-/// them. Called on the runtime's arbiter.
-fn wire(
-    info: FrameworkInfo,
-    config: RuntimeConfig,
-    credentials: Option<(String, String)>,
-    users: UserRecipients,
-    watch_actor: SubscriptionWatch,
-) -> Actors {
-    let connection_ctx = Context::<MasterConnection>::new();
-    let tracker_ctx = Context::<TaskTracker>::new();
-    let router_ctx = Context::<MessageRouter>::new();
-    let connection = connection_ctx.address();
-    let tracker = tracker_ctx.address();
-    let router = router_ctx.address();
-    let watch = watch_actor.start();
-    let calls = connection.clone().recipient::<SendCall>();
-
-    let matcher = if users.raw.is_none() {
-        let settings = MatcherSettings {
-            strategy: config.strategy,
-            refuse_seconds: config.refuse_seconds,
-            offer_hold: secs(config.offer_hold_secs),
-            revive_interval: secs(config.revive_interval_secs),
-        };
-        Some(OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient()).start())
-    } else {
-        None
-    };
-    let (offers, rescinds) = match (&users.raw, &matcher) {
-        (Some((offers, rescinds)), _) => (offers.clone(), rescinds.clone()),
-        (None, Some(m)) => (m.clone().recipient(), m.clone().recipient()),
-        (None, None) => unreachable!("a matcher exists when raw mode is off"),
-    };
-
-    let mut subscribed: Vec<Recipient<Subscribed>> =
-        vec![tracker.clone().recipient(), watch.clone().recipient()];
-    let mut disconnected: Vec<Recipient<Disconnected>> =
-        vec![tracker.clone().recipient(), watch.clone().recipient()];
-    if let Some(m) = &matcher {
-        subscribed.push(m.clone().recipient());
-        disconnected.push(m.clone().recipient());
-    }
-    subscribed.extend(users.subscribed.iter().cloned());
-    disconnected.extend(users.disconnected.iter().cloned());
-    let mut errors: Vec<Recipient<MesosError>> = vec![watch.recipient()];
-    errors.extend(users.errors.iter().cloned());
-
-    let sinks = ConnectionSinks {
-        offers,
-        rescinds,
-        updates: tracker.clone().recipient(),
-        messages: router.clone().recipient(),
-        subscribed,
-        disconnected,
-        failures: users.failures.clone(),
-        errors,
-    };
-    let mut settings = ConnectionSettings::from_config(&config, info);
-    settings.credentials = credentials;
-    let tracker_settings = TrackerSettings {
-        implicit_reconcile: secs(config.implicit_reconcile_secs),
-        reconcile_backoff_initial: secs(config.reconcile_backoff_initial_secs),
-        reconcile_backoff_max: secs(config.reconcile_backoff_max_secs),
-    };
-    let (place, unplace) = match &matcher {
-        Some(m) => (m.clone().recipient(), m.clone().recipient()),
-        None => {
-            let none = super::raw::NoPlacement.start();
-            (none.clone().recipient(), none.recipient())
-        }
-    };
-    let mut tracker_actor = TaskTracker::new(
-        tracker_settings,
-        calls.clone(),
-        place,
-        unplace,
-        users.updates.clone(),
-    );
-    match &matcher {
-        Some(m) => {
-            tracker_actor = tracker_actor
-                .with_released(m.clone().recipient())
-                .with_place_all(m.clone().recipient());
-        }
-        None => tracker_actor = tracker_actor.with_untracked_updates(),
-    }
-    tracker_ctx.run(tracker_actor);
-    router_ctx.run(MessageRouter::new(calls, users.messages.clone()));
-    connection_ctx.run(MasterConnection::new(settings, sinks));
-    Actors {
-        connection,
-        matcher,
-        tracker,
-        router,
     }
 }
 
