@@ -29,7 +29,8 @@ pub mod proto;
 pub mod recordio;
 
 pub use codec::Encoding;
-#[cfg(feature = "testkit")]
+#[cfg(feature = "bench")]
+#[doc(hidden)]
 pub mod benchkit;
 #[cfg(feature = "local")]
 pub mod local;
