@@ -21,7 +21,6 @@
 
 #![warn(missing_docs)]
 
-pub mod client;
 pub mod codec;
 pub mod executor;
 pub mod json;
@@ -35,5 +34,8 @@ pub mod benchkit;
 pub mod local;
 pub mod resources;
 pub mod scheduler;
+mod transport;
+// The executor still names the client by its old path; it moves to `transport::client`.
+pub(crate) use transport::client;
 #[cfg(feature = "testkit")]
 pub mod testkit;

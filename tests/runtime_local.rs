@@ -39,7 +39,7 @@ async fn start(encoding: Encoding, recorder: &Recorder) -> Framework {
 
 /// Waits (bounded) until every submitted task is final.
 async fn wait_finished(framework: &Framework) {
-    tokio::time::timeout(WAIT, framework.finished())
+    tokio::time::timeout(WAIT, framework.wait_finished())
         .await
         .expect("every task final in time")
         .expect("framework still running");

@@ -2,7 +2,7 @@
 //! the `config` crate from a file and from `MESOS_ACTIX_*` environment variables.
 //! `MESOS_MASTER` is read on its own (Mesos uses `MESOS_*` for itself).
 
-use super::placement::Strategy;
+use crate::scheduler::offer_matcher::placement::Strategy;
 use crate::codec::Encoding;
 use serde::Deserialize;
 use std::path::Path;

@@ -10,7 +10,7 @@ use mesos_actix::scheduler::connection::{
     ConnectionSettings, ConnectionSinks, MasterConnection, StatusUpdate,
 };
 use mesos_actix::scheduler::{
-    Disconnected, Failure, FrameworkMessage, MesosError, MesosErrorKind, Offers, Rescind,
+    Disconnected, Failure, ExecutorMessage, MesosError, MesosErrorKind, Offers, Rescind,
     Subscribed,
 };
 use std::cell::RefCell;
@@ -28,7 +28,7 @@ pub enum Seen {
     Offers(Offers),
     Rescind(Rescind),
     Update(StatusUpdate),
-    Message(FrameworkMessage),
+    Message(ExecutorMessage),
     Failure(Failure),
     Error(MesosError),
 }
@@ -121,7 +121,7 @@ collect!(
     Offers => Offers,
     Rescind => Rescind,
     StatusUpdate => Update,
-    FrameworkMessage => Message,
+    ExecutorMessage => Message,
     Failure => Failure,
     MesosError => Error
 );

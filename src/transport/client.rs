@@ -10,7 +10,7 @@ use std::time::Duration;
 /// An `awc` client for talking to Mesos: redirects are *not* followed (the caller handles
 /// 307 itself, because the new leader must become the target of every later call), and
 /// `timeout` bounds the wait for response headers.
-pub fn http_client(timeout: Duration) -> awc::Client {
+pub(crate) fn http_client(timeout: Duration) -> awc::Client {
     awc::Client::builder()
         .disable_redirects()
         .timeout(timeout)
@@ -18,9 +18,28 @@ pub fn http_client(timeout: Duration) -> awc::Client {
         .finish()
 }
 
+/// Cap on the error body read from a refused call.
+pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Longest error text kept in an error message.
+const ERROR_TEXT_CHARS: usize = 1024;
+
+/// Whether a call's answer status means the master took the call (200 or 202).
+pub(crate) fn call_taken(status: u16) -> bool {
+    status == 200 || status == 202
+}
+
+/// An error body as text, cut at [`ERROR_TEXT_CHARS`] characters.
+pub(crate) fn body_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .take(ERROR_TEXT_CHARS)
+        .collect()
+}
+
 /// What can go wrong while reading an event stream.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum StreamError {
+pub(crate) enum StreamError {
     /// The bytes are not valid RecordIO.
     #[error(transparent)]
     Framing(#[from] RecordIoError),
@@ -32,7 +51,7 @@ pub enum StreamError {
 /// Turns a streaming body (chunks in any sizes) into a stream of complete RecordIO records.
 /// The stream ends after the first error; a body that ends inside a record yields
 /// [`RecordIoError::Truncated`].
-pub fn records<S, E>(body: S, max_record: usize) -> impl Stream<Item = Result<Bytes, StreamError>>
+pub(crate) fn records<S, E>(body: S, max_record: usize) -> impl Stream<Item = Result<Bytes, StreamError>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
