@@ -21,7 +21,7 @@ use mesos_actix::benchkit::workload::{TaskMix, task_spec};
 use mesos_actix::proto::scheduler::{Call, Event, call};
 use mesos_actix::proto::{Filters, Offer, TaskId};
 use mesos_actix::recordio;
-use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings};
+use mesos_actix::__internals::offer_matcher::{MatcherCore, MatcherSettings};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;

@@ -35,6 +35,10 @@ pub mod local;
 pub mod resources;
 pub mod scheduler;
 mod transport;
+
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod __internals;
 // The executor still names the client by its old path; it moves to `transport::client`.
 pub(crate) use transport::client;
 #[cfg(feature = "testkit")]

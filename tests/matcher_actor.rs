@@ -6,7 +6,7 @@ use actix::prelude::*;
 use matcher_support::*;
 use mesos_actix::proto::scheduler::call;
 use mesos_actix::proto::{FrameworkId, OfferId, TaskId};
-use mesos_actix::scheduler::offers::{
+use mesos_actix::__internals::offer_matcher::{
     GetMatcherStats, MatcherSettings, OfferMatcher, PendingCount, PendingReason, Place,
     RejectReason, Unplace, WhyPending,
 };

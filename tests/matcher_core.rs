@@ -7,7 +7,7 @@ use matcher_support::*;
 use mesos_actix::proto::{
     ExecutorId, ExecutorInfo, FrameworkId, OfferId, Resource, TaskId, executor_info,
 };
-use mesos_actix::scheduler::offers::{PendingReason, RejectReason};
+use mesos_actix::__internals::offer_matcher::{PendingReason, RejectReason};
 use mesos_actix::scheduler::{Constraint, Strategy, TaskSpec};
 use std::collections::HashSet;
 use std::time::Duration;

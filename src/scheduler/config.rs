@@ -85,7 +85,7 @@ pub enum ConfigError {
 }
 
 /// Seconds as a `Duration`, treating negative and non-finite values as zero.
-pub fn secs(value: f64) -> Duration {
+pub(crate) fn secs(value: f64) -> Duration {
     if value.is_finite() && value > 0.0 {
         Duration::from_secs_f64(value.min(1e9))
     } else {
@@ -157,7 +157,7 @@ impl RuntimeConfig {
 }
 
 /// Splits `http://m1:5050,http://m2:5050` into URLs; a bare `host:port` gets `http://`.
-pub fn parse_master_list(value: &str) -> Vec<String> {
+pub(crate) fn parse_master_list(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(str::trim)

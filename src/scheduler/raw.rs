@@ -8,7 +8,7 @@ use actix::prelude::*;
 
 /// Refuses placements in raw mode.
 #[derive(Debug, Default)]
-pub struct NoPlacement;
+pub(crate) struct NoPlacement;
 
 impl Actor for NoPlacement {
     type Context = Context<Self>;

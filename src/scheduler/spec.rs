@@ -196,7 +196,7 @@ impl TaskSpec {
     }
 
     /// The labels as Mesos `Labels`, if any.
-    pub fn mesos_labels(&self) -> Option<Labels> {
+    pub(crate) fn mesos_labels(&self) -> Option<Labels> {
         (!self.labels.is_empty()).then(|| Labels {
             labels: self
                 .labels

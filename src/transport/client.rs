@@ -10,7 +10,7 @@ use std::time::Duration;
 /// An `awc` client for talking to Mesos: redirects are *not* followed (the caller handles
 /// 307 itself, because the new leader must become the target of every later call), and
 /// `timeout` bounds the wait for response headers.
-pub(crate) fn http_client(timeout: Duration) -> awc::Client {
+pub fn http_client(timeout: Duration) -> awc::Client {
     awc::Client::builder()
         .disable_redirects()
         .timeout(timeout)
@@ -39,7 +39,7 @@ pub(crate) fn body_text(bytes: &[u8]) -> String {
 
 /// What can go wrong while reading an event stream.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub(crate) enum StreamError {
+pub enum StreamError {
     /// The bytes are not valid RecordIO.
     #[error(transparent)]
     Framing(#[from] RecordIoError),
@@ -51,7 +51,7 @@ pub(crate) enum StreamError {
 /// Turns a streaming body (chunks in any sizes) into a stream of complete RecordIO records.
 /// The stream ends after the first error; a body that ends inside a record yields
 /// [`RecordIoError::Truncated`].
-pub(crate) fn records<S, E>(body: S, max_record: usize) -> impl Stream<Item = Result<Bytes, StreamError>>
+pub fn records<S, E>(body: S, max_record: usize) -> impl Stream<Item = Result<Bytes, StreamError>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,

@@ -6,8 +6,9 @@
 use actix::prelude::*;
 use mesos_actix::codec::Encoding;
 use mesos_actix::proto::FrameworkInfo;
-use mesos_actix::scheduler::connection::{
-    ConnectionSettings, ConnectionSinks, MasterConnection, StatusUpdate,
+use mesos_actix::__internals::task_tracker::UpdateReceived;
+use mesos_actix::__internals::master_connection::{
+    ConnectionSettings, ConnectionSinks, MasterConnection,
 };
 use mesos_actix::scheduler::{
     Disconnected, Failure, ExecutorMessage, MesosError, MesosErrorKind, Offers, Rescind,
@@ -27,7 +28,7 @@ pub enum Seen {
     Disconnected(Disconnected),
     Offers(Offers),
     Rescind(Rescind),
-    Update(StatusUpdate),
+    Update(UpdateReceived),
     Message(ExecutorMessage),
     Failure(Failure),
     Error(MesosError),
@@ -120,7 +121,7 @@ collect!(
     Disconnected => Disconnected,
     Offers => Offers,
     Rescind => Rescind,
-    StatusUpdate => Update,
+    UpdateReceived => Update,
     ExecutorMessage => Message,
     Failure => Failure,
     MesosError => Error

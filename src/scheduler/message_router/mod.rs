@@ -102,6 +102,7 @@ impl Handler<SendMessage> for MessageRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::scheduler::call;
 
     #[test]
     fn message_call_shape() {
