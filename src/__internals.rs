@@ -5,8 +5,8 @@
 /// `MasterConnection`, its messages and settings.
 pub mod master_connection {
     pub use crate::scheduler::master_connection::{
-        CallError, ConnectionSettings, ConnectionSinks, GetFrameworkId, MasterConnection,
-        SendCall, Stop,
+        CallError, ConnectionSettings, ConnectionSinks, GetFrameworkId, MasterConnection, SendCall,
+        Stop,
     };
 }
 
@@ -15,17 +15,16 @@ pub mod offer_matcher {
     pub use crate::scheduler::offer_matcher::engine::{MAX_DECLINE_BATCH, MAX_HELD_OFFERS};
     pub use crate::scheduler::offer_matcher::{
         GetMatcherStats, MatcherCore, MatcherSettings, MatcherStats, OfferMatcher, Outcome,
-        PendingCount, PendingReason, Place, PlaceAll, RejectReason, Released, Unplace,
-        WhyPending,
+        PendingCount, PendingReason, Place, PlaceAll, RejectReason, Released, Unplace, WhyPending,
     };
 }
 
 /// `TaskTracker` and its messages.
 pub mod task_tracker {
     pub use crate::scheduler::task_tracker::{
-        KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation,
-        ReconcileNow, SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings,
-        UpdateReceived, WaitFinished,
+        KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation, ReconcileNow,
+        SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings, UpdateReceived,
+        WaitFinished,
     };
 }
 

@@ -4,10 +4,10 @@
 mod matcher_support;
 
 use matcher_support::*;
+use mesos_actix::__internals::offer_matcher::{PendingReason, RejectReason};
 use mesos_actix::proto::{
     ExecutorId, ExecutorInfo, FrameworkId, OfferId, Resource, TaskId, executor_info,
 };
-use mesos_actix::__internals::offer_matcher::{PendingReason, RejectReason};
 use mesos_actix::scheduler::{Constraint, Strategy, TaskSpec};
 use std::collections::HashSet;
 use std::time::Duration;

@@ -5,10 +5,10 @@
 mod matcher_support;
 
 use matcher_support::*;
+use mesos_actix::__internals::offer_matcher::MatcherCore;
 use mesos_actix::proto::scheduler::call;
 use mesos_actix::proto::{FrameworkId, OfferId, TaskId};
 use mesos_actix::scheduler::Strategy;
-use mesos_actix::__internals::offer_matcher::MatcherCore;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -187,11 +187,14 @@ fn held_offers_are_capped() {
     // Expiry declines everything held, in batches of at most MAX_DECLINE_BATCH.
     let out = m.tick(now + Duration::from_secs(60));
     let total: usize = declines(&out.calls).iter().map(|d| d.offer_ids.len()).sum();
-    assert_eq!(total, mesos_actix::__internals::offer_matcher::MAX_HELD_OFFERS);
+    assert_eq!(
+        total,
+        mesos_actix::__internals::offer_matcher::MAX_HELD_OFFERS
+    );
     assert!(
-        declines(&out.calls)
-            .iter()
-            .all(|d| d.offer_ids.len() <= mesos_actix::__internals::offer_matcher::MAX_DECLINE_BATCH)
+        declines(&out.calls).iter().all(
+            |d| d.offer_ids.len() <= mesos_actix::__internals::offer_matcher::MAX_DECLINE_BATCH
+        )
     );
 }
 

@@ -3,12 +3,12 @@
 //! bookkeeping must stay within 1 KiB per task.
 
 use actix::prelude::*;
+use mesos_actix::__internals::master_connection::{CallError, SendCall};
+use mesos_actix::__internals::offer_matcher::{Place, Unplace};
+use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
+use mesos_actix::__internals::task_tracker::{ListTasks, TaskTracker, Track, TrackerSettings};
 use mesos_actix::proto::{AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus};
 use mesos_actix::scheduler::TaskSpec;
-use mesos_actix::__internals::master_connection::{CallError, SendCall};
-use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
-use mesos_actix::__internals::offer_matcher::{Place, Unplace};
-use mesos_actix::__internals::task_tracker::{ListTasks, TaskTracker, Track, TrackerSettings};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;

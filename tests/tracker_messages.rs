@@ -2,11 +2,11 @@
 //! MESSAGE call.
 
 use actix::prelude::*;
+use mesos_actix::__internals::master_connection::{CallError, SendCall};
+use mesos_actix::__internals::message_router::{MessageRouter, SendMessage};
 use mesos_actix::proto::scheduler::call;
 use mesos_actix::proto::{AgentId, ExecutorId};
-use mesos_actix::__internals::master_connection::{CallError, SendCall};
 use mesos_actix::scheduler::ExecutorMessage;
-use mesos_actix::__internals::message_router::{MessageRouter, SendMessage};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

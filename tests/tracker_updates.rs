@@ -3,11 +3,11 @@
 
 mod tracker_support;
 
-use mesos_actix::proto::scheduler::call;
-use mesos_actix::proto::{TaskId, TaskState, task_status};
 use mesos_actix::__internals::task_tracker::{
     KillError, KillTask, ListTasks, LocateTask, SubmitError, Track, TrackAll, WaitFinished,
 };
+use mesos_actix::proto::scheduler::call;
+use mesos_actix::proto::{TaskId, TaskState, task_status};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -454,7 +454,8 @@ impl actix::Actor for GoneMatcher {
 }
 impl actix::Handler<mesos_actix::__internals::offer_matcher::Place> for GoneMatcher {
     type Result = ();
-    fn handle(&mut self, _: mesos_actix::__internals::offer_matcher::Place, _: &mut Self::Context) {}
+    fn handle(&mut self, _: mesos_actix::__internals::offer_matcher::Place, _: &mut Self::Context) {
+    }
 }
 impl actix::Handler<mesos_actix::__internals::offer_matcher::Unplace> for GoneMatcher {
     type Result = bool;

@@ -21,7 +21,10 @@ fn base(r#type: call::Type, framework_id: Option<FrameworkId>) -> Call {
 
 /// SUBSCRIBE for `framework_info`, with `framework_id` in both places once known, else in
 /// neither.
-pub(crate) fn subscribe(mut framework_info: FrameworkInfo, framework_id: Option<FrameworkId>) -> Call {
+pub(crate) fn subscribe(
+    mut framework_info: FrameworkInfo,
+    framework_id: Option<FrameworkId>,
+) -> Call {
     framework_info.id = framework_id.clone();
     let mut c = base(call::Type::Subscribe, framework_id);
     c.subscribe = Some(call::Subscribe {

@@ -2,8 +2,8 @@
 //! the `config` crate from a file and from `MESOS_ACTIX_*` environment variables.
 //! `MESOS_MASTER` is read on its own (Mesos uses `MESOS_*` for itself).
 
-use crate::scheduler::offer_matcher::placement::Strategy;
 use crate::codec::Encoding;
+use crate::scheduler::offer_matcher::placement::Strategy;
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;

@@ -5,23 +5,23 @@
 //! compete with the user's actors for a thread and stop together.
 
 use super::config::RuntimeConfig;
-use crate::scheduler::master_connection::{CallError, GetFrameworkId, SendCall, Stop};
 use super::events::{
-    Disconnected, Failure, ExecutorMessage, MesosError, Offers, Rescind, Subscribed, TaskUpdate,
+    Disconnected, ExecutorMessage, Failure, MesosError, Offers, Rescind, Subscribed, TaskUpdate,
 };
-use crate::scheduler::message_router::SendMessage;
-use crate::scheduler::offer_matcher::{PendingReason, WhyPending};
-use crate::scheduler::offer_matcher::placement::Strategy;
 use super::spec::TaskSpec;
-use crate::scheduler::task_tracker::{
-    KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary, Track,
-    TrackAll, WaitFinished,
-};
 use super::watch::{LinkState, SubscriptionWatch};
 use crate::codec::Encoding;
 use crate::proto::{
     AgentId, ExecutorId, FrameworkId, FrameworkInfo, TaskId,
     framework_info::capability::Type as Capability, scheduler::Call,
+};
+use crate::scheduler::master_connection::{CallError, GetFrameworkId, SendCall, Stop};
+use crate::scheduler::message_router::SendMessage;
+use crate::scheduler::offer_matcher::placement::Strategy;
+use crate::scheduler::offer_matcher::{PendingReason, WhyPending};
+use crate::scheduler::task_tracker::{
+    KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary, Track,
+    TrackAll, WaitFinished,
 };
 use actix::prelude::*;
 use std::sync::{Arc, Mutex};

@@ -52,4 +52,3 @@ pub use offer_matcher::placement::{Constraint, Strategy};
 pub use offer_matcher::{OfferRejection, PendingReason, RejectReason};
 pub use spec::{ResourceRequest, RetryPolicy, SpecError, TaskSpec};
 pub use task_tracker::{KillError, SubmitError, TaskSummary};
-

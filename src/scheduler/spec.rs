@@ -1,8 +1,8 @@
 //! [`TaskSpec`]: what the user submits. The runtime turns it into a Mesos `TaskInfo` once
 //! an offer fits, and again (with a new task id) for each retry.
 
-use crate::scheduler::offer_matcher::placement::Constraint;
 use crate::proto::{CommandInfo, ContainerInfo, ExecutorInfo, Label, Labels};
+use crate::scheduler::offer_matcher::placement::Constraint;
 use std::collections::BTreeMap;
 use std::time::Duration;
 

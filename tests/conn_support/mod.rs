@@ -4,15 +4,14 @@
 #![allow(dead_code)]
 
 use actix::prelude::*;
-use mesos_actix::codec::Encoding;
-use mesos_actix::proto::FrameworkInfo;
-use mesos_actix::__internals::task_tracker::UpdateReceived;
 use mesos_actix::__internals::master_connection::{
     ConnectionSettings, ConnectionSinks, MasterConnection,
 };
+use mesos_actix::__internals::task_tracker::UpdateReceived;
+use mesos_actix::codec::Encoding;
+use mesos_actix::proto::FrameworkInfo;
 use mesos_actix::scheduler::{
-    Disconnected, Failure, ExecutorMessage, MesosError, MesosErrorKind, Offers, Rescind,
-    Subscribed,
+    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, Offers, Rescind, Subscribed,
 };
 use std::cell::RefCell;
 use std::rc::Rc;

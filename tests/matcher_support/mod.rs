@@ -3,15 +3,15 @@
 #![allow(dead_code, deprecated)]
 
 use actix::prelude::*;
+use mesos_actix::__internals::master_connection::{CallError, SendCall};
+use mesos_actix::__internals::offer_matcher::{MatcherCore, MatcherSettings, Outcome};
+use mesos_actix::__internals::task_tracker::Launched;
 use mesos_actix::proto::resource::AllocationInfo;
 use mesos_actix::proto::scheduler::{Call, call};
 use mesos_actix::proto::{
     AgentId, Attribute, FrameworkId, Offer, OfferId, TaskId, TaskInfo, value,
 };
 use mesos_actix::resources::Resources;
-use mesos_actix::__internals::master_connection::{CallError, SendCall};
-use mesos_actix::__internals::task_tracker::Launched;
-use mesos_actix::__internals::offer_matcher::{MatcherCore, MatcherSettings, Outcome};
 use mesos_actix::scheduler::{Strategy, TaskSpec};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -3,16 +3,16 @@
 #![allow(dead_code)]
 
 use actix::prelude::*;
+use mesos_actix::__internals::master_connection::{CallError, SendCall};
+use mesos_actix::__internals::offer_matcher::{Place, Unplace};
+use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
+use mesos_actix::__internals::task_tracker::{TaskTracker, TrackerSettings};
 use mesos_actix::proto::scheduler::{Call, call};
 use mesos_actix::proto::{
     AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus, task_status,
 };
 use mesos_actix::scheduler::TaskSpec;
-use mesos_actix::__internals::master_connection::{CallError, SendCall};
-use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
 use mesos_actix::scheduler::TaskUpdate;
-use mesos_actix::__internals::offer_matcher::{Place, Unplace};
-use mesos_actix::__internals::task_tracker::{TaskTracker, TrackerSettings};
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};

@@ -4,10 +4,10 @@
 use super::UserRecipients;
 use crate::proto::FrameworkInfo;
 use crate::scheduler::config::{RuntimeConfig, secs};
+use crate::scheduler::events::{Disconnected, MesosError, Subscribed};
 use crate::scheduler::master_connection::{
     ConnectionSettings, ConnectionSinks, MasterConnection, SendCall,
 };
-use crate::scheduler::events::{Disconnected, MesosError, Subscribed};
 use crate::scheduler::message_router::MessageRouter;
 use crate::scheduler::offer_matcher::{MatcherSettings, OfferMatcher};
 use crate::scheduler::task_tracker::{TaskTracker, TrackerSettings};

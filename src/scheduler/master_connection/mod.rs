@@ -8,13 +8,12 @@
 //! with the framework id in both places; HTTP Basic auth; JSON or protobuf.
 
 use super::events::{
-    Disconnected, Failure, ExecutorMessage, MesosError, MesosErrorKind, Offers, Rescind,
-    Subscribed,
+    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, Offers, Rescind, Subscribed,
 };
 use crate::codec::Encoding;
+use crate::proto::{FrameworkId, FrameworkInfo, scheduler};
 use crate::scheduler::calls;
 use crate::scheduler::task_tracker::UpdateReceived;
-use crate::proto::{FrameworkId, FrameworkInfo, scheduler};
 use actix::prelude::*;
 use backoff::Backoff;
 use bytes::Bytes;

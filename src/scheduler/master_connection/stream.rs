@@ -2,13 +2,13 @@
 //! `scheduler::Event` and handed to the sinks as a typed message.
 
 use super::{MasterConnection, Phase, Session};
-use crate::scheduler::task_tracker::UpdateReceived;
-use crate::transport::client::StreamError;
 use crate::proto::scheduler::{Event, event};
 use crate::proto::{TaskState, scheduler};
 use crate::scheduler::events::{
-    Failure, ExecutorMessage, MesosErrorKind, Offers, Rescind, Subscribed,
+    ExecutorMessage, Failure, MesosErrorKind, Offers, Rescind, Subscribed,
 };
+use crate::scheduler::task_tracker::UpdateReceived;
+use crate::transport::client::StreamError;
 use actix::prelude::*;
 use bytes::Bytes;
 use std::rc::Rc;

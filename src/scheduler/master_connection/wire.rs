@@ -3,9 +3,9 @@
 
 use super::endpoint::resolve_location;
 use super::{CallError, Session};
-use crate::transport::client::{ERROR_BODY_LIMIT, StreamError, body_text, call_taken, records};
 use crate::codec::Encoding;
 use crate::scheduler::events::MesosErrorKind;
+use crate::transport::client::{ERROR_BODY_LIMIT, StreamError, body_text, call_taken, records};
 use awc::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use base64::Engine as _;
 use bytes::Bytes;

@@ -5,10 +5,10 @@
 //! are best effort in Mesos: anything that must not be lost should also travel in the
 //! terminal status update's `data`.
 
-use crate::scheduler::master_connection::{CallError, SendCall};
 use super::events::ExecutorMessage;
 use crate::proto::scheduler::Call;
 use crate::proto::{AgentId, ExecutorId};
+use crate::scheduler::master_connection::{CallError, SendCall};
 use actix::prelude::*;
 
 // ---------------------------------------------------------------------------------------

@@ -3,16 +3,16 @@
 //! calls it returns and wakes it at [`MatcherCore::next_wake`]. Benchmarks and tests can
 //! drive it directly.
 
-use crate::scheduler::calls;
 use super::queue::PendingQueue;
-use crate::scheduler::task_tracker::Launched;
 use super::{MatcherSettings, OfferRejection, PendingReason, RejectReason};
 use crate::proto::scheduler::Call;
 use crate::proto::{
     AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, TaskId,
 };
 use crate::resources::Resources;
+use crate::scheduler::calls;
 use crate::scheduler::spec::TaskSpec;
+use crate::scheduler::task_tracker::Launched;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::VecDeque;
 use std::sync::Arc;

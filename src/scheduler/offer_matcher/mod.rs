@@ -32,20 +32,20 @@
 //! The decisions live in [`MatcherCore`], which needs no actix system (the benchmarks and
 //! tests drive it directly with their own clock).
 
-pub(crate) mod placement;
 pub(crate) mod engine;
 mod outbox;
+pub(crate) mod placement;
 mod queue;
 mod round;
 
 pub use engine::{MatcherCore, Outcome};
 
-use crate::scheduler::master_connection::SendCall;
-use crate::scheduler::task_tracker::Launched;
 use super::events::{Disconnected, Offers, Rescind, Subscribed};
-use crate::scheduler::offer_matcher::placement::Strategy;
 use super::spec::TaskSpec;
 use crate::proto::TaskId;
+use crate::scheduler::master_connection::SendCall;
+use crate::scheduler::offer_matcher::placement::Strategy;
+use crate::scheduler::task_tracker::Launched;
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -204,7 +204,11 @@ impl Constraint {
 
 /// Checks every constraint; the first failure's description.
 #[cfg(test)]
-pub(crate) fn check_all(constraints: &[Constraint], offer: &Offer, on_host: usize) -> Result<(), String> {
+pub(crate) fn check_all(
+    constraints: &[Constraint],
+    offer: &Offer,
+    on_host: usize,
+) -> Result<(), String> {
     constraints.iter().try_for_each(|c| c.check(offer, on_host))
 }
 

@@ -1,18 +1,18 @@
 //! One matching round: pending tasks in submission order, each bucket tried against the
 //! offers of the round under the strategy; placed tasks become `TaskInfo`s on their offer.
 
-use crate::scheduler::calls;
+use super::RejectReason;
 use super::engine::{HeldOffer, LaunchRecord, MatcherCore, Outcome};
 use super::queue::{Bucket, Pending};
-use super::RejectReason;
-use crate::scheduler::task_tracker::Launched;
 use crate::proto::scheduler::Call;
 use crate::proto::{
-    AgentId, ExecutorId, ExecutorInfo, FrameworkId, Offer, OfferId,
-    Resource, TaskInfo, executor_info,
+    AgentId, ExecutorId, ExecutorInfo, FrameworkId, Offer, OfferId, Resource, TaskInfo,
+    executor_info,
 };
 use crate::resources::{Demand, Resources};
+use crate::scheduler::calls;
 use crate::scheduler::offer_matcher::placement::{Candidate, Strategy, room_after};
+use crate::scheduler::task_tracker::Launched;
 use foldhash::{HashMap, HashMapExt};
 
 /// The role the offer is allocated to, when it says.
@@ -295,7 +295,9 @@ fn build_task(
         Some(e) => e.executor_id.clone(),
         None => ExecutorId::new(p.task_id.value.clone()),
     };
-    let kill_policy = spec.kill_grace_period.map(crate::scheduler::calls::kill_policy);
+    let kill_policy = spec
+        .kill_grace_period
+        .map(crate::scheduler::calls::kill_policy);
     let launched = Launched {
         task_id: p.task_id.clone(),
         agent_id: agent_id.clone(),

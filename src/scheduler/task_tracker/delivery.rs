@@ -3,8 +3,8 @@
 
 use super::TaskTracker;
 use crate::proto::scheduler::Call;
-use crate::scheduler::master_connection::SendCall;
 use crate::scheduler::events::TaskUpdate;
+use crate::scheduler::master_connection::SendCall;
 use actix::prelude::*;
 use futures_util::future::join_all;
 

@@ -2,13 +2,13 @@
 //! call with its spec's kill policy, one caught between the two is killed once launched.
 //! Also where the matcher's [`Launched`] lands, since a kill may be waiting for it.
 
+use super::Launched;
 use super::delivery::Delivery;
 use super::{KillError, KillTask, TaskTracker};
-use crate::scheduler::calls;
 use crate::proto::{TaskState, TaskStatus, task_status};
-use crate::scheduler::master_connection::{CallError, SendCall};
+use crate::scheduler::calls;
 use crate::scheduler::events::TaskUpdate;
-use super::Launched;
+use crate::scheduler::master_connection::{CallError, SendCall};
 use crate::scheduler::offer_matcher::Unplace;
 use actix::prelude::*;
 

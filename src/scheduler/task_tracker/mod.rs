@@ -21,12 +21,12 @@ mod kill;
 mod reconcile;
 mod record;
 
-use crate::scheduler::calls;
-use crate::scheduler::master_connection::SendCall;
 use super::events::TaskUpdate;
-use crate::scheduler::offer_matcher::{Place, PlaceAll, Unplace};
 use super::spec::{SpecError, TaskSpec};
 use crate::proto::{AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus};
+use crate::scheduler::calls;
+use crate::scheduler::master_connection::SendCall;
+use crate::scheduler::offer_matcher::{Place, PlaceAll, Unplace};
 use actix::prelude::*;
 use delivery::Delivery;
 use foldhash::{HashMap, HashMapExt};
@@ -515,7 +515,9 @@ impl Handler<UpdateReceived> for TaskTracker {
         let outcome = r.apply(state);
         if state.is_terminal() {
             if let Some(released) = &self.released {
-                released.do_send(crate::scheduler::offer_matcher::Released(status.task_id.clone()));
+                released.do_send(crate::scheduler::offer_matcher::Released(
+                    status.task_id.clone(),
+                ));
             }
         }
         let update = TaskUpdate {
