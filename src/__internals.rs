@@ -13,6 +13,7 @@ pub mod master_connection {
 /// `OfferMatcher`, its sans-IO core and messages.
 pub mod offer_matcher {
     pub use crate::scheduler::offer_matcher::engine::{MAX_DECLINE_BATCH, MAX_HELD_OFFERS};
+    pub use crate::scheduler::offer_matcher::testing;
     pub use crate::scheduler::offer_matcher::{
         GetMatcherStats, MatcherCore, MatcherSettings, MatcherStats, OfferMatcher, Outcome,
         PendingCount, PendingReason, Place, PlaceAll, RejectReason, Released, Unplace, WhyPending,

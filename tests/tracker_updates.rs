@@ -509,7 +509,10 @@ async fn track_all_places_every_task_in_order_or_none() {
             .command("true"),
     ];
     let err = h.tracker.send(TrackAll(bad)).await.unwrap().unwrap_err();
-    assert!(matches!(err, SubmitError::Invalid(_)), "{err:?}");
+    assert!(
+        matches!(err, SubmitError::InvalidInBatch { index: 1, .. }),
+        "{err:?}"
+    );
     let ids = h
         .tracker
         .send(TrackAll(vec![spec("a"), spec("b"), spec("c")]))

@@ -37,6 +37,10 @@ mod outbox;
 pub(crate) mod placement;
 mod queue;
 mod round;
+#[cfg(any(test, feature = "internals"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
 
 pub use engine::{MatcherCore, Outcome};
 
