@@ -211,7 +211,7 @@ enum Phase {
 ///
 /// ```no_run
 /// # use actix::prelude::*;
-/// # use mesos_actix::scheduler::connection::*;
+/// # use mesos_actix::__internals::master_connection::*;
 /// # use mesos_actix::scheduler::RuntimeConfig;
 /// # use mesos_actix::proto::{FrameworkInfo, scheduler::{Call, call}};
 /// # async fn example(sinks: ConnectionSinks) -> Result<(), Box<dyn std::error::Error>> {

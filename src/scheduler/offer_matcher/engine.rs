@@ -75,7 +75,7 @@ pub(super) struct LaunchRecord {
 /// use mesos_actix::proto::{AgentId, FrameworkId, Offer, OfferId, TaskId};
 /// use mesos_actix::resources::Resources;
 /// use mesos_actix::scheduler::TaskSpec;
-/// use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings};
+/// use mesos_actix::__internals::offer_matcher::{MatcherCore, MatcherSettings};
 /// use std::{sync::Arc, time::Instant};
 ///
 /// let mut m = MatcherCore::new(MatcherSettings::default());
