@@ -120,7 +120,7 @@ pub struct TaskLocation {
     pub executor_id: ExecutorId,
 }
 
-/// One tracked task, as [`ListTasks`] reports it.
+/// One tracked task, as [`Framework::tasks`](super::Framework::tasks) reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskSummary {
     /// Spec name.
