@@ -14,6 +14,7 @@
 //! runtime gets a partial decoder.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use mesos_actix::__internals::offer_matcher::{MatcherCore, MatcherSettings};
 use mesos_actix::Encoding;
 use mesos_actix::benchkit::ceiling::{CeilingConfig, Pipeline, offer_stream};
 use mesos_actix::benchkit::generator::{GeneratorConfig, OfferGenerator};
@@ -21,7 +22,6 @@ use mesos_actix::benchkit::workload::{TaskMix, task_spec};
 use mesos_actix::proto::scheduler::{Call, Event, call};
 use mesos_actix::proto::{Filters, Offer, TaskId};
 use mesos_actix::recordio;
-use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;

@@ -106,8 +106,13 @@ async fn main() -> anyhow::Result<()> {
     let mut builder = Framework::builder(FrameworkInfo::new("hello_framework"))
         .encoding(args.encoding)
         .on_update(reporter.clone().recipient());
-    if let Some(master) = &args.master {
-        builder = builder.masters(mesos_actix::scheduler::config::parse_master_list(master));
+    for master in args.master.iter().flat_map(|list| list.split(',')) {
+        let master = master.trim();
+        if master.contains("://") {
+            builder = builder.master(master);
+        } else if !master.is_empty() {
+            builder = builder.master(format!("http://{master}"));
+        }
     }
     let framework = builder.start().await?;
     let id = framework.wait_subscribed(Duration::from_secs(30)).await?;
@@ -124,7 +129,7 @@ async fn main() -> anyhow::Result<()> {
         };
         framework.submit(spec).await?;
     }
-    framework.finished().await?;
+    framework.wait_finished().await?;
     let failed = reporter.send(FailedCount).await?;
     framework.shutdown(ShutdownMode::Teardown).await;
     if failed > 0 {

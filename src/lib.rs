@@ -21,7 +21,6 @@
 
 #![warn(missing_docs)]
 
-pub mod client;
 pub mod codec;
 pub mod executor;
 pub mod json;
@@ -36,5 +35,12 @@ pub mod benchkit;
 pub mod local;
 pub mod resources;
 pub mod scheduler;
+mod transport;
+
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod __internals;
+// The executor still names the client by its old path; it moves to `transport::client`.
+pub(crate) use transport::client;
 #[cfg(feature = "testkit")]
 pub mod testkit;

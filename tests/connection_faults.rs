@@ -11,7 +11,7 @@ use mesos_actix::scheduler::MesosErrorKind;
 use mesos_actix::testkit::{FakeMaster, Response};
 
 async fn assert_final(
-    conn: &actix::Addr<mesos_actix::scheduler::connection::MasterConnection>,
+    conn: &actix::Addr<mesos_actix::__internals::master_connection::MasterConnection>,
     log: &Log,
     kind: MesosErrorKind,
 ) {

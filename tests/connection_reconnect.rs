@@ -4,9 +4,9 @@
 mod conn_support;
 
 use conn_support::{WAIT, closed_port_url, settings, start};
+use mesos_actix::__internals::master_connection::SendCall;
 use mesos_actix::codec::Encoding;
 use mesos_actix::proto::scheduler::{Call, call};
-use mesos_actix::scheduler::connection::SendCall;
 use mesos_actix::testkit::{FakeMaster, RecordedCall, Response};
 
 fn revive() -> Call {

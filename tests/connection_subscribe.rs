@@ -4,10 +4,10 @@
 mod conn_support;
 
 use conn_support::{Seen, WAIT, closed_port_url, settings, start, wait_stopped};
+use mesos_actix::__internals::master_connection::{CallError, GetFrameworkId, SendCall, Stop};
 use mesos_actix::codec::Encoding;
 use mesos_actix::proto::scheduler::{Call, Event, call, event};
 use mesos_actix::proto::{AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus};
-use mesos_actix::scheduler::connection::{CallError, GetFrameworkId, SendCall, Stop};
 use mesos_actix::testkit::FakeMaster;
 
 fn call(kind: call::Type) -> Call {

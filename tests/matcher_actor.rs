@@ -4,12 +4,12 @@ mod matcher_support;
 
 use actix::prelude::*;
 use matcher_support::*;
-use mesos_actix::proto::scheduler::call;
-use mesos_actix::proto::{FrameworkId, OfferId, TaskId};
-use mesos_actix::scheduler::offers::{
+use mesos_actix::__internals::offer_matcher::{
     GetMatcherStats, MatcherSettings, OfferMatcher, PendingCount, PendingReason, Place,
     RejectReason, Unplace, WhyPending,
 };
+use mesos_actix::proto::scheduler::call;
+use mesos_actix::proto::{FrameworkId, OfferId, TaskId};
 use mesos_actix::scheduler::{Disconnected, Offers, Rescind, Strategy, Subscribed, TaskSpec};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

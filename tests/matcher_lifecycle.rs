@@ -5,10 +5,10 @@
 mod matcher_support;
 
 use matcher_support::*;
+use mesos_actix::__internals::offer_matcher::MatcherCore;
 use mesos_actix::proto::scheduler::call;
 use mesos_actix::proto::{FrameworkId, OfferId, TaskId};
 use mesos_actix::scheduler::Strategy;
-use mesos_actix::scheduler::offers::MatcherCore;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -171,14 +171,14 @@ fn no_task_is_launched_twice() {
 fn held_offers_are_capped() {
     let (mut m, now) = core(Strategy::FirstFit);
     place(&mut m, "big", task("big").cpus(64.0), now);
-    let n = mesos_actix::scheduler::offers::MAX_HELD_OFFERS + 5;
+    let n = mesos_actix::__internals::offer_matcher::MAX_HELD_OFFERS + 5;
     let offers = (0..n)
         .map(|i| offer(&format!("o{i}"), "h", "cpus:1", None))
         .collect();
     let out = m.offers(offers, now);
     assert_eq!(
         m.held_offers(),
-        mesos_actix::scheduler::offers::MAX_HELD_OFFERS
+        mesos_actix::__internals::offer_matcher::MAX_HELD_OFFERS
     );
     let d = declines(&out.calls);
     assert_eq!(d.len(), 1);
@@ -187,11 +187,14 @@ fn held_offers_are_capped() {
     // Expiry declines everything held, in batches of at most MAX_DECLINE_BATCH.
     let out = m.tick(now + Duration::from_secs(60));
     let total: usize = declines(&out.calls).iter().map(|d| d.offer_ids.len()).sum();
-    assert_eq!(total, mesos_actix::scheduler::offers::MAX_HELD_OFFERS);
+    assert_eq!(
+        total,
+        mesos_actix::__internals::offer_matcher::MAX_HELD_OFFERS
+    );
     assert!(
-        declines(&out.calls)
-            .iter()
-            .all(|d| d.offer_ids.len() <= mesos_actix::scheduler::offers::MAX_DECLINE_BATCH)
+        declines(&out.calls).iter().all(
+            |d| d.offer_ids.len() <= mesos_actix::__internals::offer_matcher::MAX_DECLINE_BATCH
+        )
     );
 }
 

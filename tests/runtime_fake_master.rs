@@ -97,7 +97,7 @@ async fn launch_update_ack_finish(encoding: Encoding) {
     assert_eq!(ack_body.uuid, uuid);
     assert_eq!(ack_body.task_id, task_id);
     assert_eq!(ack_body.agent_id.value, "fake-agent-S0");
-    tokio::time::timeout(WAIT, framework.finished())
+    tokio::time::timeout(WAIT, framework.wait_finished())
         .await
         .unwrap()
         .unwrap();

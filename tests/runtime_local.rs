@@ -39,7 +39,7 @@ async fn start(encoding: Encoding, recorder: &Recorder) -> Framework {
 
 /// Waits (bounded) until every submitted task is final.
 async fn wait_finished(framework: &Framework) {
-    tokio::time::timeout(WAIT, framework.finished())
+    tokio::time::timeout(WAIT, framework.wait_finished())
         .await
         .expect("every task final in time")
         .expect("framework still running");
@@ -284,4 +284,27 @@ async fn submit_all_queues_a_batch_all_or_nothing() {
         ids.into_iter().collect::<HashSet<_>>()
     );
     framework.shutdown(ShutdownMode::Teardown).await;
+}
+
+/// The handle is cheap to clone: clones share one runtime, dropping a clone leaves the
+/// runtime running, and `shutdown` on any clone stops it for every clone.
+#[actix_rt::test]
+async fn cloned_handles_share_one_runtime_until_one_shuts_it_down() {
+    let recorder = Recorder::default();
+    let framework = start(Encoding::Protobuf, &recorder).await;
+    let dropped = framework.clone();
+    drop(dropped);
+    let owner = framework.clone();
+    let id = owner
+        .submit(TaskSpec::new("cloned").cpus(0.1).mem(32.0).command("true"))
+        .await
+        .expect("a clone submits");
+    wait_finished(&framework).await;
+    assert!(recorder.finals().iter().any(|u| u.task_id == id));
+    owner.shutdown(ShutdownMode::Teardown).await;
+    let err = framework.tasks().await.unwrap_err();
+    assert!(
+        matches!(err, mesos_actix::scheduler::FrameworkError::Stopped),
+        "{err:?}"
+    );
 }

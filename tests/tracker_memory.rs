@@ -3,11 +3,12 @@
 //! bookkeeping must stay within 1 KiB per task.
 
 use actix::prelude::*;
+use mesos_actix::__internals::master_connection::{CallError, SendCall};
+use mesos_actix::__internals::offer_matcher::{Place, Unplace};
+use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
+use mesos_actix::__internals::task_tracker::{ListTasks, TaskTracker, Track, TrackerSettings};
 use mesos_actix::proto::{AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus};
 use mesos_actix::scheduler::TaskSpec;
-use mesos_actix::scheduler::connection::{CallError, SendCall, StatusUpdate};
-use mesos_actix::scheduler::offers::{Launched, Place, Unplace};
-use mesos_actix::scheduler::tasks::{ListTasks, TaskTracker, Track, TrackerSettings};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
@@ -94,7 +95,7 @@ async fn bookkeeping_is_at_most_one_kib_per_task() {
             .await
             .unwrap();
         tracker
-            .send(StatusUpdate(TaskStatus {
+            .send(UpdateReceived(TaskStatus {
                 task_id: id,
                 state: TaskState::TaskRunning as i32,
                 ..Default::default()

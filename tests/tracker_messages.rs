@@ -2,11 +2,11 @@
 //! MESSAGE call.
 
 use actix::prelude::*;
+use mesos_actix::__internals::master_connection::{CallError, SendCall};
+use mesos_actix::__internals::message_router::{MessageRouter, SendMessage};
 use mesos_actix::proto::scheduler::call;
 use mesos_actix::proto::{AgentId, ExecutorId};
-use mesos_actix::scheduler::connection::{CallError, SendCall};
-use mesos_actix::scheduler::events::FrameworkMessage;
-use mesos_actix::scheduler::messages::{MessageRouter, SendMessage};
+use mesos_actix::scheduler::ExecutorMessage;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,20 +26,20 @@ impl Handler<SendCall> for Conn {
 }
 
 struct User {
-    got: Arc<Mutex<Vec<FrameworkMessage>>>,
+    got: Arc<Mutex<Vec<ExecutorMessage>>>,
 }
 impl Actor for User {
     type Context = Context<Self>;
 }
-impl Handler<FrameworkMessage> for User {
+impl Handler<ExecutorMessage> for User {
     type Result = ();
-    fn handle(&mut self, msg: FrameworkMessage, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: ExecutorMessage, _: &mut Context<Self>) {
         self.got.lock().unwrap().push(msg);
     }
 }
 
-fn message(n: u8) -> FrameworkMessage {
-    FrameworkMessage {
+fn message(n: u8) -> ExecutorMessage {
+    ExecutorMessage {
         agent_id: AgentId::new("agent-1"),
         executor_id: ExecutorId::new("boards"),
         data: vec![n],
@@ -54,7 +54,7 @@ async fn messages_reach_every_user_in_order() {
         answer: Ok(()),
     }
     .start();
-    let inboxes: Vec<Arc<Mutex<Vec<FrameworkMessage>>>> = vec![Arc::default(), Arc::default()];
+    let inboxes: Vec<Arc<Mutex<Vec<ExecutorMessage>>>> = vec![Arc::default(), Arc::default()];
     let users = inboxes
         .iter()
         .map(|got| User { got: got.clone() }.start().recipient())

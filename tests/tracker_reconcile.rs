@@ -3,10 +3,12 @@
 
 mod tracker_support;
 
+use mesos_actix::__internals::master_connection::CallError;
+use mesos_actix::__internals::task_tracker::{
+    PendingReconciliation, ReconcileNow, TrackerSettings,
+};
 use mesos_actix::proto::{FrameworkId, TaskState};
-use mesos_actix::scheduler::connection::CallError;
-use mesos_actix::scheduler::events::{Disconnected, Subscribed};
-use mesos_actix::scheduler::tasks::{PendingReconciliation, ReconcileNow, TrackerSettings};
+use mesos_actix::scheduler::{Disconnected, Subscribed};
 use std::time::Duration;
 use tracker_support::*;
 

@@ -3,11 +3,11 @@
 
 mod tracker_support;
 
-use mesos_actix::proto::scheduler::call;
-use mesos_actix::proto::{TaskId, TaskState, task_status};
-use mesos_actix::scheduler::tasks::{
+use mesos_actix::__internals::task_tracker::{
     KillError, KillTask, ListTasks, LocateTask, SubmitError, Track, TrackAll, WaitFinished,
 };
+use mesos_actix::proto::scheduler::call;
+use mesos_actix::proto::{TaskId, TaskState, task_status};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -452,15 +452,16 @@ impl actix::Actor for GoneMatcher {
         ctx.stop();
     }
 }
-impl actix::Handler<mesos_actix::scheduler::offers::Place> for GoneMatcher {
+impl actix::Handler<mesos_actix::__internals::offer_matcher::Place> for GoneMatcher {
     type Result = ();
-    fn handle(&mut self, _: mesos_actix::scheduler::offers::Place, _: &mut Self::Context) {}
+    fn handle(&mut self, _: mesos_actix::__internals::offer_matcher::Place, _: &mut Self::Context) {
+    }
 }
-impl actix::Handler<mesos_actix::scheduler::offers::Unplace> for GoneMatcher {
+impl actix::Handler<mesos_actix::__internals::offer_matcher::Unplace> for GoneMatcher {
     type Result = bool;
     fn handle(
         &mut self,
-        _: mesos_actix::scheduler::offers::Unplace,
+        _: mesos_actix::__internals::offer_matcher::Unplace,
         _: &mut Self::Context,
     ) -> bool {
         false
@@ -477,7 +478,7 @@ async fn submit_fails_cleanly_when_the_matcher_is_gone() {
     .start();
     let matcher = GoneMatcher.start();
     eventually("the matcher to stop", || async { !matcher.connected() }).await;
-    let tracker = mesos_actix::scheduler::tasks::TaskTracker::new(
+    let tracker = mesos_actix::__internals::task_tracker::TaskTracker::new(
         settings(),
         conn.recipient(),
         matcher.clone().recipient(),
@@ -508,7 +509,10 @@ async fn track_all_places_every_task_in_order_or_none() {
             .command("true"),
     ];
     let err = h.tracker.send(TrackAll(bad)).await.unwrap().unwrap_err();
-    assert!(matches!(err, SubmitError::Invalid(_)), "{err:?}");
+    assert!(
+        matches!(err, SubmitError::InvalidInBatch { index: 1, .. }),
+        "{err:?}"
+    );
     let ids = h
         .tracker
         .send(TrackAll(vec![spec("a"), spec("b"), spec("c")]))

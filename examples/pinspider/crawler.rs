@@ -1,5 +1,5 @@
 //! The `Crawler` actor: the scheduler side of pinspider. It owns the [`Crawl`] queue and
-//! the [`Output`], hears the runtime's [`TaskUpdate`]s and [`FrameworkMessage`]s, and
+//! the [`Output`], hears the runtime's [`TaskUpdate`]s and [`ExecutorMessage`]s, and
 //! asks for new tasks through a channel ([`Submission`]s), so whatever runs tasks (the
 //! Mesos runtime, or the in-process runner) stays outside it.
 
@@ -8,7 +8,7 @@ use crate::model::{FetchSettings, TaskResult};
 use crate::output::Output;
 use actix::prelude::*;
 use mesos_actix::proto::TaskState;
-use mesos_actix::scheduler::{FrameworkMessage, MesosError, MesosErrorKind, TaskUpdate};
+use mesos_actix::scheduler::{ExecutorMessage, MesosError, MesosErrorKind, TaskUpdate};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -170,10 +170,10 @@ impl Handler<TaskUpdate> for Crawler {
     }
 }
 
-impl Handler<FrameworkMessage> for Crawler {
+impl Handler<ExecutorMessage> for Crawler {
     type Result = ();
 
-    fn handle(&mut self, msg: FrameworkMessage, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: ExecutorMessage, _: &mut Context<Self>) {
         let news = self.on_bytes(&msg.data, false, "framework message");
         self.step(news);
     }
@@ -284,13 +284,13 @@ mod tests {
             transient: false,
         };
         let data = result.to_bytes();
-        addr.do_send(FrameworkMessage {
+        addr.do_send(ExecutorMessage {
             agent_id: AgentId::new("a"),
             executor_id: ExecutorId::new("e"),
             data: data.clone(),
         });
         // Garbage is dropped, not fatal.
-        addr.do_send(FrameworkMessage {
+        addr.do_send(ExecutorMessage {
             agent_id: AgentId::new("a"),
             executor_id: ExecutorId::new("e"),
             data: b"{not json".to_vec(),

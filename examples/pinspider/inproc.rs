@@ -1,6 +1,6 @@
 //! `--in-process`: runs the tasks inside the scheduler process instead of on Mesos, with
 //! the same task code ([`crate::work`]) and the same messages the runtime would deliver
-//! (a [`FrameworkMessage`] and then a terminal [`TaskUpdate`] carrying the result), and
+//! (a [`ExecutorMessage`] and then a terminal [`TaskUpdate`] carrying the result), and
 //! the same retry rule (transient failures retried up to 3 times). Useful for trying the
 //! crawler without a cluster, and for testing the queue and the de-duplication.
 
@@ -9,7 +9,7 @@ use crate::fetch::{FetchConfig, Fetcher};
 use crate::model::{FetchSettings, TaskKind, TaskPayload};
 use actix::Addr;
 use mesos_actix::proto::{AgentId, ExecutorId, TaskId, TaskState, TaskStatus};
-use mesos_actix::scheduler::{FrameworkMessage, TaskUpdate};
+use mesos_actix::scheduler::{ExecutorMessage, TaskUpdate};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -59,7 +59,7 @@ impl InProcess {
                 let result = crate::work::run_bytes(&s.data, &fetcher, s.task.kind).await;
                 let data = result.to_bytes();
                 if !result.transient {
-                    crawler.do_send(FrameworkMessage {
+                    crawler.do_send(ExecutorMessage {
                         agent_id: AgentId::new("in-process"),
                         executor_id: executor_id.clone(),
                         data: data.clone(),

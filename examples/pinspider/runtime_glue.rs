@@ -4,7 +4,7 @@
 //!
 //! - [`run_on_mesos`]: starts the framework (a given master, or the embedded local
 //!   cluster), with the [`Crawler`] as the recipient of `TaskUpdate`s and
-//!   `FrameworkMessage`s, turns each [`Submission`] into a `TaskSpec` (0.1 cpu, 64 MB,
+//!   `ExecutorMessage`s, turns each [`Submission`] into a `TaskSpec` (0.1 cpu, 64 MB,
 //!   the profile or boards executor, the payload as data, 3 retries), and tears the
 //!   framework down when the crawl is finished.
 //! - [`run_executor`]: `pinspider executor --kind profile|boards`, the process the agent
@@ -116,7 +116,7 @@ mod wired {
         let profile = executor_info(TaskKind::Profile, uri);
         let boards = executor_info(TaskKind::Boards, uri);
         let summary = {
-            let mut finished = Box::pin(framework.finished());
+            let mut finished = Box::pin(framework.wait_finished());
             let mut watching = true;
             loop {
                 tokio::select! {
@@ -136,7 +136,7 @@ mod wired {
                         if let Err(e) = framework.submit(spec).await {
                             crawler.do_send(SubmitFailed { task: s.task.name, reason: e.to_string() });
                         }
-                        finished = Box::pin(framework.finished());
+                        finished = Box::pin(framework.wait_finished());
                         watching = true;
                     }
                     summary = &mut done => break summary.map_err(|_| GlueError::CrawlerGone),

@@ -11,7 +11,7 @@ use crate::codec::Encoding;
 use crate::proto::scheduler::{Event, event};
 use crate::proto::{FrameworkId, TaskId};
 use crate::recordio::Decoder;
-use crate::scheduler::offers::{MatcherCore, MatcherSettings};
+use crate::scheduler::offer_matcher::{MatcherCore, MatcherSettings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

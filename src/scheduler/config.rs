@@ -2,8 +2,8 @@
 //! the `config` crate from a file and from `MESOS_ACTIX_*` environment variables.
 //! `MESOS_MASTER` is read on its own (Mesos uses `MESOS_*` for itself).
 
-use super::placement::Strategy;
 use crate::codec::Encoding;
+use crate::scheduler::offer_matcher::placement::Strategy;
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -85,7 +85,7 @@ pub enum ConfigError {
 }
 
 /// Seconds as a `Duration`, treating negative and non-finite values as zero.
-pub fn secs(value: f64) -> Duration {
+pub(crate) fn secs(value: f64) -> Duration {
     if value.is_finite() && value > 0.0 {
         Duration::from_secs_f64(value.min(1e9))
     } else {
@@ -157,7 +157,7 @@ impl RuntimeConfig {
 }
 
 /// Splits `http://m1:5050,http://m2:5050` into URLs; a bare `host:port` gets `http://`.
-pub fn parse_master_list(value: &str) -> Vec<String> {
+pub(crate) fn parse_master_list(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(str::trim)

@@ -63,7 +63,7 @@ pub struct TaskUpdate {
 /// Bytes an executor sent to the scheduler: `frameworkMessage`. Best effort in Mesos.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 #[rtype(result = "()")]
-pub struct FrameworkMessage {
+pub struct ExecutorMessage {
     /// The agent the executor runs on.
     pub agent_id: AgentId,
     /// The executor that sent it.
@@ -125,9 +125,9 @@ pub enum MesosErrorKind {
     MalformedStream,
 }
 
-/// New offers (`resourceOffers`). They go to the built-in
-/// [`OfferMatcher`](super::offers::OfferMatcher), or in raw mode to the user's own actor,
-/// which answers them with [`Framework::call`](super::Framework::call) (ACCEPT or DECLINE).
+/// New offers (`resourceOffers`). They go to the built-in offer matcher, or in raw mode
+/// (see [`FrameworkBuilder::raw_offers`](super::FrameworkBuilder::raw_offers)) to the
+/// user's own actor, which answers them with [`Framework::call`](super::Framework::call) (ACCEPT or DECLINE).
 #[derive(Message, Debug, Clone, PartialEq)]
 #[rtype(result = "()")]
 pub struct Offers(pub Vec<Offer>);

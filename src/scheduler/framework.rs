@@ -5,25 +5,26 @@
 //! compete with the user's actors for a thread and stop together.
 
 use super::config::RuntimeConfig;
-use super::connection::{CallError, GetFrameworkId, SendCall, Stop};
 use super::events::{
-    Disconnected, Failure, FrameworkMessage, MesosError, Offers, Rescind, Subscribed, TaskUpdate,
+    Disconnected, ExecutorMessage, Failure, MesosError, Offers, Rescind, Subscribed, TaskUpdate,
 };
-use super::messages::SendMessage;
-use super::offers::{PendingReason, WhyPending};
-use super::placement::Strategy;
 use super::spec::TaskSpec;
-use super::tasks::{
-    KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary, Track,
-    TrackAll, WaitFinished,
-};
 use super::watch::{LinkState, SubscriptionWatch};
 use crate::codec::Encoding;
 use crate::proto::{
     AgentId, ExecutorId, FrameworkId, FrameworkInfo, TaskId,
     framework_info::capability::Type as Capability, scheduler::Call,
 };
+use crate::scheduler::master_connection::{CallError, GetFrameworkId, SendCall, Stop};
+use crate::scheduler::message_router::SendMessage;
+use crate::scheduler::offer_matcher::placement::Strategy;
+use crate::scheduler::offer_matcher::{PendingReason, WhyPending};
+use crate::scheduler::task_tracker::{
+    KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary, Track,
+    TrackAll, WaitFinished,
+};
 use actix::prelude::*;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 use wiring::{Actors, wire};
@@ -85,7 +86,7 @@ pub enum ShutdownMode {
 #[derive(Default, Clone)]
 struct UserRecipients {
     updates: Vec<Recipient<TaskUpdate>>,
-    messages: Vec<Recipient<FrameworkMessage>>,
+    messages: Vec<Recipient<ExecutorMessage>>,
     subscribed: Vec<Recipient<Subscribed>>,
     disconnected: Vec<Recipient<Disconnected>>,
     failures: Vec<Recipient<Failure>>,
@@ -191,37 +192,43 @@ impl FrameworkBuilder {
         self
     }
 
-    /// Receives every [`TaskUpdate`].
+    /// Adds a recipient of every [`TaskUpdate`]; call again to add more (each recipient gets
+    /// its own copy).
     pub fn on_update(mut self, recipient: Recipient<TaskUpdate>) -> Self {
         self.users.updates.push(recipient);
         self
     }
 
-    /// Receives every [`FrameworkMessage`] from executors.
-    pub fn on_message(mut self, recipient: Recipient<FrameworkMessage>) -> Self {
+    /// Adds a recipient of every [`ExecutorMessage`] from executors; call again to add more (each recipient gets
+    /// its own copy).
+    pub fn on_message(mut self, recipient: Recipient<ExecutorMessage>) -> Self {
         self.users.messages.push(recipient);
         self
     }
 
-    /// Receives every [`Subscribed`].
+    /// Adds a recipient of every [`Subscribed`]; call again to add more (each recipient gets
+    /// its own copy).
     pub fn on_subscribed(mut self, recipient: Recipient<Subscribed>) -> Self {
         self.users.subscribed.push(recipient);
         self
     }
 
-    /// Receives every [`Disconnected`].
+    /// Adds a recipient of every [`Disconnected`]; call again to add more (each recipient gets
+    /// its own copy).
     pub fn on_disconnected(mut self, recipient: Recipient<Disconnected>) -> Self {
         self.users.disconnected.push(recipient);
         self
     }
 
-    /// Receives every [`Failure`] (agent or executor lost).
+    /// Adds a recipient of every [`Failure`] (agent or executor lost); call again to add more (each recipient gets
+    /// its own copy).
     pub fn on_failure(mut self, recipient: Recipient<Failure>) -> Self {
         self.users.failures.push(recipient);
         self
     }
 
-    /// Receives every [`MesosError`].
+    /// Adds a recipient of every [`MesosError`]; call again to add more (each recipient gets
+    /// its own copy).
     pub fn on_error(mut self, recipient: Recipient<MesosError>) -> Self {
         self.users.errors.push(recipient);
         self
@@ -273,26 +280,53 @@ impl FrameworkBuilder {
         }
         let actors = rx.await.map_err(|_| FrameworkError::Stopped)?;
         Ok(Framework {
-            actors,
-            arbiter: Some(arbiter),
-            link,
-            master_url,
-            #[cfg(feature = "local")]
-            local_cluster,
+            inner: Arc::new(Inner {
+                actors,
+                arbiter: Mutex::new(Some(arbiter)),
+                link,
+                master_url,
+                #[cfg(feature = "local")]
+                local_cluster: Mutex::new(local_cluster),
+            }),
         })
     }
 }
 
 /// A running framework: the handle through which the user submits and kills tasks, sends
-/// messages, and shuts the framework down. Dropping it stops the runtime's actors (without
-/// TEARDOWN, so Mesos keeps the tasks for `failover_timeout`).
+/// messages, and shuts the framework down.
+///
+/// The handle is cheap to clone (like an actor's `Addr`): every clone talks to the same
+/// runtime, so an actor can own one and hand clones to its futures. The runtime stops when
+/// [`shutdown`](Self::shutdown) is called on any clone, or when the last clone is dropped
+/// (then without TEARDOWN, so Mesos keeps the tasks for `failover_timeout`).
+#[derive(Clone)]
 pub struct Framework {
+    inner: Arc<Inner>,
+}
+
+/// What the clones of a [`Framework`] share.
+struct Inner {
     actors: Actors,
-    arbiter: Option<Arbiter>,
+    /// The runtime's arbiter, until it is stopped.
+    arbiter: Mutex<Option<Arbiter>>,
     link: watch::Receiver<LinkState>,
     master_url: String,
     #[cfg(feature = "local")]
-    local_cluster: Option<crate::local::LocalCluster>,
+    local_cluster: Mutex<Option<crate::local::LocalCluster>>,
+}
+
+impl Inner {
+    /// Stops the runtime's arbiter (once).
+    fn stop_arbiter(&self) {
+        let arbiter = self
+            .arbiter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(arbiter) = arbiter {
+            arbiter.stop();
+        }
+    }
 }
 
 impl Framework {
@@ -310,12 +344,12 @@ impl Framework {
 
     /// The master URL first tried (the embedded cluster's when none was given).
     pub fn master_url(&self) -> &str {
-        &self.master_url
+        &self.inner.master_url
     }
 
     /// Queues a task; answers the Mesos task id of its first attempt.
     pub async fn submit(&self, spec: TaskSpec) -> Result<TaskId, FrameworkError> {
-        Ok(self.actors.tracker.send(Track(spec)).await??)
+        Ok(self.inner.actors.tracker.send(Track(spec)).await??)
     }
 
     /// Queues several tasks in one message to the runtime (much cheaper per task than
@@ -331,12 +365,13 @@ impl Framework {
     /// # Ok(()) }
     /// ```
     pub async fn submit_all(&self, specs: Vec<TaskSpec>) -> Result<Vec<TaskId>, FrameworkError> {
-        Ok(self.actors.tracker.send(TrackAll(specs)).await??)
+        Ok(self.inner.actors.tracker.send(TrackAll(specs)).await??)
     }
 
     /// Kills a task (pending or running); it is not retried.
     pub async fn kill(&self, task_id: &TaskId) -> Result<(), FrameworkError> {
         Ok(self
+            .inner
             .actors
             .tracker
             .send(KillTask(task_id.clone()))
@@ -355,7 +390,7 @@ impl Framework {
             executor_id,
             data,
         };
-        Ok(self.actors.router.send(msg).await??)
+        Ok(self.inner.actors.router.send(msg).await??)
     }
 
     /// Sends bytes to the executor running `task_id`.
@@ -365,6 +400,7 @@ impl Framework {
         data: Vec<u8>,
     ) -> Result<(), FrameworkError> {
         let location = self
+            .inner
             .actors
             .tracker
             .send(LocateTask(task_id.clone()))
@@ -376,7 +412,7 @@ impl Framework {
 
     /// Reconciles every non-terminal task with the master now.
     pub async fn reconcile(&self) -> Result<(), FrameworkError> {
-        Ok(self.actors.tracker.send(ReconcileNow).await?)
+        Ok(self.inner.actors.tracker.send(ReconcileNow).await?)
     }
 
     /// Why a pending task has not been placed (`None` if it is not pending).
@@ -384,7 +420,7 @@ impl Framework {
         &self,
         task_id: &TaskId,
     ) -> Result<Option<PendingReason>, FrameworkError> {
-        match &self.actors.matcher {
+        match &self.inner.actors.matcher {
             Some(m) => Ok(m.send(WhyPending(task_id.clone())).await?),
             None => Ok(None),
         }
@@ -392,18 +428,19 @@ impl Framework {
 
     /// Every tracked task and its state.
     pub async fn tasks(&self) -> Result<Vec<TaskSummary>, FrameworkError> {
-        Ok(self.actors.tracker.send(ListTasks).await?)
+        Ok(self.inner.actors.tracker.send(ListTasks).await?)
     }
 
     /// Sends a raw call (for raw mode: ACCEPT, DECLINE, ...). `framework_id` and the
     /// stream id are filled in.
     pub async fn call(&self, call: Call) -> Result<(), FrameworkError> {
-        Ok(self.actors.connection.send(SendCall(call)).await??)
+        Ok(self.inner.actors.connection.send(SendCall(call)).await??)
     }
 
     /// The framework id, once subscribed.
     pub async fn framework_id(&self) -> Option<FrameworkId> {
-        self.actors
+        self.inner
+            .actors
             .connection
             .send(GetFrameworkId)
             .await
@@ -414,7 +451,7 @@ impl Framework {
     /// Waits until the runtime is subscribed (answers the framework id), or fails with
     /// the error that ended it, or times out.
     pub async fn wait_subscribed(&self, timeout: Duration) -> Result<FrameworkId, FrameworkError> {
-        let mut link = self.link.clone();
+        let mut link = self.inner.link.clone();
         let wait = async {
             loop {
                 match &*link.borrow_and_update() {
@@ -434,8 +471,8 @@ impl Framework {
 
     /// Resolves when every submitted task is final (terminal, no retry left), or with the
     /// error that ended the subscription for good.
-    pub async fn finished(&self) -> Result<(), FrameworkError> {
-        let mut link = self.link.clone();
+    pub async fn wait_finished(&self) -> Result<(), FrameworkError> {
+        let mut link = self.inner.link.clone();
         let failed = async {
             loop {
                 if let LinkState::Failed(e) = &*link.borrow_and_update() {
@@ -447,35 +484,40 @@ impl Framework {
             }
         };
         tokio::select! {
-            done = self.actors.tracker.send(WaitFinished) => Ok(done?),
+            done = self.inner.actors.tracker.send(WaitFinished) => Ok(done?),
             err = failed => Err(err),
         }
     }
 
     /// Shuts the framework down (see [`ShutdownMode`]) and stops the runtime's actors and
-    /// the embedded local cluster, if any.
-    pub async fn shutdown(mut self, mode: ShutdownMode) {
+    /// the embedded local cluster, if any. Any clone may call it; afterwards every clone's
+    /// calls answer [`FrameworkError::Stopped`], and a second call does nothing more.
+    pub async fn shutdown(&self, mode: ShutdownMode) {
         let stop = match mode {
             ShutdownMode::Teardown => Stop::Teardown,
             ShutdownMode::Failover => Stop::Failover,
         };
-        let _ =
-            tokio::time::timeout(Duration::from_secs(10), self.actors.connection.send(stop)).await;
-        if let Some(arbiter) = self.arbiter.take() {
-            arbiter.stop();
-        }
+        let connection = &self.inner.actors.connection;
+        let _ = tokio::time::timeout(Duration::from_secs(10), connection.send(stop)).await;
+        self.inner.stop_arbiter();
         #[cfg(feature = "local")]
-        if let Some(cluster) = self.local_cluster.take() {
-            cluster.stop().await;
+        {
+            let cluster = self
+                .inner
+                .local_cluster
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let Some(cluster) = cluster {
+                cluster.stop().await;
+            }
         }
     }
 }
 
-impl Drop for Framework {
+impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(arbiter) = self.arbiter.take() {
-            arbiter.stop();
-        }
+        self.stop_arbiter();
     }
 }
 

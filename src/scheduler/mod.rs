@@ -6,18 +6,22 @@
 //!    |  SUBSCRIBE stream (RecordIO events)            ^ calls (ACCEPT, DECLINE, ACK, KILL, ...)
 //!    v                                                |
 //!  MasterConnection -- Offers, Rescind, Subscribed --> OfferMatcher -- ACCEPT/DECLINE/SUPPRESS/REVIVE --+
-//!    |  \-- StatusUpdate --> TaskTracker -- ACKNOWLEDGE/RECONCILE/KILL, Place (retries) ---------------+
-//!    |   \-- FrameworkMessage --> MessageRouter --> user recipients       (all calls via MasterConnection)
+//!    |  \-- UpdateReceived --> TaskTracker -- ACKNOWLEDGE/RECONCILE/KILL, Place (retries) -------------+
+//!    |   \-- ExecutorMessage --> MessageRouter --> user recipients        (all calls via MasterConnection)
 //!    +-- Subscribed, Disconnected, Failure, MesosError --> every actor and user recipient
 //! ```
 //!
-//! | file | actor / contents |
+//! A user touches only what is re-exported here: [`Framework`] (the handle) and its
+//! [`FrameworkBuilder`], [`TaskSpec`], the [`RuntimeConfig`] and the events. The actors are
+//! internal:
+//!
+//! | folder / file | actor / contents |
 //! |---|---|
-//! | `connection.rs` | `MasterConnection`: subscription, calls, heartbeats, reconnects |
-//! | `offers.rs` | `OfferMatcher`: pending queue, placement, ACCEPT/DECLINE/SUPPRESS/REVIVE |
-//! | `tasks.rs` | `TaskTracker`: task states, ACKs, reconciliation, retries, kills |
-//! | `messages.rs` | `MessageRouter`: framework messages both ways |
-//! | `placement.rs` | strategies and constraints |
+//! | `master_connection/` | `MasterConnection`: subscription, calls, heartbeats, reconnects |
+//! | `offer_matcher/` | `OfferMatcher` and its sans-IO `MatcherCore`: pending queue, placement, ACCEPT/DECLINE/SUPPRESS/REVIVE |
+//! | `task_tracker/` | `TaskTracker`: task states, ACKs, reconciliation, retries, kills |
+//! | `message_router/` | `MessageRouter`: executor messages both ways |
+//! | `calls.rs` | every call the runtime sends to the master |
 //! | `spec.rs` | [`TaskSpec`], what users submit |
 //! | `events.rs` | what the runtime tells the user's actors |
 //! | `config.rs` | [`RuntimeConfig`] |
@@ -25,25 +29,26 @@
 //! | `watch.rs` | `SubscriptionWatch`: the subscription's state for the handle |
 //! | `raw.rs` | `NoPlacement`: the matcher's stand-in in raw-offer mode |
 
-pub mod config;
-pub mod connection;
-pub mod events;
+pub(crate) mod calls;
+pub(crate) mod config;
+pub(crate) mod events;
 mod framework;
-pub mod messages;
-pub mod offers;
-pub mod placement;
-mod raw;
-pub mod spec;
-pub mod tasks;
-pub mod watch;
+pub(crate) mod master_connection;
+pub(crate) mod message_router;
+pub(crate) mod offer_matcher;
+pub(crate) mod raw;
+pub(crate) mod spec;
+pub(crate) mod task_tracker;
+pub(crate) mod watch;
 
-pub use config::RuntimeConfig;
+pub use config::{ConfigError, RuntimeConfig};
 pub use events::{
-    Disconnected, Failure, FrameworkMessage, MesosError, MesosErrorKind, Offers, Rescind,
+    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, Offers, Rescind,
     Subscribed, TaskUpdate,
 };
 pub use framework::{Framework, FrameworkBuilder, FrameworkError, ShutdownMode};
-pub use offers::PendingReason;
-pub use placement::{Constraint, Strategy};
-pub use spec::{ResourceRequest, RetryPolicy, TaskSpec};
-pub use tasks::TaskSummary;
+pub use master_connection::CallError;
+pub use offer_matcher::placement::{Constraint, Strategy};
+pub use offer_matcher::{OfferRejection, PendingReason, RejectReason};
+pub use spec::{ResourceRequest, RetryPolicy, SpecError, TaskSpec};
+pub use task_tracker::{KillError, SubmitError, TaskSummary};

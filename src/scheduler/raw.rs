@@ -1,14 +1,14 @@
-//! `NoPlacement`: stands in for the [`OfferMatcher`](super::offers::OfferMatcher) in raw
+//! `NoPlacement`: stands in for the [`OfferMatcher`](crate::scheduler::offer_matcher::OfferMatcher) in raw
 //! mode, where the user's own actor answers offers. Tasks queued through
 //! [`Framework::submit`](super::Framework::submit) cannot be placed there; they are logged
 //! and dropped so the mistake is visible.
 
-use super::offers::{Place, Unplace};
+use crate::scheduler::offer_matcher::{Place, Unplace};
 use actix::prelude::*;
 
 /// Refuses placements in raw mode.
 #[derive(Debug, Default)]
-pub struct NoPlacement;
+pub(crate) struct NoPlacement;
 
 impl Actor for NoPlacement {
     type Context = Context<Self>;

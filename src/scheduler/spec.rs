@@ -1,8 +1,8 @@
 //! [`TaskSpec`]: what the user submits. The runtime turns it into a Mesos `TaskInfo` once
 //! an offer fits, and again (with a new task id) for each retry.
 
-use super::placement::Constraint;
 use crate::proto::{CommandInfo, ContainerInfo, ExecutorInfo, Label, Labels};
+use crate::scheduler::offer_matcher::placement::Constraint;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -174,35 +174,29 @@ impl TaskSpec {
 
     /// Checks the spec is launchable: a name, exactly one of command or executor, no
     /// negative or non-finite resource amounts.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SpecError> {
         if self.name.is_empty() {
-            return Err("task spec has an empty name".into());
+            return Err(SpecError::EmptyName);
         }
         match (&self.command, &self.executor) {
-            (None, None) => {
-                return Err(format!(
-                    "task {:?} has neither a command nor an executor",
-                    self.name
-                ));
-            }
-            (Some(_), Some(_)) => {
-                return Err(format!(
-                    "task {:?} has both a command and an executor",
-                    self.name
-                ));
-            }
+            (None, None) => return Err(SpecError::NothingToRun(self.name.clone())),
+            (Some(_), Some(_)) => return Err(SpecError::CommandAndExecutor(self.name.clone())),
             _ => {}
         }
         for (name, value) in &self.resources.scalars {
             if !value.is_finite() || *value < 0.0 {
-                return Err(format!("task {:?} asks for {value} {name}", self.name));
+                return Err(SpecError::BadAmount {
+                    task: self.name.clone(),
+                    resource: name.clone(),
+                    amount: *value,
+                });
             }
         }
         Ok(())
     }
 
     /// The labels as Mesos `Labels`, if any.
-    pub fn mesos_labels(&self) -> Option<Labels> {
+    pub(crate) fn mesos_labels(&self) -> Option<Labels> {
         (!self.labels.is_empty()).then(|| Labels {
             labels: self
                 .labels
@@ -214,6 +208,30 @@ impl TaskSpec {
                 .collect(),
         })
     }
+}
+
+/// Why a [`TaskSpec`] cannot be launched (from [`TaskSpec::validate`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecError {
+    /// The spec has an empty name.
+    #[error("task spec has an empty name")]
+    EmptyName,
+    /// The spec (named here) has neither a command nor an executor.
+    #[error("task {0:?} has neither a command nor an executor")]
+    NothingToRun(String),
+    /// The spec (named here) has both a command and an executor.
+    #[error("task {0:?} has both a command and an executor")]
+    CommandAndExecutor(String),
+    /// A scalar resource amount is negative or not finite.
+    #[error("task {task:?} asks for {amount} {resource}")]
+    BadAmount {
+        /// The task's name.
+        task: String,
+        /// The resource's name.
+        resource: String,
+        /// The amount asked for.
+        amount: f64,
+    },
 }
 
 #[cfg(test)]
@@ -244,6 +262,13 @@ mod tests {
                 .validate()
                 .is_err()
         );
-        assert!(TaskSpec::new("").command("x").validate().is_err());
+        assert_eq!(
+            TaskSpec::new("").command("x").validate(),
+            Err(SpecError::EmptyName)
+        );
+        assert_eq!(
+            TaskSpec::new("t").validate(),
+            Err(SpecError::NothingToRun("t".into()))
+        );
     }
 }

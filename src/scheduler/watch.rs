@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 /// The subscription as last heard of.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum LinkState {
+pub(crate) enum LinkState {
     /// Not subscribed yet.
     #[default]
     Connecting,
@@ -22,13 +22,13 @@ pub enum LinkState {
 }
 
 /// Publishes [`LinkState`] changes.
-pub struct SubscriptionWatch {
+pub(crate) struct SubscriptionWatch {
     state: watch::Sender<LinkState>,
 }
 
 impl SubscriptionWatch {
     /// A watch and the receiver that follows it.
-    pub fn new() -> (SubscriptionWatch, watch::Receiver<LinkState>) {
+    pub(crate) fn new() -> (SubscriptionWatch, watch::Receiver<LinkState>) {
         let (state, rx) = watch::channel(LinkState::Connecting);
         (SubscriptionWatch { state }, rx)
     }

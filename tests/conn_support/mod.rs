@@ -4,14 +4,14 @@
 #![allow(dead_code)]
 
 use actix::prelude::*;
+use mesos_actix::__internals::master_connection::{
+    ConnectionSettings, ConnectionSinks, MasterConnection,
+};
+use mesos_actix::__internals::task_tracker::UpdateReceived;
 use mesos_actix::codec::Encoding;
 use mesos_actix::proto::FrameworkInfo;
-use mesos_actix::scheduler::connection::{
-    ConnectionSettings, ConnectionSinks, MasterConnection, StatusUpdate,
-};
 use mesos_actix::scheduler::{
-    Disconnected, Failure, FrameworkMessage, MesosError, MesosErrorKind, Offers, Rescind,
-    Subscribed,
+    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, Offers, Rescind, Subscribed,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -27,8 +27,8 @@ pub enum Seen {
     Disconnected(Disconnected),
     Offers(Offers),
     Rescind(Rescind),
-    Update(StatusUpdate),
-    Message(FrameworkMessage),
+    Update(UpdateReceived),
+    Message(ExecutorMessage),
     Failure(Failure),
     Error(MesosError),
 }
@@ -120,8 +120,8 @@ collect!(
     Disconnected => Disconnected,
     Offers => Offers,
     Rescind => Rescind,
-    StatusUpdate => Update,
-    FrameworkMessage => Message,
+    UpdateReceived => Update,
+    ExecutorMessage => Message,
     Failure => Failure,
     MesosError => Error
 );

@@ -34,7 +34,7 @@ pub async fn start(agents: usize) -> LocalCluster {
 }
 
 pub fn client() -> awc::Client {
-    mesos_actix::client::http_client(Duration::from_secs(30))
+    mesos_actix::__internals::client::http_client(Duration::from_secs(30))
 }
 
 pub struct Sched {
@@ -113,7 +113,7 @@ impl Sched {
             .to_string();
         let (tx, mut events) = mpsc::unbounded_channel();
         let reader = actix_rt::spawn(async move {
-            let mut records = Box::pin(mesos_actix::client::records(resp, 1 << 24));
+            let mut records = Box::pin(mesos_actix::__internals::client::records(resp, 1 << 24));
             while let Some(Ok(record)) = records.next().await {
                 let ev: Event = encoding.decode(&record).unwrap();
                 if tx.send(ev).is_err() {

@@ -3,100 +3,12 @@
 #![allow(dead_code, deprecated)]
 
 use actix::prelude::*;
-use mesos_actix::proto::resource::AllocationInfo;
-use mesos_actix::proto::scheduler::{Call, call};
-use mesos_actix::proto::{
-    AgentId, Attribute, FrameworkId, Offer, OfferId, TaskId, TaskInfo, value,
-};
-use mesos_actix::resources::Resources;
-use mesos_actix::scheduler::connection::{CallError, SendCall};
-use mesos_actix::scheduler::offers::Launched;
-use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings, Outcome};
-use mesos_actix::scheduler::{Strategy, TaskSpec};
+use mesos_actix::__internals::master_connection::{CallError, SendCall};
+pub use mesos_actix::__internals::offer_matcher::testing::*;
+use mesos_actix::__internals::task_tracker::Launched;
+use mesos_actix::proto::scheduler::Call;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// An offer `id` from agent `agent` on `host`, with resources in Mesos text syntax,
-/// allocated to `role` when given (`allocation_info` on the offer and every resource).
-pub fn offer(id: &str, host: &str, res: &str, role: Option<&str>) -> Offer {
-    let mut resources = res.parse::<Resources>().unwrap().to_proto();
-    let allocation_info = role.map(|r| AllocationInfo {
-        role: Some(r.to_string()),
-    });
-    for r in &mut resources {
-        r.allocation_info = allocation_info.clone();
-        if r.reservations.is_empty() {
-            r.role = Some("*".into());
-        }
-    }
-    Offer {
-        id: OfferId::new(id),
-        framework_id: FrameworkId::new("fw-1"),
-        agent_id: AgentId::new(format!("agent-{host}")),
-        hostname: host.to_string(),
-        resources,
-        allocation_info,
-        ..Default::default()
-    }
-}
-
-/// A TEXT attribute.
-pub fn text_attr(name: &str, v: &str) -> Attribute {
-    Attribute {
-        name: name.into(),
-        r#type: value::Type::Text as i32,
-        text: Some(value::Text { value: v.into() }),
-        ..Default::default()
-    }
-}
-
-/// The call's type.
-pub fn kind(c: &Call) -> call::Type {
-    call::Type::try_from(c.r#type.unwrap_or(0)).unwrap()
-}
-
-/// The ACCEPT calls.
-pub fn accepts(calls: &[Call]) -> Vec<&call::Accept> {
-    calls.iter().filter_map(|c| c.accept.as_ref()).collect()
-}
-
-/// The DECLINE calls.
-pub fn declines(calls: &[Call]) -> Vec<&call::Decline> {
-    calls.iter().filter_map(|c| c.decline.as_ref()).collect()
-}
-
-/// Count of calls of a type.
-pub fn count(calls: &[Call], t: call::Type) -> usize {
-    calls.iter().filter(|c| kind(c) == t).count()
-}
-
-/// The tasks launched by an ACCEPT.
-pub fn tasks(a: &call::Accept) -> Vec<&TaskInfo> {
-    a.operations
-        .iter()
-        .filter_map(|o| o.launch.as_ref())
-        .flat_map(|l| l.task_infos.iter())
-        .collect()
-}
-
-/// Concrete values of the ranges resource `name` in a task.
-pub fn values(t: &TaskInfo, name: &str) -> Vec<u64> {
-    t.resources
-        .iter()
-        .filter(|r| r.name == name)
-        .flat_map(|r| r.ranges.iter().flat_map(|rs| rs.range.iter()))
-        .flat_map(|r| r.begin..=r.end)
-        .collect()
-}
-
-/// Sum of the scalar resource `name` in a task.
-pub fn scalar(t: &TaskInfo, name: &str) -> f64 {
-    t.resources
-        .iter()
-        .filter(|r| r.name == name)
-        .filter_map(|r| r.scalar.map(|s| s.value))
-        .sum()
-}
+use std::time::Duration;
 
 /// What the recorder saw.
 #[derive(Default)]
@@ -143,35 +55,4 @@ pub async fn wait_for(seen: &Arc<Mutex<Seen>>, what: &str, cond: impl Fn(&Seen) 
         );
         actix_rt::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-// ---- MatcherCore helpers ----
-
-/// Settings with a 42 s refuse filter, 10 s hold and 1 s revive interval.
-pub fn settings(strategy: Strategy) -> MatcherSettings {
-    MatcherSettings {
-        strategy,
-        refuse_seconds: 42.0,
-        offer_hold: Duration::from_secs(10),
-        revive_interval: Duration::from_secs(1),
-    }
-}
-
-/// A subscribed core (its SUPPRESS checked) and the clock's start.
-pub fn core(strategy: Strategy) -> (MatcherCore, Instant) {
-    let mut m = MatcherCore::new(settings(strategy));
-    let now = Instant::now();
-    let out = m.subscribed(FrameworkId::new("fw-1"), false, now);
-    assert_eq!(count(&out.calls, call::Type::Suppress), 1);
-    (m, now)
-}
-
-/// A 1 cpu / 128 MB command task.
-pub fn task(name: &str) -> TaskSpec {
-    TaskSpec::new(name).cpus(1.0).mem(128.0).command("true")
-}
-
-/// Places `spec` as task `id`.
-pub fn place(m: &mut MatcherCore, id: &str, spec: TaskSpec, now: Instant) -> Outcome {
-    m.place(TaskId::new(id), Arc::new(spec), now)
 }

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use actix::prelude::*;
-use mesos_actix::scheduler::{FrameworkMessage, MesosError, Subscribed, TaskUpdate};
+use mesos_actix::scheduler::{ExecutorMessage, MesosError, Subscribed, TaskUpdate};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 #[derive(Default)]
 pub struct Heard {
     pub updates: Vec<TaskUpdate>,
-    pub messages: Vec<FrameworkMessage>,
+    pub messages: Vec<ExecutorMessage>,
     pub subscribed: Vec<Subscribed>,
     pub errors: Vec<MesosError>,
 }
@@ -38,7 +38,7 @@ macro_rules! record {
     };
 }
 record!(TaskUpdate, updates);
-record!(FrameworkMessage, messages);
+record!(ExecutorMessage, messages);
 record!(Subscribed, subscribed);
 record!(MesosError, errors);
 

@@ -3,15 +3,16 @@
 #![allow(dead_code)]
 
 use actix::prelude::*;
+use mesos_actix::__internals::master_connection::{CallError, SendCall};
+use mesos_actix::__internals::offer_matcher::{Place, Unplace};
+use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
+use mesos_actix::__internals::task_tracker::{TaskTracker, TrackerSettings};
 use mesos_actix::proto::scheduler::{Call, call};
 use mesos_actix::proto::{
     AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus, task_status,
 };
 use mesos_actix::scheduler::TaskSpec;
-use mesos_actix::scheduler::connection::{CallError, SendCall, StatusUpdate};
-use mesos_actix::scheduler::events::TaskUpdate;
-use mesos_actix::scheduler::offers::{Launched, Place, Unplace};
-use mesos_actix::scheduler::tasks::{TaskTracker, TrackerSettings};
+use mesos_actix::scheduler::TaskUpdate;
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -168,7 +169,7 @@ impl Harness {
 
     pub async fn submit(&self, spec: TaskSpec) -> TaskId {
         self.tracker
-            .send(mesos_actix::scheduler::tasks::Track(spec))
+            .send(mesos_actix::__internals::task_tracker::Track(spec))
             .await
             .unwrap()
             .unwrap()
@@ -190,7 +191,7 @@ impl Harness {
     }
 
     pub async fn update(&self, status: TaskStatus) {
-        self.tracker.send(StatusUpdate(status)).await.unwrap();
+        self.tracker.send(UpdateReceived(status)).await.unwrap();
     }
 
     pub fn entries(&self) -> Vec<Entry> {

@@ -4,13 +4,13 @@
 use super::UserRecipients;
 use crate::proto::FrameworkInfo;
 use crate::scheduler::config::{RuntimeConfig, secs};
-use crate::scheduler::connection::{
+use crate::scheduler::events::{Disconnected, MesosError, Subscribed};
+use crate::scheduler::master_connection::{
     ConnectionSettings, ConnectionSinks, MasterConnection, SendCall,
 };
-use crate::scheduler::events::{Disconnected, MesosError, Subscribed};
-use crate::scheduler::messages::MessageRouter;
-use crate::scheduler::offers::{MatcherSettings, OfferMatcher};
-use crate::scheduler::tasks::{TaskTracker, TrackerSettings};
+use crate::scheduler::message_router::MessageRouter;
+use crate::scheduler::offer_matcher::{MatcherSettings, OfferMatcher};
+use crate::scheduler::task_tracker::{TaskTracker, TrackerSettings};
 use crate::scheduler::watch::SubscriptionWatch;
 use actix::prelude::*;
 

@@ -133,12 +133,12 @@ fn anchored(pattern: &str) -> Result<Regex, regex::Error> {
 
 impl Constraint {
     /// Whether checking it needs the count of same-named tasks on the host.
-    pub fn counts_per_host(&self) -> bool {
+    pub(crate) fn counts_per_host(&self) -> bool {
         matches!(self, Constraint::UniqueHostname | Constraint::MaxPerHost(_))
     }
 
     /// Like [`Constraint::check`] without describing the failure (cheaper for counts).
-    pub fn holds(&self, offer: &Offer, on_host: usize) -> bool {
+    pub(crate) fn holds(&self, offer: &Offer, on_host: usize) -> bool {
         match self {
             Constraint::UniqueHostname => on_host == 0,
             Constraint::MaxPerHost(n) => on_host < *n,
@@ -148,7 +148,7 @@ impl Constraint {
 
     /// Checks the constraint against `offer`, where `on_host` tasks of the same spec
     /// name already run (or were placed). `Err` describes the failure.
-    pub fn check(&self, offer: &Offer, on_host: usize) -> Result<(), String> {
+    pub(crate) fn check(&self, offer: &Offer, on_host: usize) -> Result<(), String> {
         match self {
             Constraint::UniqueHostname => {
                 if on_host == 0 {
@@ -203,7 +203,12 @@ impl Constraint {
 }
 
 /// Checks every constraint; the first failure's description.
-pub fn check_all(constraints: &[Constraint], offer: &Offer, on_host: usize) -> Result<(), String> {
+#[cfg(test)]
+pub(crate) fn check_all(
+    constraints: &[Constraint],
+    offer: &Offer,
+    on_host: usize,
+) -> Result<(), String> {
     constraints.iter().try_for_each(|c| c.check(offer, on_host))
 }
 
@@ -217,7 +222,7 @@ fn show(regex: &Regex) -> &str {
 
 /// An attribute value found on an offer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AttrValue<'a> {
+pub(crate) enum AttrValue<'a> {
     /// Text (and the hostname).
     Text(&'a str),
     /// A scalar.
@@ -230,7 +235,7 @@ pub enum AttrValue<'a> {
 
 impl AttrValue<'_> {
     /// As text: the text, `4` / `1.5`, `[1-2,5-6]`, `{a,b}`.
-    pub fn text(&self) -> Cow<'_, str> {
+    pub(crate) fn text(&self) -> Cow<'_, str> {
         match self {
             AttrValue::Text(t) => Cow::Borrowed(t),
             AttrValue::Scalar(v) => Cow::Owned(match Scalar::from_f64(*v) {
@@ -246,7 +251,7 @@ impl AttrValue<'_> {
     }
 
     /// Whether it equals `wanted` (numerically, as a set or as ranges when typed so).
-    pub fn equals(&self, wanted: &str) -> bool {
+    pub(crate) fn equals(&self, wanted: &str) -> bool {
         let wanted = wanted.trim();
         match self {
             AttrValue::Text(t) => *t == wanted,
@@ -278,7 +283,7 @@ impl AttrValue<'_> {
 
 /// The value of `name` on `offer`: the hostname for `hostname`, else the agent
 /// attribute (`None` when missing or malformed).
-pub fn lookup<'a>(offer: &'a Offer, name: &str) -> Option<AttrValue<'a>> {
+pub(crate) fn lookup<'a>(offer: &'a Offer, name: &str) -> Option<AttrValue<'a>> {
     if name == "hostname" {
         return Some(AttrValue::Text(&offer.hostname));
     }
@@ -307,7 +312,7 @@ fn attr_value(a: &Attribute) -> Option<AttrValue<'_>> {
 
 /// What a strategy knows about one offer that fits a task.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// Position of the offer in arrival order.
     pub index: usize,
     /// Room left after placing the task: for each scalar the task asks for, how many
@@ -320,7 +325,7 @@ pub struct Candidate {
 impl Strategy {
     /// Whether `a` is a better choice than `b` under this strategy (ties go to the
     /// earlier offer).
-    pub fn prefers(self, a: &Candidate, b: &Candidate) -> bool {
+    pub(crate) fn prefers(self, a: &Candidate, b: &Candidate) -> bool {
         let key = |c: &Candidate| match self {
             Strategy::FirstFit => (0.0, c.index),
             Strategy::BinPack => (c.room, c.index),
@@ -332,7 +337,7 @@ impl Strategy {
 }
 
 /// The [`Candidate::room`] of placing `demand` on `pool`.
-pub fn room_after(pool: &Resources, demand: &Demand) -> f64 {
+pub(crate) fn room_after(pool: &Resources, demand: &Demand) -> f64 {
     demand
         .scalars
         .iter()

@@ -1,16 +1,18 @@
 //! One matching round: pending tasks in submission order, each bucket tried against the
 //! offers of the round under the strategy; placed tasks become `TaskInfo`s on their offer.
 
+use super::RejectReason;
 use super::engine::{HeldOffer, LaunchRecord, MatcherCore, Outcome};
 use super::queue::{Bucket, Pending};
-use super::{Launched, RejectReason};
-use crate::proto::scheduler::{Call, call};
+use crate::proto::scheduler::Call;
 use crate::proto::{
-    AgentId, DurationInfo, ExecutorId, ExecutorInfo, FrameworkId, KillPolicy, Offer, OfferId,
-    Resource, TaskInfo, executor_info, offer,
+    AgentId, ExecutorId, ExecutorInfo, FrameworkId, Offer, OfferId, Resource, TaskInfo,
+    executor_info,
 };
 use crate::resources::{Demand, Resources};
-use crate::scheduler::placement::{Candidate, Strategy, room_after};
+use crate::scheduler::calls;
+use crate::scheduler::offer_matcher::placement::{Candidate, Strategy, room_after};
+use crate::scheduler::task_tracker::Launched;
 use foldhash::{HashMap, HashMapExt};
 
 /// The role the offer is allocated to, when it says.
@@ -206,17 +208,7 @@ impl MatcherCore {
 
     /// One ACCEPT with one LAUNCH of `tasks` on `offer_id`.
     pub(super) fn accept_call(&self, offer_id: OfferId, tasks: Vec<TaskInfo>) -> Call {
-        let mut c = self.call(call::Type::Accept);
-        c.accept = Some(call::Accept {
-            offer_ids: vec![offer_id],
-            operations: vec![offer::Operation {
-                r#type: Some(offer::operation::Type::Launch as i32),
-                launch: Some(offer::operation::Launch { task_infos: tasks }),
-                ..Default::default()
-            }],
-            filters: Some(self.filters()),
-        });
-        c
+        calls::accept(self.framework_id.clone(), offer_id, tasks, self.filters())
     }
 
     /// Why `offer` (with `pool` left) does not take a task of `bucket`, or `None` if it
@@ -303,11 +295,9 @@ fn build_task(
         Some(e) => e.executor_id.clone(),
         None => ExecutorId::new(p.task_id.value.clone()),
     };
-    let kill_policy = spec.kill_grace_period.map(|d| KillPolicy {
-        grace_period: Some(DurationInfo {
-            nanoseconds: i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
-        }),
-    });
+    let kill_policy = spec
+        .kill_grace_period
+        .map(crate::scheduler::calls::kill_policy);
     let launched = Launched {
         task_id: p.task_id.clone(),
         agent_id: agent_id.clone(),

@@ -8,11 +8,12 @@
 //! with the framework id in both places; HTTP Basic auth; JSON or protobuf.
 
 use super::events::{
-    Disconnected, Failure, FrameworkMessage, MesosError, MesosErrorKind, Offers, Rescind,
-    Subscribed,
+    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, Offers, Rescind, Subscribed,
 };
 use crate::codec::Encoding;
-use crate::proto::{FrameworkId, FrameworkInfo, TaskStatus, scheduler};
+use crate::proto::{FrameworkId, FrameworkInfo, scheduler};
+use crate::scheduler::calls;
+use crate::scheduler::task_tracker::UpdateReceived;
 use actix::prelude::*;
 use backoff::Backoff;
 use bytes::Bytes;
@@ -27,7 +28,6 @@ use wire::{Attempt, Wire};
 mod backoff;
 mod endpoint;
 mod lifecycle;
-mod pipe;
 mod stream;
 mod wire;
 
@@ -56,11 +56,6 @@ pub enum Stop {
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "Option<crate::proto::FrameworkId>")]
 pub struct GetFrameworkId;
-
-/// A status update from the event stream, for the [`TaskTracker`](super::tasks::TaskTracker).
-#[derive(Message, Debug, Clone, PartialEq)]
-#[rtype(result = "()")]
-pub struct StatusUpdate(pub TaskStatus);
 
 /// Why a call did not reach the master or was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,9 +88,9 @@ pub struct ConnectionSinks {
     /// RESCIND events.
     pub rescinds: Recipient<Rescind>,
     /// UPDATE events.
-    pub updates: Recipient<StatusUpdate>,
+    pub updates: Recipient<UpdateReceived>,
     /// MESSAGE events (the message router).
-    pub messages: Recipient<FrameworkMessage>,
+    pub messages: Recipient<ExecutorMessage>,
     /// Every actor and user recipient that wants to hear of subscriptions.
     pub subscribed: Vec<Recipient<Subscribed>>,
     /// Every actor and user recipient that wants to hear of disconnections.
@@ -216,7 +211,7 @@ enum Phase {
 ///
 /// ```no_run
 /// # use actix::prelude::*;
-/// # use mesos_actix::scheduler::connection::*;
+/// # use mesos_actix::__internals::master_connection::*;
 /// # use mesos_actix::scheduler::RuntimeConfig;
 /// # use mesos_actix::proto::{FrameworkInfo, scheduler::{Call, call}};
 /// # async fn example(sinks: ConnectionSinks) -> Result<(), Box<dyn std::error::Error>> {
@@ -239,7 +234,7 @@ pub struct MasterConnection {
     call_clients: Vec<awc::Client>,
     next_call_client: usize,
     /// Pipelined call connections of the current session (plain http masters).
-    pipes: pipe::CallPipes,
+    pipes: crate::transport::pipe::CallPipes,
     framework_id: Option<FrameworkId>,
     /// Index into `settings.masters` of the next candidate.
     master_index: usize,
@@ -298,7 +293,7 @@ impl MasterConnection {
             span,
             call_clients: Vec::new(),
             next_call_client: 0,
-            pipes: pipe::CallPipes::default(),
+            pipes: crate::transport::pipe::CallPipes::default(),
             framework_id,
             master_index: 0,
             unreachable_in_round: 0,
@@ -319,17 +314,10 @@ impl MasterConnection {
 
     /// The SUBSCRIBE call: the framework id in both places once known, else in neither.
     fn subscribe_body(&self) -> Bytes {
-        let mut framework_info = self.settings.framework_info.clone();
-        framework_info.id = self.framework_id.clone();
-        let call = scheduler::Call {
-            framework_id: self.framework_id.clone(),
-            r#type: Some(scheduler::call::Type::Subscribe as i32),
-            subscribe: Some(scheduler::call::Subscribe {
-                framework_info,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        let call = calls::subscribe(
+            self.settings.framework_info.clone(),
+            self.framework_id.clone(),
+        );
         Bytes::from(self.wire.encoding.encode(&call))
     }
 
@@ -358,7 +346,7 @@ impl MasterConnection {
         self.phase = Phase::Connecting;
         tracing::debug!(parent: &self.span, %url, "subscribing");
         // A fresh client per attempt: the subscription gets a connection of its own.
-        let client = crate::client::http_client(self.settings.call_timeout);
+        let client = crate::transport::client::http_client(self.settings.call_timeout);
         let attempt = wire::subscribe(client, url, self.subscribe_body(), self.wire.clone())
             .instrument(self.span.clone());
         ctx.spawn(
@@ -429,7 +417,7 @@ impl MasterConnection {
         if let Some(client) = self.call_clients.get(index) {
             return client.clone();
         }
-        let client = crate::client::http_client(self.settings.call_timeout);
+        let client = crate::transport::client::http_client(self.settings.call_timeout);
         self.call_clients.push(client.clone());
         client
     }
@@ -469,7 +457,13 @@ impl Handler<SendCall> for MasterConnection {
         let timeout = self.settings.call_timeout;
         let pipe = if self.settings.call_pipelining {
             let connections = self.settings.call_connections;
-            self.pipes.pick(&session, &self.wire, connections)
+            self.pipes.pick(
+                &session.url,
+                &session.stream_id,
+                self.wire.encoding.content_type(),
+                self.wire.authorization.as_deref(),
+                connections,
+            )
         } else {
             None
         };
@@ -507,11 +501,7 @@ impl Handler<Stop> for MasterConnection {
         self.phase = Phase::Stopped;
         let teardown = match (stop, session) {
             (Stop::Teardown, Some(session)) => {
-                let call = scheduler::Call {
-                    framework_id: Some(session.framework_id.clone()),
-                    r#type: Some(scheduler::call::Type::Teardown as i32),
-                    ..Default::default()
-                };
+                let call = calls::teardown(session.framework_id.clone());
                 let body = Bytes::from(self.wire.encoding.encode(&call));
                 Some(wire::call(
                     self.call_client(),

@@ -4,13 +4,15 @@
 //! drive it directly.
 
 use super::queue::PendingQueue;
-use super::{Launched, MatcherSettings, OfferRejection, PendingReason, RejectReason};
-use crate::proto::scheduler::{Call, call};
+use super::{MatcherSettings, OfferRejection, PendingReason, RejectReason};
+use crate::proto::scheduler::Call;
 use crate::proto::{
     AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, TaskId,
 };
 use crate::resources::Resources;
+use crate::scheduler::calls;
 use crate::scheduler::spec::TaskSpec;
+use crate::scheduler::task_tracker::Launched;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -73,7 +75,7 @@ pub(super) struct LaunchRecord {
 /// use mesos_actix::proto::{AgentId, FrameworkId, Offer, OfferId, TaskId};
 /// use mesos_actix::resources::Resources;
 /// use mesos_actix::scheduler::TaskSpec;
-/// use mesos_actix::scheduler::offers::{MatcherCore, MatcherSettings};
+/// use mesos_actix::__internals::offer_matcher::{MatcherCore, MatcherSettings};
 /// use std::{sync::Arc, time::Instant};
 ///
 /// let mut m = MatcherCore::new(MatcherSettings::default());
@@ -162,14 +164,6 @@ impl MatcherCore {
         match (hold, self.revive_due) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
-    }
-
-    pub(super) fn call(&self, r#type: call::Type) -> Call {
-        Call {
-            framework_id: self.framework_id.clone(),
-            r#type: Some(r#type as i32),
-            ..Default::default()
         }
     }
 
@@ -402,12 +396,8 @@ impl MatcherCore {
             let mut rest = declined;
             while !rest.is_empty() {
                 let tail = rest.split_off(rest.len().min(MAX_DECLINE_BATCH));
-                let mut c = self.call(call::Type::Decline);
-                c.decline = Some(call::Decline {
-                    offer_ids: rest,
-                    filters: Some(filters),
-                });
-                out.calls.push(c);
+                out.calls
+                    .push(calls::decline(self.framework_id.clone(), rest, filters));
                 rest = tail;
             }
         }
@@ -432,9 +422,7 @@ impl MatcherCore {
         self.revive_due = None;
         if self.connected && !self.suppressed {
             self.suppressed = true;
-            let mut c = self.call(call::Type::Suppress);
-            c.suppress = Some(call::Suppress { roles: Vec::new() });
-            out.calls.push(c);
+            out.calls.push(calls::suppress(self.framework_id.clone()));
         }
     }
 
@@ -460,9 +448,7 @@ impl MatcherCore {
         self.last_revive = Some(now);
         self.revive_due = None;
         self.suppressed = false;
-        let mut c = self.call(call::Type::Revive);
-        c.revive = Some(call::Revive { roles: Vec::new() });
-        out.calls.push(c);
+        out.calls.push(calls::revive(self.framework_id.clone()));
     }
 
     /// Why `task_id` is still pending, judged against the offers held now and those most

@@ -1,13 +1,14 @@
 //! The event stream of [`MasterConnection`]: each RecordIO record is decoded as a
 //! `scheduler::Event` and handed to the sinks as a typed message.
 
-use super::{MasterConnection, Phase, Session, StatusUpdate};
-use crate::client::StreamError;
+use super::{MasterConnection, Phase, Session};
 use crate::proto::scheduler::{Event, event};
 use crate::proto::{TaskState, scheduler};
 use crate::scheduler::events::{
-    Failure, FrameworkMessage, MesosErrorKind, Offers, Rescind, Subscribed,
+    ExecutorMessage, Failure, MesosErrorKind, Offers, Rescind, Subscribed,
 };
+use crate::scheduler::task_tracker::UpdateReceived;
+use crate::transport::client::StreamError;
 use actix::prelude::*;
 use bytes::Bytes;
 use std::rc::Rc;
@@ -89,7 +90,7 @@ impl MasterConnection {
             },
             event::Type::Update => match event.update {
                 Some(update) if TaskState::try_from(update.status.state).is_ok() => {
-                    self.sinks.updates.do_send(StatusUpdate(update.status))
+                    self.sinks.updates.do_send(UpdateReceived(update.status))
                 }
                 Some(update) => self.malformed(
                     ctx,
@@ -101,7 +102,7 @@ impl MasterConnection {
                 None => self.malformed(ctx, missing("UPDATE")),
             },
             event::Type::Message => match event.message {
-                Some(m) => self.sinks.messages.do_send(FrameworkMessage {
+                Some(m) => self.sinks.messages.do_send(ExecutorMessage {
                     agent_id: m.agent_id,
                     executor_id: m.executor_id,
                     data: m.data,

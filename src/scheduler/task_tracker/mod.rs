@@ -16,17 +16,17 @@
 //! Per task it keeps one small record (the spec is shared with the matcher through an
 //! `Arc`) plus one id-index entry per attempt.
 
-mod calls;
 mod delivery;
 mod kill;
 mod reconcile;
 mod record;
 
-use super::connection::{SendCall, StatusUpdate};
 use super::events::TaskUpdate;
-use super::offers::{Place, PlaceAll, Unplace};
-use super::spec::TaskSpec;
-use crate::proto::{AgentId, ExecutorId, TaskId, TaskState};
+use super::spec::{SpecError, TaskSpec};
+use crate::proto::{AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus};
+use crate::scheduler::calls;
+use crate::scheduler::master_connection::SendCall;
+use crate::scheduler::offer_matcher::{Place, PlaceAll, Unplace};
 use actix::prelude::*;
 use delivery::Delivery;
 use foldhash::{HashMap, HashMapExt};
@@ -40,6 +40,27 @@ use std::time::Duration;
 // ---------------------------------------------------------------------------------------
 // Messages handled by TaskTracker.
 // ---------------------------------------------------------------------------------------
+
+/// A status update from the event stream (sent by the connection).
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct UpdateReceived(pub TaskStatus);
+
+/// Sent by the matcher to the tracker when a task was put into an ACCEPT.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct Launched {
+    /// The task id.
+    pub task_id: TaskId,
+    /// The agent it goes to.
+    pub agent_id: AgentId,
+    /// The agent's hostname.
+    pub hostname: String,
+    /// The offer used.
+    pub offer_id: OfferId,
+    /// Its executor (the task id for command tasks, as Mesos names them).
+    pub executor_id: ExecutorId,
+}
 
 /// Start tracking a new task and queue its first attempt. Answers its first task id.
 #[derive(Message, Debug, Clone)]
@@ -99,7 +120,7 @@ pub struct TaskLocation {
     pub executor_id: ExecutorId,
 }
 
-/// One tracked task, as [`ListTasks`] reports it.
+/// One tracked task, as [`Framework::tasks`](super::Framework::tasks) reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskSummary {
     /// Spec name.
@@ -115,11 +136,20 @@ pub struct TaskSummary {
 }
 
 /// Why a task could not be submitted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SubmitError {
     /// The spec is not launchable.
     #[error("invalid task spec: {0}")]
-    Invalid(String),
+    Invalid(#[from] SpecError),
+    /// A spec of a batch is not launchable (nothing of the batch was submitted).
+    #[error("invalid task spec {index} of the batch: {error}")]
+    InvalidInBatch {
+        /// The spec's position in the batch.
+        index: usize,
+        /// What is wrong with it.
+        #[source]
+        error: SpecError,
+    },
     /// The runtime is shutting down.
     #[error("runtime stopped")]
     Stopped,
@@ -136,7 +166,7 @@ pub enum KillError {
     AlreadyTerminal(String),
     /// The KILL call failed.
     #[error("kill call failed: {0}")]
-    Call(#[from] super::connection::CallError),
+    Call(#[from] crate::scheduler::master_connection::CallError),
 }
 
 // ---------------------------------------------------------------------------------------
@@ -199,7 +229,7 @@ pub struct TaskTracker {
     reconcile_remaining: Option<usize>,
     implicit_loop: Option<SpawnHandle>,
     /// Told when a launched attempt ends, so the matcher can forget it.
-    released: Option<Recipient<crate::scheduler::offers::Released>>,
+    released: Option<Recipient<crate::scheduler::offer_matcher::Released>>,
     /// Raw mode: deliver updates of tasks the user launched itself.
     deliver_untracked: bool,
 }
@@ -258,7 +288,7 @@ impl TaskTracker {
     /// so per-host placement counts and its launch bookkeeping shrink again.
     pub fn with_released(
         mut self,
-        released: Recipient<crate::scheduler::offers::Released>,
+        released: Recipient<crate::scheduler::offer_matcher::Released>,
     ) -> Self {
         self.released = Some(released);
         self
@@ -374,7 +404,7 @@ impl Handler<TrackAll> for TaskTracker {
     fn handle(&mut self, TrackAll(specs): TrackAll, _: &mut Context<Self>) -> Self::Result {
         for (i, spec) in specs.iter().enumerate() {
             if let Err(e) = spec.validate() {
-                let e = SubmitError::Invalid(format!("spec {i} ({}): {e}", spec.name));
+                let e = SubmitError::InvalidInBatch { index: i, error: e };
                 return Box::pin(fut::ready(Err(e)));
             }
         }
@@ -414,10 +444,10 @@ impl Handler<TrackAll> for TaskTracker {
     }
 }
 
-impl Handler<StatusUpdate> for TaskTracker {
+impl Handler<UpdateReceived> for TaskTracker {
     type Result = ();
 
-    fn handle(&mut self, StatusUpdate(status): StatusUpdate, ctx: &mut Context<Self>) {
+    fn handle(&mut self, UpdateReceived(status): UpdateReceived, ctx: &mut Context<Self>) {
         let ack = calls::acknowledge(&status);
         let only_ack = |ack| Delivery { update: None, ack };
         let Ok(state) = TaskState::try_from(status.state) else {
@@ -485,7 +515,9 @@ impl Handler<StatusUpdate> for TaskTracker {
         let outcome = r.apply(state);
         if state.is_terminal() {
             if let Some(released) = &self.released {
-                released.do_send(crate::scheduler::offers::Released(status.task_id.clone()));
+                released.do_send(crate::scheduler::offer_matcher::Released(
+                    status.task_id.clone(),
+                ));
             }
         }
         let update = TaskUpdate {

@@ -3,8 +3,8 @@
 
 use super::TaskTracker;
 use crate::proto::scheduler::Call;
-use crate::scheduler::connection::SendCall;
 use crate::scheduler::events::TaskUpdate;
+use crate::scheduler::master_connection::SendCall;
 use actix::prelude::*;
 use futures_util::future::join_all;
 
@@ -78,7 +78,7 @@ impl TaskTracker {
             async move {
                 match send.await {
                     Ok(Ok(())) => {}
-                    Ok(Err(crate::scheduler::connection::CallError::NotSubscribed)) => {
+                    Ok(Err(crate::scheduler::master_connection::CallError::NotSubscribed)) => {
                         tracing::debug!(call = what, "call not sent: not subscribed");
                     }
                     Ok(Err(e)) => tracing::warn!(call = what, error = %e, "call failed"),

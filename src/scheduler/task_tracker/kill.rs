@@ -2,12 +2,14 @@
 //! call with its spec's kill policy, one caught between the two is killed once launched.
 //! Also where the matcher's [`Launched`] lands, since a kill may be waiting for it.
 
+use super::Launched;
 use super::delivery::Delivery;
-use super::{KillError, KillTask, TaskTracker, calls};
+use super::{KillError, KillTask, TaskTracker};
 use crate::proto::{TaskState, TaskStatus, task_status};
-use crate::scheduler::connection::{CallError, SendCall};
+use crate::scheduler::calls;
 use crate::scheduler::events::TaskUpdate;
-use crate::scheduler::offers::{Launched, Unplace};
+use crate::scheduler::master_connection::{CallError, SendCall};
+use crate::scheduler::offer_matcher::Unplace;
 use actix::prelude::*;
 
 impl TaskTracker {

@@ -18,6 +18,25 @@ pub fn http_client(timeout: Duration) -> awc::Client {
         .finish()
 }
 
+/// Cap on the error body read from a refused call.
+pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Longest error text kept in an error message.
+const ERROR_TEXT_CHARS: usize = 1024;
+
+/// Whether a call's answer status means the master took the call (200 or 202).
+pub(crate) fn call_taken(status: u16) -> bool {
+    status == 200 || status == 202
+}
+
+/// An error body as text, cut at [`ERROR_TEXT_CHARS`] characters.
+pub(crate) fn body_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .take(ERROR_TEXT_CHARS)
+        .collect()
+}
+
 /// What can go wrong while reading an event stream.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StreamError {

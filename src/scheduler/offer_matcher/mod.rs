@@ -32,18 +32,24 @@
 //! The decisions live in [`MatcherCore`], which needs no actix system (the benchmarks and
 //! tests drive it directly with their own clock).
 
-mod engine;
+pub(crate) mod engine;
 mod outbox;
+pub(crate) mod placement;
 mod queue;
 mod round;
+#[cfg(any(test, feature = "internals"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
 
-pub use engine::{MAX_DECLINE_BATCH, MAX_HELD_OFFERS, MatcherCore, Outcome};
+pub use engine::{MatcherCore, Outcome};
 
-use super::connection::SendCall;
 use super::events::{Disconnected, Offers, Rescind, Subscribed};
-use super::placement::Strategy;
 use super::spec::TaskSpec;
-use crate::proto::{AgentId, ExecutorId, OfferId, TaskId};
+use crate::proto::TaskId;
+use crate::scheduler::master_connection::SendCall;
+use crate::scheduler::offer_matcher::placement::Strategy;
+use crate::scheduler::task_tracker::Launched;
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,22 +89,6 @@ struct FlushDeclines;
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Option<PendingReason>")]
 pub struct WhyPending(pub TaskId);
-
-/// Sent by the matcher to the tracker when a task was put into an ACCEPT.
-#[derive(Message, Debug, Clone, PartialEq)]
-#[rtype(result = "()")]
-pub struct Launched {
-    /// The task id.
-    pub task_id: TaskId,
-    /// The agent it goes to.
-    pub agent_id: AgentId,
-    /// The agent's hostname.
-    pub hostname: String,
-    /// The offer used.
-    pub offer_id: OfferId,
-    /// Its executor (the task id for command tasks, as Mesos names them).
-    pub executor_id: ExecutorId,
-}
 
 /// A launched task is terminal: it stops counting toward `UniqueHostname`/`MaxPerHost`
 /// and spread (the tracker sends this; without it the counts only grow).

@@ -15,8 +15,8 @@
 //! [`MAX_BODY`] bytes of body; `Content-Length`, chunked and close-delimited bodies are
 //! understood.
 
-use super::wire::{self, Wire};
-use super::{CallError, Session};
+use super::client::{ERROR_BODY_LIMIT, body_text, call_taken};
+use crate::scheduler::CallError;
 use actix_rt::net::TcpStream;
 use bytes::{Buf, Bytes, BytesMut};
 use std::cell::{Cell, RefCell};
@@ -29,7 +29,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 /// Cap of an answer's status line and headers.
 const MAX_HEAD: usize = 16 * 1024;
 /// Cap of an answer's body (error texts; accepted calls have none), as for awc calls.
-const MAX_BODY: usize = wire::ERROR_BODY_LIMIT;
+const MAX_BODY: usize = ERROR_BODY_LIMIT;
 /// Most bytes of requests gathered into one write (a single larger call is written whole).
 /// Half of the 32 KiB an actix-web server reads at once, so a batch arrives whole.
 const MAX_WRITE: usize = 16 * 1024;
@@ -79,17 +79,17 @@ impl Inflight {
 
 /// Where calls go: the master's address and the request head shared by every call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct PipeTarget {
+pub(crate) struct PipeTarget {
     /// `host:port` to connect to.
-    pub(super) authority: String,
+    pub(crate) authority: String,
     /// Request line and headers up to (not including) `Content-Length`.
-    pub(super) head: String,
+    pub(crate) head: String,
 }
 
 impl PipeTarget {
     /// The target of calls to `url` (must be `http://`; `None` otherwise or when it does not
     /// parse) with the given content type, stream id and `Authorization` value.
-    pub(super) fn new(
+    pub(crate) fn new(
         url: &str,
         content_type: &str,
         stream_id: &str,
@@ -132,7 +132,7 @@ impl PipeTarget {
 /// A pipelined call connection (see the module docs). Cheap to clone; the connection lives
 /// as long as a clone does.
 #[derive(Clone)]
-pub(super) struct CallPipe {
+pub(crate) struct CallPipe {
     target: Rc<PipeTarget>,
     jobs: mpsc::UnboundedSender<Job>,
 }
@@ -147,7 +147,7 @@ impl std::fmt::Debug for CallPipe {
 
 impl CallPipe {
     /// A pipe to `target`; must be called within an actix (tokio) runtime.
-    pub(super) fn new(target: PipeTarget) -> Self {
+    pub(crate) fn new(target: PipeTarget) -> Self {
         let (jobs, rx) = mpsc::unbounded_channel();
         let target = Rc::new(target);
         actix_rt::spawn(write_loop(target.clone(), rx));
@@ -155,7 +155,7 @@ impl CallPipe {
     }
 
     /// Sends one call; resolves with its answer (202 or 200: `Ok`).
-    pub(super) fn call(
+    pub(crate) fn call(
         &self,
         body: &[u8],
     ) -> impl std::future::Future<Output = Result<(), CallError>> + use<> {
@@ -179,35 +179,34 @@ impl CallPipe {
 /// The call pipes of the current subscription: up to `call_connections` of them, used in
 /// turn, replaced when the subscription is.
 #[derive(Debug, Default)]
-pub(super) struct CallPipes {
-    session: Option<Rc<Session>>,
+pub(crate) struct CallPipes {
+    /// URL and stream id of the subscription the pipes belong to.
+    session: Option<(String, String)>,
     target: Option<PipeTarget>,
     pipes: Vec<CallPipe>,
     next: usize,
 }
 
 impl CallPipes {
-    /// The pipe for the next call of `session`, or `None` when calls cannot be pipelined
-    /// (an `https://` master).
-    pub(super) fn pick(
+    /// The pipe for the next call to `url` in the subscription `stream_id`, or `None` when
+    /// calls cannot be pipelined (an `https://` master). A new subscription (another URL or
+    /// stream id) replaces the pipes.
+    pub(crate) fn pick(
         &mut self,
-        session: &Rc<Session>,
-        wire: &Wire,
+        url: &str,
+        stream_id: &str,
+        content_type: &str,
+        authorization: Option<&str>,
         connections: usize,
     ) -> Option<CallPipe> {
-        if !self
+        let same = self
             .session
             .as_ref()
-            .is_some_and(|s| Rc::ptr_eq(s, session))
-        {
+            .is_some_and(|(u, s)| u == url && s == stream_id);
+        if !same {
             self.clear();
-            self.session = Some(session.clone());
-            self.target = PipeTarget::new(
-                &session.url,
-                wire.encoding.content_type(),
-                &session.stream_id,
-                wire.authorization.as_deref(),
-            );
+            self.session = Some((url.to_string(), stream_id.to_string()));
+            self.target = PipeTarget::new(url, content_type, stream_id, authorization);
         }
         let target = self.target.as_ref()?;
         let index = self.next % connections.max(1);
@@ -221,7 +220,7 @@ impl CallPipes {
     }
 
     /// Drops the pipes (their connections close once their calls are written).
-    pub(super) fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         *self = CallPipes::default();
     }
 }
@@ -358,12 +357,12 @@ struct Answer {
 
 impl Answer {
     fn result(&self) -> Result<(), CallError> {
-        if wire::call_taken(self.status) {
+        if call_taken(self.status) {
             return Ok(());
         }
         Err(CallError::Rejected {
             status: self.status,
-            body: wire::body_text(&self.body),
+            body: body_text(&self.body),
         })
     }
 }

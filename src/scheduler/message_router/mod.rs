@@ -1,23 +1,23 @@
 //! `MessageRouter`: framework messages in both directions.
 //!
-//! Executor-to-scheduler MESSAGE events (as [`FrameworkMessage`]) go to every user
+//! Executor-to-scheduler MESSAGE events (as [`ExecutorMessage`]) go to every user
 //! recipient; scheduler-to-executor messages go out as MESSAGE calls. Framework messages
 //! are best effort in Mesos: anything that must not be lost should also travel in the
 //! terminal status update's `data`.
 
-use super::connection::{CallError, SendCall};
-use super::events::FrameworkMessage;
-use crate::proto::scheduler::{Call, call};
+use super::events::ExecutorMessage;
+use crate::proto::scheduler::Call;
 use crate::proto::{AgentId, ExecutorId};
+use crate::scheduler::master_connection::{CallError, SendCall};
 use actix::prelude::*;
 
 // ---------------------------------------------------------------------------------------
-// Messages handled by MessageRouter (it also handles `events::FrameworkMessage`).
+// Messages handled by MessageRouter (it also handles `events::ExecutorMessage`).
 // ---------------------------------------------------------------------------------------
 
 /// Send `data` to an executor.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
-#[rtype(result = "Result<(), super::connection::CallError>")]
+#[rtype(result = "Result<(), crate::scheduler::master_connection::CallError>")]
 pub struct SendMessage {
     /// The executor's agent.
     pub agent_id: AgentId,
@@ -30,15 +30,11 @@ pub struct SendMessage {
 impl SendMessage {
     /// The MESSAGE call carrying this message.
     pub fn to_call(&self) -> Call {
-        Call {
-            r#type: Some(call::Type::Message as i32),
-            message: Some(call::Message {
-                agent_id: self.agent_id.clone(),
-                executor_id: self.executor_id.clone(),
-                data: self.data.clone(),
-            }),
-            ..Default::default()
-        }
+        super::calls::message(
+            self.agent_id.clone(),
+            self.executor_id.clone(),
+            self.data.clone(),
+        )
     }
 }
 
@@ -50,14 +46,14 @@ impl SendMessage {
 /// [`SendMessage`] out as MESSAGE calls.
 pub struct MessageRouter {
     calls: Recipient<SendCall>,
-    users: Vec<Recipient<FrameworkMessage>>,
+    users: Vec<Recipient<ExecutorMessage>>,
 }
 
 impl MessageRouter {
     /// A router sending calls through `calls` and delivering messages to each of `users`.
     pub fn new(
         calls: Recipient<SendCall>,
-        users: Vec<Recipient<FrameworkMessage>>,
+        users: Vec<Recipient<ExecutorMessage>>,
     ) -> MessageRouter {
         MessageRouter { calls, users }
     }
@@ -67,10 +63,10 @@ impl Actor for MessageRouter {
     type Context = Context<Self>;
 }
 
-impl Handler<FrameworkMessage> for MessageRouter {
+impl Handler<ExecutorMessage> for MessageRouter {
     type Result = ();
 
-    fn handle(&mut self, msg: FrameworkMessage, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: ExecutorMessage, _: &mut Context<Self>) {
         if self.users.is_empty() {
             tracing::debug!(
                 executor_id = %msg.executor_id,
@@ -106,6 +102,7 @@ impl Handler<SendMessage> for MessageRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::scheduler::call;
 
     #[test]
     fn message_call_shape() {

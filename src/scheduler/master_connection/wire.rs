@@ -3,9 +3,9 @@
 
 use super::endpoint::resolve_location;
 use super::{CallError, Session};
-use crate::client::{StreamError, records};
 use crate::codec::Encoding;
 use crate::scheduler::events::MesosErrorKind;
+use crate::transport::client::{ERROR_BODY_LIMIT, StreamError, body_text, call_taken, records};
 use awc::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use base64::Engine as _;
 use bytes::Bytes;
@@ -19,12 +19,6 @@ pub(super) const STREAM_ID_HEADER: &str = "Mesos-Stream-Id";
 
 /// Redirect hops followed in one SUBSCRIBE attempt.
 pub(super) const MAX_REDIRECTS: usize = 5;
-
-/// Largest error body read from a refused request.
-pub(super) const ERROR_BODY_LIMIT: usize = 64 * 1024;
-
-/// Longest error text kept in an error message.
-const ERROR_TEXT_CHARS: usize = 1024;
 
 /// Bound on reading an error body or a call's (empty) body.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -222,19 +216,6 @@ pub(super) async fn call(
             body: error_text(&mut response).await,
         })
     }
-}
-
-/// Whether the status of a call's answer means the master took the call.
-pub(super) fn call_taken(status: u16) -> bool {
-    status == 200 || status == 202
-}
-
-/// An error body as text, cut at [`ERROR_TEXT_CHARS`] characters.
-pub(super) fn body_text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .take(ERROR_TEXT_CHARS)
-        .collect()
 }
 
 /// The text of an error response, bounded in size and time.

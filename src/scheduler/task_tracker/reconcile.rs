@@ -2,7 +2,8 @@
 //! every non-terminal task has been heard of), implicit on a period; plus the tracker's
 //! reactions to [`Subscribed`] and [`Disconnected`].
 
-use super::{PendingReconciliation, ReconcileNow, TaskTracker, calls};
+use super::{PendingReconciliation, ReconcileNow, TaskTracker};
+use crate::scheduler::calls;
 use crate::scheduler::events::{Disconnected, Subscribed};
 use actix::prelude::*;
 use std::time::Duration;

@@ -7,7 +7,7 @@
 
 use crate::proto::{ExecutorId, Resource, TaskId};
 use crate::resources::{Demand, ResourceError};
-use crate::scheduler::placement::Constraint;
+use crate::scheduler::offer_matcher::placement::Constraint;
 use crate::scheduler::spec::{ResourceRequest, TaskSpec};
 use foldhash::HashMap;
 use std::collections::{BTreeMap, VecDeque};

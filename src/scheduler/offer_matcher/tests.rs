@@ -1,14 +1,12 @@
 //! The matcher's decisions, driven synchronously through `MatcherCore` with a fake clock.
 #![allow(deprecated)]
 
-mod matcher_support;
-
-use matcher_support::*;
-use mesos_actix::proto::{
+use super::testing::*;
+use crate::proto::{
     ExecutorId, ExecutorInfo, FrameworkId, OfferId, Resource, TaskId, executor_info,
 };
-use mesos_actix::scheduler::offers::{PendingReason, RejectReason};
-use mesos_actix::scheduler::{Constraint, Strategy, TaskSpec};
+use crate::scheduler::{Constraint, Strategy, TaskSpec};
+use crate::scheduler::{PendingReason, RejectReason};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -286,7 +284,7 @@ fn invalid_specs_stay_pending_with_a_reason() {
 fn executor(id: &str) -> ExecutorInfo {
     ExecutorInfo {
         executor_id: ExecutorId::new(id),
-        command: Some(mesos_actix::proto::CommandInfo {
+        command: Some(crate::proto::CommandInfo {
             value: Some("./exec".into()),
             ..Default::default()
         }),
@@ -518,8 +516,8 @@ const REAL_OFFERS: &str = r#"{"type":"OFFERS","offers":{"offers":[{"id":{"value"
 
 #[test]
 fn real_mesos_offer_round_trips_into_an_accept() {
-    use mesos_actix::proto::scheduler::Event;
-    let event: Event = mesos_actix::json::decode(REAL_OFFERS.as_bytes()).unwrap();
+    use crate::proto::scheduler::Event;
+    let event: Event = crate::json::decode(REAL_OFFERS.as_bytes()).unwrap();
     let offers = event.offers.unwrap().offers;
     let (mut m, now) = core(Strategy::FirstFit);
     place(
@@ -547,7 +545,7 @@ fn real_mesos_offer_round_trips_into_an_accept() {
         assert_eq!(r.role.as_deref(), Some("*"));
     }
     // And it encodes as Mesos JSON with the allocation echoed.
-    let json = String::from_utf8(mesos_actix::json::encode(&out.calls[0]).unwrap()).unwrap();
+    let json = String::from_utf8(crate::json::encode(&out.calls[0]).unwrap()).unwrap();
     assert!(json.contains(r#""type":"ACCEPT""#), "{json}");
     assert!(json.contains(r#""allocation_info":{"role":"*"}"#), "{json}");
     assert!(json.contains(r#""refuse_seconds":42"#), "{json}");
