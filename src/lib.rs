@@ -35,5 +35,7 @@ pub mod benchkit;
 pub mod local;
 pub mod resources;
 pub mod scheduler;
+#[cfg(any(feature = "local", feature = "testkit"))]
+mod server;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -2,11 +2,12 @@
 //! actix system, and stops them.
 
 use super::agent::LocalAgent;
+use super::attributes::parse_attributes;
 use super::config::{LocalClusterConfig, LocalError};
 use super::http::{self, AppState, common::Credentials};
 use super::master::{LocalMaster, RegisterAgent};
-use super::resources::{ResourceSet, parse_attributes};
 use crate::proto::AgentInfo;
+use crate::resources::Resources;
 use actix::prelude::*;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -42,7 +43,9 @@ impl LocalCluster {
                 return Err(LocalError::Config(format!("{name} must not be zero")));
             }
         }
-        let resources = ResourceSet::parse(&config.resources).map_err(LocalError::Resources)?;
+        let parsed = crate::resources::parse(&config.resources)
+            .map_err(|e| LocalError::Resources(e.to_string()))?;
+        let resources = Resources::unreserved(&parsed.to_proto());
         let attributes = parse_attributes(&config.attributes).map_err(LocalError::Resources)?;
         let credentials = match &config.credentials {
             Some(path) => Some(Arc::new(Credentials::load(path)?)),
@@ -70,7 +73,7 @@ impl LocalCluster {
             let info = AgentInfo {
                 hostname: config.hostname.clone(),
                 port: Some(i32::from(addr.port())),
-                resources: resources.to_plain_protos(),
+                resources: resources.to_proto(),
                 attributes: attributes.clone(),
                 id: Some(id.as_str().into()),
                 domain: None,
