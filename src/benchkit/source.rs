@@ -296,3 +296,18 @@ impl Drop for SourceHandle {
         self.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::benchkit::workload::Workload;
+    use crate::server::tcp::probe::nodelay_of_accepted;
+
+    #[test]
+    fn accepted_sockets_have_nodelay() {
+        let source = OfferSource::start(Workload::W2.config(true), 0).expect("source starts");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], source.port()));
+        assert_eq!(nodelay_of_accepted(addr, "/version"), Some(true));
+        source.stop();
+    }
+}

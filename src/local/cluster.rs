@@ -185,3 +185,24 @@ impl Drop for LocalCluster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::tcp::probe::nodelay_of_accepted;
+
+    #[actix_rt::test]
+    async fn accepted_sockets_have_nodelay() {
+        let config = LocalClusterConfig {
+            resources: "cpus:1;mem:128".into(),
+            ..Default::default()
+        };
+        let cluster = LocalCluster::start(config).await.expect("cluster starts");
+        let addr = cluster.addr();
+        let nodelay = tokio::task::spawn_blocking(move || nodelay_of_accepted(addr, "/health"))
+            .await
+            .expect("probe thread");
+        cluster.stop().await;
+        assert_eq!(nodelay, Some(true));
+    }
+}

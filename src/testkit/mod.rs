@@ -436,3 +436,6 @@ fn deadline_after(timeout: Duration) -> Instant {
     now.checked_add(timeout)
         .unwrap_or_else(|| now + Duration::from_secs(86_400))
 }
+
+#[cfg(test)]
+mod tests;
