@@ -10,7 +10,7 @@ use super::rng::SplitMix64;
 use super::workload::{Pacing, RunConfig};
 use crate::codec::Encoding;
 use crate::proto::scheduler::{Call, Event, call, event};
-use crate::proto::{MasterInfo, OfferId, TaskState};
+use crate::proto::{MasterInfo, TaskState};
 use crate::server::stream::{EventSender, EventStream, event_stream};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -475,10 +475,5 @@ impl SourceState {
             cpu,
         );
         let _ = self.report_tx.send(Some(report));
-    }
-
-    /// An offer id of ours, for tests.
-    pub fn offer_id(&self, seq: u64) -> OfferId {
-        self.generator.offer_id(seq)
     }
 }

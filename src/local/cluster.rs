@@ -58,7 +58,7 @@ impl LocalCluster {
                 true,
             ),
         };
-        std::fs::create_dir_all(&work_dir)?;
+        tokio::fs::create_dir_all(&work_dir).await?;
         let listener = TcpListener::bind(config.bind)?;
         let addr = listener.local_addr()?;
         let config = Arc::new(config);
@@ -132,11 +132,6 @@ impl LocalCluster {
         &self.work_dir
     }
 
-    /// The master actor (for in-process inspection).
-    pub fn master(&self) -> &Addr<LocalMaster> {
-        &self.master
-    }
-
     /// The `/state` document, without going through HTTP.
     pub async fn state(&self) -> serde_json::Value {
         self.master
@@ -164,7 +159,9 @@ impl LocalCluster {
         }
         let _ = self.master.send(super::master::StopMaster).await;
         if self.temp_dir {
-            let _ = std::fs::remove_dir_all(&self.work_dir);
+            if let Err(e) = tokio::fs::remove_dir_all(&self.work_dir).await {
+                tracing::debug!(error = %e, dir = %self.work_dir.display(), "work directory not removed");
+            }
         }
     }
 }
@@ -181,8 +178,22 @@ impl Drop for LocalCluster {
         // The stop command is sent when `stop` is called; its completion need not be awaited.
         drop(self.server.stop(false));
         if self.temp_dir {
-            let _ = std::fs::remove_dir_all(&self.work_dir);
+            remove_later(self.work_dir.clone());
         }
+    }
+}
+
+/// Removes a directory tree on the runtime's blocking pool when inside one (not to block an
+/// arbiter from `Drop`), else right here.
+fn remove_later(dir: PathBuf) {
+    let remove = move || {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            tracing::debug!(error = %e, dir = %dir.display(), "work directory not removed");
+        }
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(remove)),
+        Err(_) => remove(),
     }
 }
 

@@ -8,17 +8,46 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
 
-/// A started process: its pid (also its process group id) and the child to wait on.
+/// A started process: its pid (also its process group id) and the child to wait on. If it
+/// is dropped before [`into_child`](Self::into_child) (its agent went away while it was
+/// starting), its process group is killed, so no process outlives its agent.
 #[derive(Debug)]
 pub struct Spawned {
     /// Process id and process group id.
     pub pid: u32,
-    /// The child process (await `wait()` for its exit status).
-    pub child: tokio::process::Child,
+    child: Option<tokio::process::Child>,
 }
 
-/// Starts `command` in `sandbox` with `env` added to the agent's environment.
-pub fn spawn(
+impl Spawned {
+    /// The child process (await `wait()` for its exit status); the process is now the
+    /// caller's to reap.
+    pub fn into_child(mut self) -> Option<tokio::process::Child> {
+        self.child.take()
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            signal_group(self.pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Starts `command` in `sandbox` (created, with its `stdout`/`stderr` files) with `env`
+/// added to the agent's environment. The file-system work and the fork/exec run on the
+/// blocking pool, off the actor's thread.
+pub async fn spawn(
+    command: CommandInfo,
+    env: BTreeMap<String, String>,
+    sandbox: std::path::PathBuf,
+) -> std::io::Result<Spawned> {
+    tokio::task::spawn_blocking(move || spawn_now(&command, &env, &sandbox))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+fn spawn_now(
     command: &CommandInfo,
     env: &BTreeMap<String, String>,
     sandbox: &Path,
@@ -61,7 +90,10 @@ pub fn spawn(
     }
     let child = cmd.spawn()?;
     let pid = child.id().unwrap_or(0);
-    Ok(Spawned { pid, child })
+    Ok(Spawned {
+        pid,
+        child: Some(child),
+    })
 }
 
 /// Sends `signal` to the process group `pgid` (ignored for pid 0 or 1).

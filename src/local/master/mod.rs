@@ -267,11 +267,6 @@ impl LocalMaster {
         format!("{}-S{}", self.info.id, index.saturating_sub(1))
     }
 
-    /// The master's id.
-    pub fn id(&self) -> &str {
-        &self.info.id
-    }
-
     fn agent(&self, index: usize) -> Option<&AgentRecord> {
         index.checked_sub(1).and_then(|i| self.agents.get(i))
     }
