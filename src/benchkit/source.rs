@@ -1,7 +1,7 @@
 //! [`OfferSource`]: a loopback HTTP/1.1 server speaking `/api/v1/scheduler` (both
 //! encodings) and `GET /version`, on its own thread with its own actix system, so it does
 //! not share the framework's thread. SUBSCRIBE gets a chunked stream, one chunk per event;
-//! every other call is decoded and validated ([`crate::server::call`]), checked, counted and
+//! every other call is decoded and validated (`crate::server::call`), checked, counted and
 //! answered 202.
 
 use super::report::Report;
