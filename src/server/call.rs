@@ -26,6 +26,7 @@ impl ApiError {
         ApiError::new(400, message)
     }
     /// 403 Forbidden.
+    #[cfg_attr(not(feature = "local"), allow(dead_code))] // used by the local cluster
     pub fn forbidden(message: impl Into<String>) -> Self {
         ApiError::new(403, message)
     }
@@ -39,6 +40,7 @@ impl ApiError {
 }
 
 /// A header's value as text (`None` when absent or not visible ASCII).
+#[cfg_attr(not(feature = "testkit"), allow(dead_code))] // used by the test and bench kits
 pub fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }

@@ -158,15 +158,19 @@ impl LocalMaster {
         Some(record)
     }
 
-    /// Drops every outstanding offer of a framework without RESCIND (re-subscribe,
-    /// disconnection, removal).
-    pub(super) fn discard_offers(&mut self, framework_id: &str) {
-        let ids: Vec<String> = self
-            .offers
+    /// The ids of a framework's outstanding offers.
+    fn offer_ids_of(&self, framework_id: &str) -> Vec<String> {
+        self.offers
             .iter()
             .filter(|(_, o)| o.framework_id == framework_id)
             .map(|(id, _)| id.clone())
-            .collect();
+            .collect()
+    }
+
+    /// Drops every outstanding offer of a framework without RESCIND (re-subscribe,
+    /// disconnection, removal).
+    pub(super) fn discard_offers(&mut self, framework_id: &str) {
+        let ids = self.offer_ids_of(framework_id);
         for id in ids {
             self.remove_offer(&id);
         }
@@ -175,12 +179,7 @@ impl LocalMaster {
     /// Rescinds every outstanding offer of a framework with RESCIND events (SUPPRESS does
     /// not; used when its roles change).
     pub(super) fn rescind_offers(&mut self, framework_id: &str) {
-        let ids: Vec<String> = self
-            .offers
-            .iter()
-            .filter(|(_, o)| o.framework_id == framework_id)
-            .map(|(id, _)| id.clone())
-            .collect();
+        let ids = self.offer_ids_of(framework_id);
         for id in ids {
             self.remove_offer(&id);
             if let Some(fw) = self.frameworks.get(framework_id) {
