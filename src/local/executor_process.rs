@@ -133,3 +133,67 @@ fn signal_name(sig: i32) -> String {
         other => format!("{other}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `pid` has exited (gone, or a zombie waiting to be reaped).
+    fn exited(pid: u32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            // The state is the field after the parenthesised command name.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    fn sleeper() -> CommandInfo {
+        CommandInfo {
+            value: Some("sleep 60".into()),
+            shell: Some(true),
+            ..Default::default()
+        }
+    }
+
+    #[actix_rt::test]
+    async fn sandbox_files_are_made_and_an_unclaimed_process_is_killed() {
+        let dir = std::env::temp_dir().join(format!("spawn-test-{}", uuid::Uuid::new_v4()));
+        let sandbox = dir.join("a").join("b");
+        let spawned = spawn(sleeper(), BTreeMap::new(), sandbox.clone())
+            .await
+            .expect("spawns");
+        assert!(sandbox.join("stdout").is_file() && sandbox.join("stderr").is_file());
+        let pid = spawned.pid;
+        assert!(!exited(pid));
+        drop(spawned);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !exited(pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "process {pid} still runs"
+            );
+            actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[actix_rt::test]
+    async fn a_claimed_process_is_left_running() {
+        let dir = std::env::temp_dir().join(format!("spawn-test-{}", uuid::Uuid::new_v4()));
+        let spawned = spawn(sleeper(), BTreeMap::new(), dir.clone())
+            .await
+            .expect("spawns");
+        let pid = spawned.pid;
+        let mut child = spawned.into_child().expect("child");
+        assert!(!exited(pid));
+        signal_group(pid, libc::SIGKILL);
+        let status = child.wait().await.expect("reaped");
+        assert_eq!(
+            describe_exit(&status),
+            "Command terminated with signal Killed"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
