@@ -42,5 +42,7 @@ mod transport;
 pub mod __internals;
 // The executor still names the client by its old path; it moves to `transport::client`.
 pub(crate) use transport::client;
+#[cfg(any(feature = "local", feature = "testkit"))]
+mod server;
 #[cfg(feature = "testkit")]
 pub mod testkit;

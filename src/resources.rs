@@ -19,6 +19,7 @@
 
 mod demand;
 mod text;
+mod unreserved;
 mod values;
 
 pub use demand::{Demand, Shortage};

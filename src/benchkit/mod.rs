@@ -7,7 +7,7 @@
 //! | `workload.rs` | [`workload::Workload`] W1–W8, [`workload::RunConfig`], pacing, the task queue |
 //! | `state.rs` | the source's state machine: subscription, pacing, updates, end of run |
 //! | `source.rs` | [`source::OfferSource`]: the HTTP server on its own thread, [`source::SourceHandle`] |
-//! | `check.rs` | [`check::Checker`]: timestamps, latency histograms, correctness checks |
+//! | `check.rs` | `Checker`: timestamps, latency histograms, correctness checks |
 //! | `report.rs` | [`report::Report`]: offers/s, tasks/s, acks/s, percentiles, calls per offer |
 //! | `ceiling.rs` | the in-process ceiling (decode -> match -> encode on one core) |
 //! | `driver.rs` | [`driver::drive`]: queue tasks, start the run, keep the queue full |
@@ -31,13 +31,13 @@
 //! ```
 
 pub mod ceiling;
-pub mod check;
-pub mod cpu;
+mod check;
+mod cpu;
 pub mod driver;
 pub mod generator;
-pub mod memory;
+mod memory;
 pub mod report;
-pub mod rng;
+mod rng;
 pub mod source;
-pub mod state;
+mod state;
 pub mod workload;

@@ -1,14 +1,16 @@
 //! [`OfferSource`]: a loopback HTTP/1.1 server speaking `/api/v1/scheduler` (both
 //! encodings) and `GET /version`, on its own thread with its own actix system, so it does
 //! not share the framework's thread. SUBSCRIBE gets a chunked stream, one chunk per event;
-//! every other call is decoded, checked, counted and answered 202.
+//! every other call is decoded and validated (`crate::server::call`), checked, counted and
+//! answered 202.
 
 use super::report::Report;
 use super::state::{CallOutcome, Phase, SourceState};
 use super::workload::{Pacing, RunConfig};
-use crate::codec::Encoding;
 use crate::proto::FrameworkId;
-use crate::proto::scheduler::{Call, call};
+use crate::proto::scheduler::call;
+use crate::server::ApiError;
+use crate::server::call::{STREAM_ID, decode_scheduler_call, header_text};
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bytes::Bytes;
@@ -96,7 +98,8 @@ fn run_thread(state: Shared, port: u16, ready: std::sync::mpsc::Sender<Ready>) {
         .disable_signals()
         .on_connect({
             let state = state.clone();
-            move |_, _| {
+            move |conn: &dyn std::any::Any, ext: &mut actix_web::dev::Extensions| {
+                crate::server::tcp::on_connect(conn, ext);
                 // The worker thread serves every connection: count its CPU as the source's.
                 thread_local! { static SEEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) }; }
                 if !SEEN.with(|s| s.replace(true)) {
@@ -169,50 +172,32 @@ async fn version() -> HttpResponse {
         .body(r#"{"version":"1.11.0","build_user":"mesos-actix-bench"}"#)
 }
 
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
-fn bad(state: &Shared, status: StatusCode, why: &str) -> HttpResponse {
-    lock(state).bad_call(format!("{status}: {why}"));
+fn bad(state: &Shared, e: ApiError) -> HttpResponse {
+    lock(state).bad_call(format!("{}: {}", e.status, e.message));
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     HttpResponse::build(status)
         .content_type("text/plain")
-        .body(why.to_string())
+        .body(e.message)
 }
 
 async fn scheduler(req: HttpRequest, body: Bytes, state: web::Data<Shared>) -> HttpResponse {
     let now = Instant::now();
     let state: &Shared = &state;
-    let Some(content_type) = header(&req, "content-type") else {
-        return bad(
-            state,
-            StatusCode::BAD_REQUEST,
-            "Expecting 'Content-Type' to be present",
-        );
+    let (encoding, call) = match decode_scheduler_call(req.headers(), &body) {
+        Ok(decoded) => decoded,
+        Err(e) => return bad(state, e),
     };
-    let Some(encoding) = Encoding::from_content_type(content_type) else {
-        return bad(
-            state,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported 'Content-Type'",
-        );
-    };
-    let call: Call = match encoding.decode(&body) {
-        Ok(c) => c,
-        Err(e) => {
-            return bad(
-                state,
-                StatusCode::BAD_REQUEST,
-                &format!("Failed to parse body: {e}"),
-            );
-        }
-    };
-    if call.r#type == Some(call::Type::Subscribe as i32) {
-        return subscribe(&req, &call, state);
+    if call.r#type() == call::Type::Subscribe {
+        let (stream_id, body) = lock(state).subscribe(encoding);
+        return HttpResponse::Ok()
+            .content_type(encoding.content_type())
+            .insert_header((STREAM_ID, stream_id))
+            .streaming(body.into_body());
     }
     let mut s = lock(state);
     let framework_ok = call.framework_id.as_ref() == Some(s.generator().framework_id());
-    let stream_ok = s.stream_id().is_some() && header(&req, "mesos-stream-id") == s.stream_id();
+    let stream_ok =
+        s.stream_id().is_some() && header_text(req.headers(), STREAM_ID) == s.stream_id();
     if !framework_ok || !stream_ok {
         let why = if framework_ok {
             "The stream ID is missing or does not match the current subscription"
@@ -226,40 +211,6 @@ async fn scheduler(req: HttpRequest, body: Bytes, state: web::Data<Shared>) -> H
         CallOutcome::Accepted => HttpResponse::Accepted().finish(),
         CallOutcome::BadRequest(why) => HttpResponse::BadRequest().body(why),
     }
-}
-
-fn subscribe(req: &HttpRequest, call: &Call, state: &Shared) -> HttpResponse {
-    if req.headers().contains_key("mesos-stream-id") {
-        return bad(
-            state,
-            StatusCode::BAD_REQUEST,
-            "Subscribe calls should not include the 'Mesos-Stream-Id' header",
-        );
-    }
-    if call.subscribe.is_none() {
-        return bad(
-            state,
-            StatusCode::BAD_REQUEST,
-            "Expecting 'subscribe' to be present",
-        );
-    }
-    let Some(encoding) = Encoding::from_accept(header(req, "accept")) else {
-        return bad(
-            state,
-            StatusCode::NOT_ACCEPTABLE,
-            "No acceptable response type",
-        );
-    };
-    let (stream_id, rx) = lock(state).subscribe(encoding);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
-    });
-    HttpResponse::Ok()
-        .content_type(encoding.content_type())
-        .insert_header(("Mesos-Stream-Id", stream_id))
-        .streaming(stream)
 }
 
 /// A running offer source.
@@ -343,5 +294,20 @@ impl SourceHandle {
 impl Drop for SourceHandle {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::benchkit::workload::Workload;
+    use crate::server::tcp::probe::nodelay_of_accepted;
+
+    #[test]
+    fn accepted_sockets_have_nodelay() {
+        let source = OfferSource::start(Workload::W2.config(true), 0).expect("source starts");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], source.port()));
+        assert_eq!(nodelay_of_accepted(addr, "/version"), Some(true));
+        source.stop();
     }
 }

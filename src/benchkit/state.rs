@@ -10,7 +10,8 @@ use super::rng::SplitMix64;
 use super::workload::{Pacing, RunConfig};
 use crate::codec::Encoding;
 use crate::proto::scheduler::{Call, Event, call, event};
-use crate::proto::{MasterInfo, OfferId, TaskState};
+use crate::proto::{MasterInfo, TaskState};
+use crate::server::stream::{EventSender, EventStream, event_stream};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,11 +32,14 @@ pub enum Phase {
     Done,
 }
 
+/// Most bytes the event stream may hold for a framework that does not keep up; past it the
+/// framework is disconnected (far above what any pacing mode keeps in flight).
+const STREAM_LIMIT: usize = 256 << 20;
+
 /// The live subscription.
 #[derive(Debug)]
 struct Subscription {
-    tx: mpsc::UnboundedSender<Bytes>,
-    encoding: Encoding,
+    tx: EventSender,
     stream_id: String,
 }
 
@@ -131,8 +135,8 @@ impl SourceState {
 
     /// A SUBSCRIBE was accepted: answers the stream id and the event receiver. Voids the
     /// outstanding offers of any previous subscription, as Mesos does.
-    pub fn subscribe(&mut self, encoding: Encoding) -> (String, mpsc::UnboundedReceiver<Bytes>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    pub(crate) fn subscribe(&mut self, encoding: Encoding) -> (String, EventStream) {
+        let (tx, rx, _closed) = event_stream(encoding, STREAM_LIMIT);
         let stream_id = uuid::Uuid::new_v4().to_string();
         for template in self.checker.forget_outstanding() {
             self.free_agent(template);
@@ -155,7 +159,6 @@ impl SourceState {
         };
         self.subscription = Some(Subscription {
             tx,
-            encoding,
             stream_id: stream_id.clone(),
         });
         self.send_event(&subscribed);
@@ -202,8 +205,7 @@ impl SourceState {
 
     fn send_event(&mut self, event: &Event) {
         if let Some(sub) = &self.subscription {
-            let bytes = crate::recordio::encode(&sub.encoding.encode(event));
-            let _ = sub.tx.send(Bytes::from(bytes));
+            let _ = sub.tx.send(event);
         }
     }
 
@@ -283,13 +285,13 @@ impl SourceState {
             batch
                 .iter()
                 .filter_map(|&(t, _)| self.generator.templates().get(t))
-                .map(|t| t.encoded_len(sub.encoding) + 4)
+                .map(|t| t.encoded_len(sub.tx.encoding) + 4)
                 .sum::<usize>()
                 + 64,
         );
         self.generator
-            .encode_offers_event(sub.encoding, batch, &mut out);
-        let _ = sub.tx.send(Bytes::from(out));
+            .encode_offers_event(sub.tx.encoding, batch, &mut out);
+        let _ = sub.tx.push(Bytes::from(out));
         for &(template, seq) in batch {
             if let Some(busy) = self.agent_busy.get_mut(template) {
                 *busy = true;
@@ -460,7 +462,7 @@ impl SourceState {
         let encoding = self
             .subscription
             .as_ref()
-            .map_or(self.config.encoding, |s| s.encoding);
+            .map_or(self.config.encoding, |s| s.tx.encoding);
         let cpu = (
             self.source_cpu() - self.thread_cpu_start,
             cpu::process_cpu_seconds() - self.cpu_start,
@@ -473,10 +475,5 @@ impl SourceState {
             cpu,
         );
         let _ = self.report_tx.send(Some(report));
-    }
-
-    /// An offer id of ours, for tests.
-    pub fn offer_id(&self, seq: u64) -> OfferId {
-        self.generator.offer_id(seq)
     }
 }

@@ -6,7 +6,7 @@
 //! share), ties broken by rotation. A framework is eligible when it is connected, not
 //! suppressed, and has no active filter covering those resources on that agent.
 
-use super::resources::ResourceSet;
+use crate::resources::Resources;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ pub fn refuse_duration(filters: Option<&crate::proto::Filters>) -> Duration {
 
 #[derive(Debug, Clone)]
 struct Filter {
-    resources: ResourceSet,
+    resources: Resources,
     until: Instant,
 }
 
@@ -54,7 +54,7 @@ impl Allocator {
         &mut self,
         framework_id: &str,
         agent: usize,
-        resources: ResourceSet,
+        resources: Resources,
         refuse: Duration,
     ) {
         if refuse.is_zero() || resources.is_empty() {
@@ -76,7 +76,7 @@ impl Allocator {
 
     /// Whether offering `resources` of `agent` to `framework_id` is filtered now: an active
     /// filter exists whose resources contain them.
-    pub fn is_filtered(&self, framework_id: &str, agent: usize, resources: &ResourceSet) -> bool {
+    pub fn is_filtered(&self, framework_id: &str, agent: usize, resources: &Resources) -> bool {
         let now = Instant::now();
         self.filters
             .get(&(framework_id.to_string(), agent))
@@ -101,9 +101,9 @@ impl Allocator {
     /// a framework out for an agent (e.g. GPU agents for frameworks without GPU_RESOURCES).
     pub fn allocate(
         &mut self,
-        agents: &[(usize, ResourceSet)],
+        agents: &[(usize, Resources)],
         candidates: &[Candidate],
-        cluster_total: &ResourceSet,
+        cluster_total: &Resources,
         eligible: &dyn Fn(&str, usize) -> bool,
     ) -> Vec<(usize, String)> {
         let mut shares: Vec<Candidate> = candidates.to_vec();
@@ -142,15 +142,19 @@ impl Allocator {
 }
 
 /// Whether `free` is worth offering (Mesos' minimum: 0.01 cpus or 32 MB of memory).
-pub fn allocatable(free: &ResourceSet) -> bool {
-    free.scalar("cpus") >= 0.01 || free.scalar("mem") >= 32.0
+pub fn allocatable(free: &Resources) -> bool {
+    free.scalar("cpus").to_f64() >= 0.01 || free.scalar("mem").to_f64() >= 32.0
 }
 
 /// The larger of the cpus and mem fractions `used` takes of `total`.
-pub fn dominant_share(used: &ResourceSet, total: &ResourceSet) -> f64 {
+pub fn dominant_share(used: &Resources, total: &Resources) -> f64 {
     let frac = |name: &str| {
-        let t = total.scalar(name);
-        if t > 0.0 { used.scalar(name) / t } else { 0.0 }
+        let t = total.scalar(name).to_f64();
+        if t > 0.0 {
+            used.scalar(name).to_f64() / t
+        } else {
+            0.0
+        }
     };
     frac("cpus").max(frac("mem"))
 }
@@ -159,8 +163,8 @@ pub fn dominant_share(used: &ResourceSet, total: &ResourceSet) -> f64 {
 mod tests {
     use super::*;
 
-    fn set(s: &str) -> ResourceSet {
-        ResourceSet::parse(s).unwrap()
+    fn set(s: &str) -> Resources {
+        Resources::unreserved(&crate::resources::parse(s).unwrap().to_proto())
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! actix system, and stops them.
 
 use super::agent::LocalAgent;
+use super::attributes::parse_attributes;
 use super::config::{LocalClusterConfig, LocalError};
 use super::http::{self, AppState, common::Credentials};
 use super::master::{LocalMaster, RegisterAgent};
-use super::resources::{ResourceSet, parse_attributes};
 use crate::proto::AgentInfo;
+use crate::resources::Resources;
 use actix::prelude::*;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -42,7 +43,9 @@ impl LocalCluster {
                 return Err(LocalError::Config(format!("{name} must not be zero")));
             }
         }
-        let resources = ResourceSet::parse(&config.resources).map_err(LocalError::Resources)?;
+        let parsed = crate::resources::parse(&config.resources)
+            .map_err(|e| LocalError::Resources(e.to_string()))?;
+        let resources = Resources::unreserved(&parsed.to_proto());
         let attributes = parse_attributes(&config.attributes).map_err(LocalError::Resources)?;
         let credentials = match &config.credentials {
             Some(path) => Some(Arc::new(Credentials::load(path)?)),
@@ -55,7 +58,7 @@ impl LocalCluster {
                 true,
             ),
         };
-        std::fs::create_dir_all(&work_dir)?;
+        tokio::fs::create_dir_all(&work_dir).await?;
         let listener = TcpListener::bind(config.bind)?;
         let addr = listener.local_addr()?;
         let config = Arc::new(config);
@@ -70,7 +73,7 @@ impl LocalCluster {
             let info = AgentInfo {
                 hostname: config.hostname.clone(),
                 port: Some(i32::from(addr.port())),
-                resources: resources.to_plain_protos(),
+                resources: resources.to_proto(),
                 attributes: attributes.clone(),
                 id: Some(id.as_str().into()),
                 domain: None,
@@ -129,11 +132,6 @@ impl LocalCluster {
         &self.work_dir
     }
 
-    /// The master actor (for in-process inspection).
-    pub fn master(&self) -> &Addr<LocalMaster> {
-        &self.master
-    }
-
     /// The `/state` document, without going through HTTP.
     pub async fn state(&self) -> serde_json::Value {
         self.master
@@ -161,7 +159,9 @@ impl LocalCluster {
         }
         let _ = self.master.send(super::master::StopMaster).await;
         if self.temp_dir {
-            let _ = std::fs::remove_dir_all(&self.work_dir);
+            if let Err(e) = tokio::fs::remove_dir_all(&self.work_dir).await {
+                tracing::debug!(error = %e, dir = %self.work_dir.display(), "work directory not removed");
+            }
         }
     }
 }
@@ -178,7 +178,42 @@ impl Drop for LocalCluster {
         // The stop command is sent when `stop` is called; its completion need not be awaited.
         drop(self.server.stop(false));
         if self.temp_dir {
-            let _ = std::fs::remove_dir_all(&self.work_dir);
+            remove_later(self.work_dir.clone());
         }
+    }
+}
+
+/// Removes a directory tree on the runtime's blocking pool when inside one (not to block an
+/// arbiter from `Drop`), else right here.
+fn remove_later(dir: PathBuf) {
+    let remove = move || {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            tracing::debug!(error = %e, dir = %dir.display(), "work directory not removed");
+        }
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(remove)),
+        Err(_) => remove(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::tcp::probe::nodelay_of_accepted;
+
+    #[actix_rt::test]
+    async fn accepted_sockets_have_nodelay() {
+        let config = LocalClusterConfig {
+            resources: "cpus:1;mem:128".into(),
+            ..Default::default()
+        };
+        let cluster = LocalCluster::start(config).await.expect("cluster starts");
+        let addr = cluster.addr();
+        let nodelay = tokio::task::spawn_blocking(move || nodelay_of_accepted(addr, "/health"))
+            .await
+            .expect("probe thread");
+        cluster.stop().await;
+        assert_eq!(nodelay, Some(true));
     }
 }

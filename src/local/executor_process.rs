@@ -8,17 +8,46 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
 
-/// A started process: its pid (also its process group id) and the child to wait on.
+/// A started process: its pid (also its process group id) and the child to wait on. If it
+/// is dropped before [`into_child`](Self::into_child) (its agent went away while it was
+/// starting), its process group is killed, so no process outlives its agent.
 #[derive(Debug)]
 pub struct Spawned {
     /// Process id and process group id.
     pub pid: u32,
-    /// The child process (await `wait()` for its exit status).
-    pub child: tokio::process::Child,
+    child: Option<tokio::process::Child>,
 }
 
-/// Starts `command` in `sandbox` with `env` added to the agent's environment.
-pub fn spawn(
+impl Spawned {
+    /// The child process (await `wait()` for its exit status); the process is now the
+    /// caller's to reap.
+    pub fn into_child(mut self) -> Option<tokio::process::Child> {
+        self.child.take()
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            signal_group(self.pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Starts `command` in `sandbox` (created, with its `stdout`/`stderr` files) with `env`
+/// added to the agent's environment. The file-system work and the fork/exec run on the
+/// blocking pool, off the actor's thread.
+pub async fn spawn(
+    command: CommandInfo,
+    env: BTreeMap<String, String>,
+    sandbox: std::path::PathBuf,
+) -> std::io::Result<Spawned> {
+    tokio::task::spawn_blocking(move || spawn_now(&command, &env, &sandbox))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+fn spawn_now(
     command: &CommandInfo,
     env: &BTreeMap<String, String>,
     sandbox: &Path,
@@ -61,7 +90,10 @@ pub fn spawn(
     }
     let child = cmd.spawn()?;
     let pid = child.id().unwrap_or(0);
-    Ok(Spawned { pid, child })
+    Ok(Spawned {
+        pid,
+        child: Some(child),
+    })
 }
 
 /// Sends `signal` to the process group `pgid` (ignored for pid 0 or 1).
@@ -99,5 +131,69 @@ fn signal_name(sig: i32) -> String {
         libc::SIGKILL => "Killed".into(),
         libc::SIGINT => "Interrupt".into(),
         other => format!("{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `pid` has exited (gone, or a zombie waiting to be reaped).
+    fn exited(pid: u32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            // The state is the field after the parenthesised command name.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    fn sleeper() -> CommandInfo {
+        CommandInfo {
+            value: Some("sleep 60".into()),
+            shell: Some(true),
+            ..Default::default()
+        }
+    }
+
+    #[actix_rt::test]
+    async fn sandbox_files_are_made_and_an_unclaimed_process_is_killed() {
+        let dir = std::env::temp_dir().join(format!("spawn-test-{}", uuid::Uuid::new_v4()));
+        let sandbox = dir.join("a").join("b");
+        let spawned = spawn(sleeper(), BTreeMap::new(), sandbox.clone())
+            .await
+            .expect("spawns");
+        assert!(sandbox.join("stdout").is_file() && sandbox.join("stderr").is_file());
+        let pid = spawned.pid;
+        assert!(!exited(pid));
+        drop(spawned);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !exited(pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "process {pid} still runs"
+            );
+            actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[actix_rt::test]
+    async fn a_claimed_process_is_left_running() {
+        let dir = std::env::temp_dir().join(format!("spawn-test-{}", uuid::Uuid::new_v4()));
+        let spawned = spawn(sleeper(), BTreeMap::new(), dir.clone())
+            .await
+            .expect("spawns");
+        let pid = spawned.pid;
+        let mut child = spawned.into_child().expect("child");
+        assert!(!exited(pid));
+        signal_group(pid, libc::SIGKILL);
+        let status = child.wait().await.expect("reaped");
+        assert_eq!(
+            describe_exit(&status),
+            "Command terminated with signal Killed"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

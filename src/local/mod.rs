@@ -20,31 +20,28 @@
 //! |---|---|
 //! | `cluster.rs` | [`LocalCluster`]: start / stop |
 //! | `config.rs` | [`LocalClusterConfig`], [`LocalError`] |
-//! | `master/` | the [`LocalMaster`] actor: subscriptions, calls, ACCEPT, offers |
+//! | `master/` | the `LocalMaster` actor: subscriptions, calls, ACCEPT, offers |
 //! | `allocator.rs` | fair allocation and decline filters |
-//! | `agent/` | the [`LocalAgent`] actor: executors, command tasks, executor API |
+//! | `agent/` | the `LocalAgent` actor: executors, command tasks, executor API |
 //! | `status_updates.rs` | per-task update streams, resent until acknowledged |
 //! | `executor_process.rs` | spawning and signalling processes |
-//! | `resources.rs` | the resource text syntax and a small resource algebra |
+//! | `attributes.rs` | the attribute text syntax (resources use [`crate::resources`]) |
 //! | `wire.rs` | event streams, API errors, status builders |
 //! | `http/` | the actix-web front |
 //! | `state.rs`, `ui.rs` | `/state` and the web page |
 
-pub mod agent;
-pub mod allocator;
-pub mod cluster;
-pub mod config;
-pub mod executor_process;
-pub mod http;
-pub mod master;
-pub mod resources;
-pub mod state;
-pub mod status_updates;
-pub mod ui;
-pub mod wire;
+mod agent;
+mod allocator;
+mod attributes;
+mod cluster;
+mod config;
+mod executor_process;
+mod http;
+mod master;
+mod state;
+mod status_updates;
+mod ui;
+mod wire;
 
-pub use agent::LocalAgent;
 pub use cluster::LocalCluster;
 pub use config::{LocalClusterConfig, LocalError, default_resources};
-pub use master::LocalMaster;
-pub use resources::ResourceSet;

@@ -1,9 +1,10 @@
 //! The `/state` document in the shape the real master uses for the keys it shares with it
 //! (v0 naming: `slaves`, `slave_id`; resources as flat objects).
 
+use super::attributes::attributes_json;
 use super::master::{Framework, LocalMaster, TaskRecord, VERSION};
-use super::resources::{ResourceSet, attributes_json};
 use crate::proto::framework_info::Capability;
+use crate::resources::Resources;
 use serde_json::{Value, json};
 
 fn task_json(fw: &Framework, t: &TaskRecord, agent_id: &str) -> Value {
@@ -19,7 +20,7 @@ fn task_json(fw: &Framework, t: &TaskRecord, agent_id: &str) -> Value {
         "executor_id": if t.info.command.is_some() && t.info.executor.is_none() { String::new() } else { t.executor_id.clone() },
         "slave_id": agent_id,
         "state": t.state.as_str_name(),
-        "resources": ResourceSet::from_protos(&t.info.resources).flat_json(),
+        "resources": flat_json(&Resources::unreserved(&t.info.resources)),
         "role": t.role,
         "statuses": statuses,
         "user": fw.info.user,
@@ -46,18 +47,18 @@ fn framework_json(master: &LocalMaster, fw: &Framework) -> Value {
         .iter()
         .map(|t| task_json(fw, t, &agent_id(t.agent)))
         .collect();
-    let mut offered = ResourceSet::default();
+    let mut offered = Resources::new();
     let offers: Vec<Value> = master
         .offers
         .values()
         .filter(|o| o.framework_id == fw.id)
         .map(|o| {
-            offered.add(&o.resources);
+            offered.merge(&o.resources);
             json!({
                 "id": o.offer.id.value,
                 "framework_id": fw.id,
                 "slave_id": agent_id(o.agent),
-                "resources": o.resources.flat_json(),
+                "resources": flat_json(&o.resources),
                 "allocation_info": {"role": fw.role()},
             })
         })
@@ -65,7 +66,7 @@ fn framework_json(master: &LocalMaster, fw: &Framework) -> Value {
     let executors: Vec<Value> = fw
         .executors
         .iter()
-        .map(|((a, e), r)| json!({"executor_id": e, "slave_id": agent_id(*a), "resources": r.resources.flat_json()}))
+        .map(|((a, e), r)| json!({"executor_id": e, "slave_id": agent_id(*a), "resources": flat_json(&r.resources)}))
         .collect();
     let mut out = json!({
         "id": fw.id,
@@ -81,8 +82,8 @@ fn framework_json(master: &LocalMaster, fw: &Framework) -> Value {
         "recovered": false,
         "registered_time": fw.registered_time,
         "unregistered_time": fw.unregistered_time,
-        "used_resources": fw.used().flat_json(),
-        "offered_resources": offered.flat_json(),
+        "used_resources": flat_json(&fw.used()),
+        "offered_resources": flat_json(&offered),
         "tasks": tasks,
         "unreachable_tasks": [],
         "completed_tasks": completed,
@@ -123,11 +124,11 @@ pub fn state_json(master: &LocalMaster) -> Value {
                 "pid": a.pid,
                 "attributes": attributes_json(&a.info.attributes),
                 "registered_time": a.registered_time,
-                "resources": a.total.flat_json(),
-                "used_resources": a.used.flat_json(),
-                "offered_resources": a.offered.flat_json(),
+                "resources": flat_json(&a.total),
+                "used_resources": flat_json(&a.used),
+                "offered_resources": flat_json(&a.offered),
                 "reserved_resources": {},
-                "unreserved_resources": a.total.flat_json(),
+                "unreserved_resources": flat_json(&a.total),
                 "active": true,
                 "deactivated": false,
                 "version": VERSION,
@@ -177,4 +178,29 @@ pub fn state_json(master: &LocalMaster) -> Value {
         "orphan_tasks": [],
         "unregistered_frameworks": [],
     })
+}
+
+/// The flat object of `/state`: scalars by name (`cpus`, `gpus`, `mem`, `disk` always
+/// present), ranges as `"[31000-32000]"`, sets as `"{a,b}"`.
+fn flat_json(resources: &Resources) -> serde_json::Value {
+    use crate::resources::Amount;
+    let mut map = serde_json::Map::new();
+    for name in ["cpus", "gpus", "mem", "disk"] {
+        map.insert(name.into(), json!(resources.scalar(name).to_f64()));
+    }
+    for (meta, amount) in resources.iter() {
+        let value = match amount {
+            Amount::Scalar(_) => json!(resources.scalar(&meta.name).to_f64()),
+            Amount::Ranges(r) => {
+                let text: Vec<String> = r.pairs().iter().map(|(b, e)| format!("{b}-{e}")).collect();
+                format!("[{}]", text.join(", ")).into()
+            }
+            Amount::Set(items) => {
+                let text: Vec<&str> = items.iter().map(String::as_str).collect();
+                format!("{{{}}}", text.join(", ")).into()
+            }
+        };
+        map.insert(meta.name.clone(), value);
+    }
+    serde_json::Value::Object(map)
 }

@@ -136,6 +136,7 @@ impl StatusUpdateManager {
     }
 
     /// The number of unacknowledged updates of a task.
+    #[cfg(test)]
     pub fn pending(&self, framework_id: &str, task_id: &str) -> usize {
         self.streams
             .get(&(framework_id.to_string(), task_id.to_string()))

@@ -1,101 +1,21 @@
-//! Wire helpers shared by the master and the agents: event streams (RecordIO-framed,
-//! encoded per subscriber), API errors with their HTTP status, status-update builders and
+//! Wire helpers shared by the master and the agents: bounded event streams and API errors
+//! (from [`crate::server`]), status-update builders and
 //! stout-style duration strings.
 
 use crate::codec::Encoding;
 use crate::proto::{AgentId, ExecutorId, TaskId, TaskState, TaskStatus, task_status};
-use bytes::Bytes;
-use futures_util::Stream;
-use prost::{Message, Name};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
 
-/// An error answer of the v1 APIs: an HTTP status and a plain-text body.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{status} {message}")]
-pub struct ApiError {
-    /// HTTP status code.
-    pub status: u16,
-    /// Body text.
-    pub message: String,
-}
+pub use crate::server::ApiError;
+pub use crate::server::stream::{ClosedSignal, EventSender as Subscriber, EventStream};
 
-impl ApiError {
-    /// 400 Bad Request.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError {
-            status: 400,
-            message: message.into(),
-        }
-    }
-    /// 403 Forbidden.
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        ApiError {
-            status: 403,
-            message: message.into(),
-        }
-    }
-    /// Any status.
-    pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            message: message.into(),
-        }
-    }
-}
+/// Most bytes one event stream (scheduler or executor) may hold queued for a reader that
+/// does not keep up; past it the reader is disconnected.
+pub const EVENT_STREAM_LIMIT: usize = 16 << 20;
 
-/// The sending half of one event stream (a SUBSCRIBE response body).
-#[derive(Debug, Clone)]
-pub struct Subscriber {
-    tx: mpsc::UnboundedSender<Bytes>,
-    /// The encoding the subscriber asked for with `Accept`.
-    pub encoding: Encoding,
-}
-
-/// The receiving half of an event stream, handed to the HTTP layer as the response body.
-/// Dropping it (client gone, or stream finished) fires the stream's close signal.
-#[derive(Debug)]
-pub struct EventStream {
-    rx: mpsc::UnboundedReceiver<Bytes>,
-    _guard: oneshot::Sender<()>,
-}
-
-/// Resolves when the matching [`EventStream`] has been dropped.
-pub type ClosedSignal = oneshot::Receiver<()>;
-
-/// A new event stream: the sender, the body, and the signal that the body was dropped.
+/// A new bounded event stream: the sender, the body, and the signal that it closed.
 pub fn event_stream(encoding: Encoding) -> (Subscriber, EventStream, ClosedSignal) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (guard, closed) = oneshot::channel();
-    (
-        Subscriber { tx, encoding },
-        EventStream { rx, _guard: guard },
-        closed,
-    )
-}
-
-impl Subscriber {
-    /// Encodes `event`, frames it as one RecordIO record and queues it. Returns false when
-    /// the stream is gone.
-    pub fn send<T: Message + Name>(&self, event: &T) -> bool {
-        let payload = self.encoding.encode(event);
-        let framed = crate::recordio::encode(&payload);
-        self.tx.send(Bytes::from(framed)).is_ok()
-    }
-
-    /// Whether the body has been dropped.
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
-    }
-}
-
-impl EventStream {
-    /// The body as a byte stream for actix-web.
-    pub fn into_body(self) -> impl Stream<Item = Result<Bytes, std::io::Error>> + 'static {
-        futures_util::stream::unfold(self, |mut s| async move {
-            s.rx.recv().await.map(|b| (Ok(b), s))
-        })
-    }
+    crate::server::stream::event_stream(encoding, EVENT_STREAM_LIMIT)
 }
 
 /// A status update as an executor (or the agent on its behalf) sends it: fresh uuid,

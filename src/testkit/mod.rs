@@ -198,6 +198,7 @@ impl FakeMaster {
                 )
         })
         .workers(1)
+        .on_connect(crate::server::tcp::on_connect)
         .disable_signals()
         .shutdown_timeout(1)
         .bind(("127.0.0.1", 0))?;
@@ -277,7 +278,7 @@ impl FakeMaster {
 
     /// The encoding of the open stream.
     pub fn stream_encoding(&self) -> Option<Encoding> {
-        self.state.lock().stream.as_ref().map(|s| s.encoding)
+        self.state.lock().stream.as_ref().map(|s| s.tx.encoding)
     }
 
     /// Queues an answer for the next SUBSCRIBE that passes validation (answers are used
@@ -435,3 +436,6 @@ fn deadline_after(timeout: Duration) -> Instant {
     now.checked_add(timeout)
         .unwrap_or_else(|| now + Duration::from_secs(86_400))
 }
+
+#[cfg(test)]
+mod tests;

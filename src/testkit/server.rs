@@ -1,21 +1,19 @@
 //! The HTTP side of [`FakeMaster`](super::FakeMaster): `/api/v1/scheduler` (and
-//! `/master/api/v1/scheduler`), validating requests the way a real master does.
+//! `/master/api/v1/scheduler`), validating requests the way a real master does
+//! ([`crate::server::call`]).
 
+use super::state::STREAM_LIMIT;
 use super::state::{Inner, OpenStream, State};
 use super::{RecordedCall, Response};
 use crate::codec::Encoding;
+use crate::proto::FrameworkId;
 use crate::proto::scheduler::{Call, Event, call, event};
-use crate::proto::{FrameworkId, is_valid_uuid};
+use crate::server::call::{STREAM_ID, decode_scheduler_call, header_text, request_encoding};
+use crate::server::stream::{EventStream, event_stream};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
-use bytes::Bytes;
-use std::convert::Infallible;
 use std::sync::Arc;
-use tokio::sync::mpsc;
-
-/// The stream id header.
-const STREAM_ID: &str = "Mesos-Stream-Id";
 
 /// Largest request body accepted.
 pub(super) const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -27,7 +25,7 @@ enum Answer {
     Stream {
         id: String,
         encoding: Encoding,
-        rx: mpsc::UnboundedReceiver<Bytes>,
+        body: EventStream,
     },
 }
 
@@ -87,22 +85,11 @@ fn into_response(answer: Answer) -> HttpResponse {
             }
             builder.body(text)
         }
-        Answer::Stream { id, encoding, rx } => {
-            let body = futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv()
-                    .await
-                    .map(|chunk| (Ok::<_, Infallible>(chunk), rx))
-            });
-            HttpResponse::Ok()
-                .insert_header((CONTENT_TYPE, encoding.content_type()))
-                .insert_header((STREAM_ID, id))
-                .streaming(body)
-        }
+        Answer::Stream { id, encoding, body } => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, encoding.content_type()))
+            .insert_header((STREAM_ID, id))
+            .streaming(body.into_body()),
     }
-}
-
-fn header(headers: &HeaderMap, name: impl actix_web::http::header::AsHeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn bad(text: impl Into<String>) -> Answer {
@@ -112,55 +99,30 @@ fn bad(text: impl Into<String>) -> Answer {
 /// Validates and answers one request; returns the decoded call (if it decoded).
 fn process(state: &State, headers: &HeaderMap, body: &[u8]) -> (Option<Call>, Answer) {
     let mut inner = state.lock();
+    // Whatever is refused, the test can still see the call when the body decodes.
+    let lenient = || {
+        request_encoding(headers)
+            .ok()
+            .and_then(|e| e.decode::<Call>(body).ok())
+    };
     if let Some(expected) = &inner.authorization {
-        if header(headers, AUTHORIZATION) != Some(expected.as_str()) {
-            // Still decode the body, so the test can see what was refused.
-            let call = header(headers, CONTENT_TYPE)
-                .and_then(Encoding::from_content_type)
-                .and_then(|e| e.decode::<Call>(body).ok());
-            return (call, Answer::Status(401, "401 Unauthorized.".into()));
+        if header_text(headers, AUTHORIZATION) != Some(expected.as_str()) {
+            return (lenient(), Answer::Status(401, "401 Unauthorized.".into()));
         }
     }
-    let Some(content_type) = header(headers, CONTENT_TYPE) else {
-        return (None, bad("Expecting 'Content-Type' to be present"));
+    let (encoding, call) = match decode_scheduler_call(headers, body) {
+        Ok(decoded) => decoded,
+        Err(e) => return (lenient(), Answer::Status(e.status, e.message)),
     };
-    let Some(encoding) = Encoding::from_content_type(content_type) else {
-        return (
-            None,
-            Answer::Status(
-                415,
-                format!(
-                    "Expecting 'Content-Type' of application/json or application/x-protobuf, got '{content_type}'"
-                ),
-            ),
-        );
-    };
-    let call: Call = match encoding.decode(body) {
-        Ok(call) => call,
-        Err(e) => return (None, bad(format!("Failed to parse body into Call: {e}"))),
-    };
-    let answer = match call.r#type.and_then(|t| call::Type::try_from(t).ok()) {
-        None => bad("Failed to validate scheduler::Call: Expecting 'type' to be present"),
-        Some(call::Type::Unknown) => bad("Failed to validate scheduler::Call: unknown type"),
-        Some(call::Type::Subscribe) => subscribe(&mut inner, headers, &call),
-        Some(kind) => other_call(&mut inner, headers, &call, kind),
+    let answer = if call.r#type() == call::Type::Subscribe {
+        subscribe(&mut inner, encoding, &call)
+    } else {
+        other_call(&mut inner, headers, &call)
     };
     (Some(call), answer)
 }
 
-fn subscribe(inner: &mut Inner, headers: &HeaderMap, call: &Call) -> Answer {
-    if headers.contains_key(STREAM_ID) {
-        return bad("Subscribe calls should not include the 'Mesos-Stream-Id' header");
-    }
-    let Some(subscribe) = &call.subscribe else {
-        return bad("Failed to validate scheduler::Call: Expecting 'subscribe' to be present");
-    };
-    if call.framework_id != subscribe.framework_info.id {
-        return bad("'framework_id' differs from 'subscribe.framework_info.id'");
-    }
-    let Some(encoding) = Encoding::from_accept(header(headers, ACCEPT)) else {
-        return Answer::Status(406, "Unsupported 'Accept' header".into());
-    };
+fn subscribe(inner: &mut Inner, encoding: Encoding, call: &Call) -> Answer {
     let scripted = inner.script.pop_front();
     if let Some(Response::Status {
         code,
@@ -180,10 +142,9 @@ fn subscribe(inner: &mut Inner, headers: &HeaderMap, call: &Call) -> Answer {
         let error = error_event("Framework failed over");
         old.push(old.frame([&error]));
     }
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, body, _closed) = event_stream(encoding, STREAM_LIMIT);
     let stream = OpenStream {
         id: uuid::Uuid::new_v4().to_string(),
-        encoding,
         tx,
     };
     let first = match scripted {
@@ -211,7 +172,7 @@ fn subscribe(inner: &mut Inner, headers: &HeaderMap, call: &Call) -> Answer {
         inner.framework_id = Some(framework_id);
         inner.stream = Some(stream);
     } // else: the ERROR answer's stream ends right after its one event
-    Answer::Stream { id, encoding, rx }
+    Answer::Stream { id, encoding, body }
 }
 
 fn error_event(message: &str) -> Event {
@@ -224,9 +185,10 @@ fn error_event(message: &str) -> Event {
     }
 }
 
-fn other_call(inner: &mut Inner, headers: &HeaderMap, call: &Call, kind: call::Type) -> Answer {
+fn other_call(inner: &mut Inner, headers: &HeaderMap, call: &Call) -> Answer {
+    // Validation made sure it is there.
     let Some(framework_id) = &call.framework_id else {
-        return bad("Failed to validate scheduler::Call: Expecting 'framework_id' to be present");
+        return bad("Expecting 'framework_id' to be present");
     };
     if inner.framework_id.as_ref() != Some(framework_id) {
         return bad("Framework cannot be found");
@@ -234,7 +196,7 @@ fn other_call(inner: &mut Inner, headers: &HeaderMap, call: &Call, kind: call::T
     let Some(stream) = &inner.stream else {
         return Answer::Status(403, "Framework is not subscribed".into());
     };
-    match header(headers, STREAM_ID) {
+    match header_text(headers, STREAM_ID) {
         None => {
             return bad("All non-subscribe calls should include the 'Mesos-Stream-Id' header");
         }
@@ -246,23 +208,9 @@ fn other_call(inner: &mut Inner, headers: &HeaderMap, call: &Call, kind: call::T
         }
         Some(_) => {}
     }
-    match kind {
-        call::Type::Acknowledge => match &call.acknowledge {
-            None => {
-                return bad(
-                    "Failed to validate scheduler::Call: Expecting 'acknowledge' to be present",
-                );
-            }
-            Some(ack) if !is_valid_uuid(&ack.uuid) => {
-                return bad("Failed to validate scheduler::Call: Not a valid UUID");
-            }
-            Some(_) => {}
-        },
-        call::Type::Teardown => {
-            inner.stream = None;
-            inner.framework_id = None;
-        }
-        _ => {}
+    if call.r#type() == call::Type::Teardown {
+        inner.stream = None;
+        inner.framework_id = None;
     }
     Answer::Status(202, String::new())
 }

@@ -2,39 +2,38 @@
 //! test: the open event stream, the script of SUBSCRIBE answers, and the recorded calls.
 
 use super::{RecordedCall, Response};
-use crate::codec::Encoding;
 use crate::proto::scheduler::{Event, event};
 use crate::proto::{FrameworkId, MasterInfo};
+use crate::server::stream::EventSender;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
+
+/// Most bytes the open stream may hold for a subscriber that does not read; past it the
+/// subscriber is disconnected.
+pub(super) const STREAM_LIMIT: usize = 16 << 20;
 
 /// The event stream of the current subscription.
 pub(super) struct OpenStream {
     /// Its `Mesos-Stream-Id`.
     pub(super) id: String,
-    /// The encoding the subscriber accepted.
-    pub(super) encoding: Encoding,
-    /// Chunks for the response body; dropping it ends the stream.
-    pub(super) tx: mpsc::UnboundedSender<Bytes>,
+    /// Chunks for the response body (in the encoding the subscriber accepted); dropping it
+    /// ends the stream.
+    pub(super) tx: EventSender,
 }
 
 impl OpenStream {
     /// Sends already framed bytes; `false` if the subscriber is gone.
     pub(super) fn push(&self, bytes: Bytes) -> bool {
-        self.tx.send(bytes).is_ok()
+        self.tx.push(bytes)
     }
 
     /// Encodes `events` in the stream's encoding as RecordIO, in one chunk.
     pub(super) fn frame<'a>(&self, events: impl IntoIterator<Item = &'a Event>) -> Bytes {
-        let mut out = Vec::new();
-        for event in events {
-            crate::recordio::encode_into(&self.encoding.encode(event), &mut out);
-        }
-        Bytes::from(out)
+        self.tx.frame(events)
     }
 }
 

@@ -58,6 +58,11 @@ pub struct ExecutorState {
     pub task_pids: HashMap<String, u32>,
     /// Command tasks being killed (their exit becomes TASK_KILLED).
     pub killing: std::collections::HashSet<String>,
+    /// Command tasks whose process is being started, with the kill asked for meanwhile
+    /// (`Some(policy)`), carried out once the process exists.
+    pub starting: HashMap<String, Option<Option<crate::proto::KillPolicy>>>,
+    /// Whether the custom executor's process is being started.
+    pub spawning: bool,
     /// The current subscription.
     pub subscriber: Option<Subscriber>,
     /// Incremented on every subscription (stale close signals are ignored).
@@ -92,6 +97,8 @@ impl ExecutorState {
             pid: None,
             task_pids: HashMap::new(),
             killing: Default::default(),
+            starting: HashMap::new(),
+            spawning: false,
             subscriber: None,
             generation: 0,
             subscribed_once: false,

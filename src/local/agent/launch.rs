@@ -2,11 +2,11 @@
 
 use super::executor_state::{EnvSpec, ExecutorKind, ExecutorState, Pending, environment};
 use super::{LaunchTasks, LocalAgent, ProcessExited};
-use crate::local::executor_process::{self, describe_exit, raw_status};
+use crate::local::executor_process::{self, Spawned, describe_exit, raw_status};
 use crate::local::master::ExecutorTerminated;
 use crate::local::wire::{duration_of, executor_status};
 use crate::proto::{
-    CommandInfo, ExecutorInfo, KillPolicy, TaskGroupInfo, TaskInfo, TaskState, executor,
+    CommandInfo, ExecutorInfo, KillPolicy, TaskGroupInfo, TaskId, TaskInfo, TaskState, executor,
     executor_info,
     task_status::{Reason, Source},
 };
@@ -141,30 +141,40 @@ impl LocalAgent {
         }
     }
 
+    /// Starts a custom executor's process off the actor thread (sandbox, files, fork/exec);
+    /// [`custom_executor_spawned`](Self::custom_executor_spawned) takes it from there.
     fn start_custom_executor(&mut self, key: &(String, String), ctx: &mut Context<Self>) {
         let Some(ex) = self.executors.get(key) else {
             return;
         };
         let env = self.env_for(ex);
         let command = ex.info.command.clone().unwrap_or_default();
-        match executor_process::spawn(&command, &env, &ex.directory) {
-            Ok(spawned) => {
-                let pid = spawned.pid;
-                tracing::info!(executor = %key.1, pid, dir = %ex.directory.display(), "executor started");
-                if let Some(ex) = self.executors.get_mut(key) {
-                    ex.pid = Some(pid);
-                }
-                self.reap(key.clone(), None, spawned.child, ctx);
-                let key = key.clone();
-                ctx.run_later(self.config.executor_registration_timeout, move |agent, _| {
-                    if let Some(ex) = agent.executors.get(&key) {
-                        if !ex.subscribed_once && ex.pid == Some(pid) {
-                            tracing::warn!(executor = %key.1, "executor did not subscribe in time; killing it");
-                            executor_process::signal_group(pid, libc::SIGKILL);
-                        }
-                    }
-                });
-            }
+        let dir = ex.directory.clone();
+        if let Some(ex) = self.executors.get_mut(key) {
+            ex.spawning = true;
+        }
+        let key = key.clone();
+        let spawn = executor_process::spawn(command, env, dir);
+        ctx.spawn(spawn.into_actor(self).map(move |result, agent, ctx| {
+            agent.custom_executor_spawned(key, result, ctx);
+        }));
+    }
+
+    /// A custom executor's process started (or failed to). If the executor is gone
+    /// meanwhile, dropping `result` kills the process.
+    fn custom_executor_spawned(
+        &mut self,
+        key: (String, String),
+        result: std::io::Result<Spawned>,
+        ctx: &mut Context<Self>,
+    ) {
+        let default_grace = self.config.executor_shutdown_grace_period;
+        let Some(ex) = self.executors.get_mut(&key) else {
+            return;
+        };
+        ex.spawning = false;
+        let spawned = match result {
+            Ok(spawned) => spawned,
             Err(e) => {
                 tracing::warn!(executor = %key.1, error = %e, "executor failed to start");
                 let msg = ProcessExited {
@@ -174,10 +184,34 @@ impl LocalAgent {
                     status: Err(e.to_string()),
                 };
                 self.process_exited(msg, ctx);
+                return;
             }
+        };
+        let pid = spawned.pid;
+        let Some(child) = spawned.into_child() else {
+            return;
+        };
+        tracing::info!(executor = %key.1, pid, dir = %ex.directory.display(), "executor started");
+        ex.pid = Some(pid);
+        // A SHUTDOWN that came while it was starting: as for an executor not subscribed.
+        let shutdown = ex.shutting_down.then(|| ex.shutdown_grace(default_grace));
+        self.reap(key.clone(), None, child, ctx);
+        if let Some(grace) = shutdown {
+            executor_process::signal_group(pid, libc::SIGTERM);
+            kill_after(key.clone(), pid, grace, ctx);
         }
+        ctx.run_later(self.config.executor_registration_timeout, move |agent, _| {
+            if let Some(ex) = agent.executors.get(&key) {
+                if !ex.subscribed_once && ex.pid == Some(pid) {
+                    tracing::warn!(executor = %key.1, "executor did not subscribe in time; killing it");
+                    executor_process::signal_group(pid, libc::SIGKILL);
+                }
+            }
+        });
     }
 
+    /// Starts a command task's process off the actor thread;
+    /// [`command_task_spawned`](Self::command_task_spawned) takes it from there.
     fn start_command_task(
         &mut self,
         key: &(String, String),
@@ -192,19 +226,42 @@ impl LocalAgent {
         let command = task.command.clone().unwrap_or_default();
         let task_id = task.task_id.clone();
         if let Some(ex) = self.executors.get_mut(key) {
+            ex.starting.insert(task_id.value.clone(), None);
             ex.tasks.insert(task_id.value.clone(), task);
         }
-        match executor_process::spawn(&command, &env, &dir) {
-            Ok(spawned) => {
-                if let Some(ex) = self.executors.get_mut(key) {
-                    ex.task_pids.insert(task_id.value.clone(), spawned.pid);
-                }
+        let key = key.clone();
+        let spawn = executor_process::spawn(command, env, dir);
+        ctx.spawn(spawn.into_actor(self).map(move |result, agent, ctx| {
+            agent.command_task_spawned(key, task_id, result, ctx);
+        }));
+    }
+
+    /// A command task's process started (or failed to): STARTING and RUNNING, then any kill
+    /// asked for meanwhile. If the executor is gone, dropping `result` kills the process.
+    fn command_task_spawned(
+        &mut self,
+        key: (String, String),
+        task_id: TaskId,
+        result: std::io::Result<Spawned>,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(ex) = self.executors.get_mut(&key) else {
+            return;
+        };
+        let kill = ex.starting.remove(&task_id.value).flatten();
+        match result.map(|s| (s.pid, s.into_child())) {
+            Ok((pid, Some(child))) => {
+                ex.task_pids.insert(task_id.value.clone(), pid);
                 for state in [TaskState::TaskStarting, TaskState::TaskRunning] {
                     let status = executor_status(&task_id, state, Source::Executor, None);
                     self.handle_update(&key.0, &key.1, status);
                 }
-                self.reap(key.clone(), Some(task_id.value.clone()), spawned.child, ctx);
+                self.reap(key.clone(), Some(task_id.value.clone()), child, ctx);
+                if let Some(policy) = kill {
+                    self.kill_command_task(&key, &task_id.value, policy.as_ref(), ctx);
+                }
             }
+            Ok((_, None)) => {}
             Err(e) => {
                 let mut status = executor_status(
                     &task_id,
@@ -214,7 +271,7 @@ impl LocalAgent {
                 );
                 status.reason = Some(Reason::ContainerLaunchFailed as i32);
                 self.handle_update(&key.0, &key.1, status);
-                self.maybe_remove_command_executor(key);
+                self.maybe_remove_command_executor(&key);
             }
         }
     }
@@ -254,6 +311,10 @@ impl LocalAgent {
             return;
         };
         let Some(&pid) = ex.task_pids.get(task_id) else {
+            // Still starting: killed as soon as its process exists.
+            if let Some(kill) = ex.starting.get_mut(task_id) {
+                *kill = Some(policy.cloned());
+            }
             return;
         };
         let grace = policy
@@ -297,7 +358,12 @@ impl LocalAgent {
         ex.shutting_down = true;
         match ex.kind {
             ExecutorKind::Command => {
-                let tasks: Vec<String> = ex.task_pids.keys().cloned().collect();
+                let tasks: Vec<String> = ex
+                    .task_pids
+                    .keys()
+                    .chain(ex.starting.keys())
+                    .cloned()
+                    .collect();
                 for t in tasks {
                     self.kill_command_task(&key, &t, None, ctx);
                 }
@@ -310,28 +376,13 @@ impl LocalAgent {
                             r#type: Some(executor::event::Type::Shutdown as i32),
                             ..Default::default()
                         });
-                        ctx.run_later(grace, move |agent, _| {
-                            if agent
-                                .executors
-                                .get(&key)
-                                .is_some_and(|e| e.pid == Some(pid))
-                            {
-                                executor_process::signal_group(pid, libc::SIGKILL);
-                            }
-                        });
+                        kill_after(key, pid, grace, ctx);
                     }
                     (None, Some(pid)) => {
                         executor_process::signal_group(pid, libc::SIGTERM);
-                        ctx.run_later(grace, move |agent, _| {
-                            if agent
-                                .executors
-                                .get(&key)
-                                .is_some_and(|e| e.pid == Some(pid))
-                            {
-                                executor_process::signal_group(pid, libc::SIGKILL);
-                            }
-                        });
+                        kill_after(key, pid, grace, ctx);
                     }
+                    // Still starting: `custom_executor_spawned` sees `shutting_down`.
                     (_, None) => {}
                 }
             }
@@ -422,6 +473,25 @@ impl LocalAgent {
             });
         }
     }
+}
+
+/// SIGKILL to an executor's process group after `grace`, if it is still the executor's
+/// process.
+fn kill_after(
+    key: (String, String),
+    pid: u32,
+    grace: std::time::Duration,
+    ctx: &mut Context<LocalAgent>,
+) {
+    ctx.run_later(grace, move |agent, _| {
+        if agent
+            .executors
+            .get(&key)
+            .is_some_and(|e| e.pid == Some(pid))
+        {
+            executor_process::signal_group(pid, libc::SIGKILL);
+        }
+    });
 }
 
 /// Sends `signal` to every process of an executor.

@@ -8,6 +8,7 @@
 use crate::codec::Encoding;
 use crate::local::config::LocalError;
 use crate::local::wire::{ApiError, EventStream};
+use crate::proto::scheduler::Call;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
@@ -95,37 +96,9 @@ pub fn require_post(req: &HttpRequest) -> Result<(), HttpResponse> {
     }
 }
 
-/// The request body's encoding: exact `Content-Type` match (400 when missing, 415 when not
-/// one of the two strings).
-pub fn request_encoding(req: &HttpRequest) -> Result<Encoding, HttpResponse> {
-    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
-        return Err(error_response(&ApiError::bad_request(
-            "Expecting 'Content-Type' to be present",
-        )));
-    };
-    let value = value.to_str().unwrap_or("");
-    Encoding::from_content_type(value).ok_or_else(|| {
-        error_response(&ApiError::new(
-            415,
-            format!(
-                "Expecting 'Content-Type' of application/json or application/x-protobuf, got '{value}'"
-            ),
-        ))
-    })
-}
-
 /// The response encoding from `Accept` (406 when neither type is acceptable).
 pub fn response_encoding(req: &HttpRequest) -> Result<Encoding, HttpResponse> {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .map(|v| v.to_str().unwrap_or("invalid"));
-    Encoding::from_accept(accept).ok_or_else(|| {
-        error_response(&ApiError::new(
-            406,
-            "Expecting 'Accept' to allow application/json or application/x-protobuf",
-        ))
-    })
+    crate::server::call::response_encoding(req.headers()).map_err(|e| error_response(&e))
 }
 
 /// A 200 streaming answer (chunked, no length) with the inner content type.
@@ -142,9 +115,8 @@ pub fn stream_response(
     builder.streaming(stream.into_body())
 }
 
-/// The common front half of both v1 APIs: POST only, an exact `Content-Type`, a body that
-/// decodes as `T` and passes `validate`. `api` names the call in messages, as Mesos does
-/// (`scheduler::Call`, `Executor::Call`).
+/// The common front half of both v1 APIs: POST only, then [`crate::server::call::decode_call`]
+/// (an exact `Content-Type`, a body that decodes as `T` and passes `validate`).
 pub fn decode_call<T: prost::Message + prost::Name + Default>(
     req: &HttpRequest,
     body: &[u8],
@@ -152,16 +124,16 @@ pub fn decode_call<T: prost::Message + prost::Name + Default>(
     validate: impl Fn(&T) -> Result<(), String>,
 ) -> Result<(Encoding, T), HttpResponse> {
     require_post(req)?;
-    let encoding = request_encoding(req)?;
-    let call: T = encoding.decode(body).map_err(|e| {
-        error_response(&ApiError::bad_request(format!(
-            "Failed to parse body into Call protobuf: {e}"
-        )))
-    })?;
-    validate(&call).map_err(|e| {
-        error_response(&ApiError::bad_request(format!(
-            "Failed to validate {api}: {e}"
-        )))
-    })?;
-    Ok((encoding, call))
+    crate::server::call::decode_call(req.headers(), body, api, validate)
+        .map_err(|e| error_response(&e))
+}
+
+/// The scheduler API's front half: POST only, then
+/// [`crate::server::call::decode_scheduler_call`]. The encoding is the one answers use.
+pub fn decode_scheduler_call(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Encoding, Call), HttpResponse> {
+    require_post(req)?;
+    crate::server::call::decode_scheduler_call(req.headers(), body).map_err(|e| error_response(&e))
 }

@@ -75,6 +75,7 @@ pub fn serve(
             .route("/", web::get().to(endpoints::index))
     })
     .workers(1)
+    .on_connect(crate::server::tcp::on_connect)
     .disable_signals()
     .shutdown_timeout(1)
     .listen(listener)?

@@ -3,12 +3,12 @@
 
 use super::{ExecutorRecord, LocalMaster, TaskRecord};
 use crate::local::agent::LaunchTasks;
-use crate::local::resources::ResourceSet;
 use crate::local::wire::master_status;
 use crate::proto::{
     ExecutorInfo, TaskInfo, TaskState, executor_info, framework_info::capability::Type as Cap,
     offer::operation::Type as Op, scheduler, task_status::Reason,
 };
+use crate::resources::Resources;
 use actix::prelude::*;
 use std::collections::HashSet;
 
@@ -109,11 +109,11 @@ impl LocalMaster {
             self.schedule_allocation(ctx);
             return;
         };
-        let mut available = ResourceSet::default();
+        let mut available = Resources::new();
         let mut offer_ids = Vec::new();
         for offer_id in &accept.offer_ids {
             if let Some(record) = self.remove_offer(&offer_id.value) {
-                available.add(&record.resources);
+                available.merge(&record.resources);
                 offer_ids.push(record.offer.id);
             }
         }
@@ -132,7 +132,7 @@ impl LocalMaster {
                         }
                         match self.validate_task(id, &task, agent, None, &available) {
                             Ok(needed) => {
-                                available.subtract(&needed);
+                                available.subtract_present(&needed);
                                 self.launch(id, agent, task.executor.clone(), vec![task], false);
                             }
                             Err(e) => self.task_error(id, &task, Reason::TaskInvalid, e),
@@ -151,7 +151,7 @@ impl LocalMaster {
                         &available,
                     ) {
                         Ok(needed) if op.id.is_none() => {
-                            available.subtract(&needed);
+                            available.subtract_present(&needed);
                             self.launch(
                                 id,
                                 agent,
@@ -198,8 +198,8 @@ impl LocalMaster {
         task: &TaskInfo,
         agent: usize,
         group_executor: Option<&ExecutorInfo>,
-        available: &ResourceSet,
-    ) -> Result<ResourceSet, String> {
+        available: &Resources,
+    ) -> Result<Resources, String> {
         let fw = self.frameworks.get(id).ok_or("Framework cannot be found")?;
         let task_id = &task.task_id.value;
         if !crate::local::wire::valid_id(task_id) {
@@ -244,7 +244,7 @@ impl LocalMaster {
         }) {
             return Err("Task uses invalid resources".into());
         }
-        let mut needed = ResourceSet::from_protos(&task.resources);
+        let mut needed = Resources::unreserved(&task.resources);
         if let Some(ex) = executor {
             let custom = ex.r#type != Some(executor_info::Type::Default as i32);
             if !crate::local::wire::valid_id(&ex.executor_id.value) {
@@ -260,7 +260,7 @@ impl LocalMaster {
                 .executors
                 .contains_key(&(agent, ex.executor_id.value.clone()))
             {
-                needed.add(&ResourceSet::from_protos(&ex.resources));
+                needed.merge(&Resources::unreserved(&ex.resources));
             }
         }
         if !available.contains(&needed) {
@@ -275,8 +275,8 @@ impl LocalMaster {
         executor: &ExecutorInfo,
         tasks: &[TaskInfo],
         agent: usize,
-        available: &ResourceSet,
-    ) -> Result<ResourceSet, String> {
+        available: &Resources,
+    ) -> Result<Resources, String> {
         if executor.r#type.is_none() || executor.r#type == Some(executor_info::Type::Unknown as i32)
         {
             return Err("'ExecutorInfo.type' must be set".into());
@@ -290,7 +290,7 @@ impl LocalMaster {
             return Err("Task group is empty".into());
         }
         let mut left = available.clone();
-        let mut total = ResourceSet::default();
+        let mut total = Resources::new();
         let mut ids = HashSet::new();
         let mut counted_executor = false;
         for t in tasks {
@@ -306,11 +306,11 @@ impl LocalMaster {
             let mut needed = self.validate_task(id, t, agent, Some(executor), &left)?;
             if counted_executor {
                 // The executor's resources are counted once.
-                needed = ResourceSet::from_protos(&t.resources);
+                needed = Resources::unreserved(&t.resources);
             }
             counted_executor = true;
-            left.subtract(&needed);
-            total.add(&needed);
+            left.subtract_present(&needed);
+            total.merge(&needed);
         }
         Ok(total)
     }
@@ -329,15 +329,15 @@ impl LocalMaster {
             return;
         };
         let role = fw.role();
-        let mut used = ResourceSet::default();
+        let mut used = Resources::new();
         let mut executor = executor;
         if let Some(ex) = executor.as_mut() {
             ex.framework_id = Some(id.into());
             let key = (agent, ex.executor_id.value.clone());
             if let std::collections::hash_map::Entry::Vacant(slot) = fw.executors.entry(key) {
-                let resources = ResourceSet::from_protos(&ex.resources);
-                used.add(&resources);
-                slot.insert(ExecutorRecord { agent, resources });
+                let resources = Resources::unreserved(&ex.resources);
+                used.merge(&resources);
+                slot.insert(ExecutorRecord { resources });
             }
         }
         let mut tasks = tasks;
@@ -347,8 +347,8 @@ impl LocalMaster {
                     ex.framework_id = Some(id.into());
                 }
             }
-            let resources = ResourceSet::from_protos(&task.resources);
-            used.add(&resources);
+            let resources = Resources::unreserved(&task.resources);
+            used.merge(&resources);
             let executor_id = executor
                 .as_ref()
                 .map(|e| e.executor_id.value.clone())
@@ -369,7 +369,7 @@ impl LocalMaster {
         }
         let framework_info = fw.info.clone();
         if let Some(a) = self.agent_mut(agent) {
-            a.used.add(&used);
+            a.used.merge(&used);
             a.addr.do_send(LaunchTasks {
                 framework_info,
                 executor,

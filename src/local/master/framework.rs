@@ -1,8 +1,8 @@
 //! What the master keeps per framework and per task.
 
-use crate::local::resources::ResourceSet;
 use crate::local::wire::Subscriber;
 use crate::proto::{FrameworkInfo, TaskInfo, TaskState, framework_info::capability::Type as Cap};
+use crate::resources::Resources;
 use std::collections::HashMap;
 
 /// A task as the master tracks it.
@@ -19,20 +19,18 @@ pub struct TaskRecord {
     /// (state, timestamp) history.
     pub statuses: Vec<(TaskState, f64)>,
     /// The resources it holds until terminal.
-    pub resources: ResourceSet,
+    pub resources: Resources,
     /// Whether its resources were given back already.
     pub released: bool,
     /// The allocation role.
     pub role: String,
 }
 
-/// A custom executor as the master tracks it (its resources).
+/// A custom executor as the master tracks it (its resources; the agent is in its key).
 #[derive(Debug, Clone)]
 pub struct ExecutorRecord {
-    /// Agent index.
-    pub agent: usize,
     /// Resources it holds while running.
-    pub resources: ResourceSet,
+    pub resources: Resources,
 }
 
 /// A framework known to the master.
@@ -118,13 +116,13 @@ impl Framework {
     }
 
     /// Sum of the resources its tasks and executors hold.
-    pub fn used(&self) -> ResourceSet {
-        let mut used = ResourceSet::default();
+    pub fn used(&self) -> Resources {
+        let mut used = Resources::new();
         for t in self.tasks.values().filter(|t| !t.released) {
-            used.add(&t.resources);
+            used.merge(&t.resources);
         }
         for e in self.executors.values() {
-            used.add(&e.resources);
+            used.merge(&e.resources);
         }
         used
     }

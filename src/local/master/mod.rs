@@ -19,10 +19,10 @@ pub use framework::{ExecutorRecord, Framework, TaskRecord};
 use super::agent::LocalAgent;
 use super::allocator::Allocator;
 use super::config::LocalClusterConfig;
-use super::resources::ResourceSet;
 use super::wire::{ApiError, EventStream};
 use crate::codec::Encoding;
 use crate::proto::{AgentInfo, MasterInfo, Offer, TaskState, TaskStatus, master_info, scheduler};
+use crate::resources::Resources;
 use actix::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -168,21 +168,21 @@ pub struct AgentRecord {
     /// `slave(N)@ip:port`.
     pub pid: String,
     /// Total resources.
-    pub total: ResourceSet,
+    pub total: Resources,
     /// Held by tasks and executors.
-    pub used: ResourceSet,
+    pub used: Resources,
     /// In outstanding offers.
-    pub offered: ResourceSet,
+    pub offered: Resources,
     /// When it registered.
     pub registered_time: f64,
 }
 
 impl AgentRecord {
     /// What is neither used nor offered.
-    pub fn free(&self) -> ResourceSet {
+    pub fn free(&self) -> Resources {
         let mut free = self.total.clone();
-        free.subtract(&self.used);
-        free.subtract(&self.offered);
+        free.subtract_present(&self.used);
+        free.subtract_present(&self.offered);
         free
     }
 }
@@ -197,7 +197,7 @@ pub struct OfferRecord {
     /// Agent index (1-based).
     pub agent: usize,
     /// Its resources.
-    pub resources: ResourceSet,
+    pub resources: Resources,
 }
 
 /// The master actor.
@@ -265,11 +265,6 @@ impl LocalMaster {
     /// The agent id an agent numbered `index` (1-based) gets.
     pub fn agent_id_for(&self, index: usize) -> String {
         format!("{}-S{}", self.info.id, index.saturating_sub(1))
-    }
-
-    /// The master's id.
-    pub fn id(&self) -> &str {
-        &self.info.id
     }
 
     fn agent(&self, index: usize) -> Option<&AgentRecord> {
@@ -350,14 +345,14 @@ impl Handler<Allocate> for LocalMaster {
 impl Handler<RegisterAgent> for LocalMaster {
     type Result = ();
     fn handle(&mut self, msg: RegisterAgent, ctx: &mut Self::Context) {
-        let total = ResourceSet::from_protos(&msg.info.resources);
+        let total = Resources::unreserved(&msg.info.resources);
         self.agents.push(AgentRecord {
             addr: msg.addr,
             info: msg.info,
             pid: msg.pid,
             total,
-            used: ResourceSet::default(),
-            offered: ResourceSet::default(),
+            used: Resources::new(),
+            offered: Resources::new(),
             registered_time: crate::proto::now_seconds(),
         });
         self.schedule_allocation(ctx);
@@ -402,7 +397,7 @@ impl Handler<TaskLatestState> for LocalMaster {
             task.released = true;
             let resources = task.resources.clone();
             if let Some(agent) = self.agent_mut(msg.agent) {
-                agent.used.subtract(&resources);
+                agent.used.subtract_present(&resources);
             }
             self.schedule_allocation(ctx);
         }
@@ -456,7 +451,7 @@ impl Handler<ExecutorTerminated> for LocalMaster {
         }
         if let Some(record) = record {
             if let Some(agent) = self.agent_mut(msg.agent) {
-                agent.used.subtract(&record.resources);
+                agent.used.subtract_present(&record.resources);
             }
             self.schedule_allocation(ctx);
         }

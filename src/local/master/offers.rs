@@ -2,26 +2,26 @@
 
 use super::{LocalMaster, OfferRecord};
 use crate::local::allocator::{Candidate, dominant_share};
-use crate::local::resources::ResourceSet;
 use crate::proto::{
     Address, Offer, Url, framework_info::capability::Type as Cap, resource, scheduler,
 };
+use crate::resources::Resources;
 use std::collections::HashMap;
 
 impl LocalMaster {
     /// One round: every agent's free resources go to a fair choice of eligible framework.
     pub(super) fn allocate(&mut self) {
         self.allocator.expire();
-        let mut cluster_total = ResourceSet::default();
+        let mut cluster_total = Resources::new();
         for a in &self.agents {
-            cluster_total.add(&a.total);
+            cluster_total.merge(&a.total);
         }
-        let mut offered_by_fw: HashMap<&str, ResourceSet> = HashMap::new();
+        let mut offered_by_fw: HashMap<&str, Resources> = HashMap::new();
         for o in self.offers.values() {
             offered_by_fw
                 .entry(o.framework_id.as_str())
                 .or_default()
-                .add(&o.resources);
+                .merge(&o.resources);
         }
         let candidates: Vec<Candidate> = self
             .frameworks
@@ -30,7 +30,7 @@ impl LocalMaster {
             .map(|f| {
                 let mut held = f.used();
                 if let Some(o) = offered_by_fw.get(f.id.as_str()) {
-                    held.add(o);
+                    held.merge(o);
                 }
                 Candidate {
                     framework_id: f.id.clone(),
@@ -41,7 +41,7 @@ impl LocalMaster {
         if candidates.is_empty() {
             return;
         }
-        let free: Vec<(usize, ResourceSet)> = self
+        let free: Vec<(usize, Resources)> = self
             .agents
             .iter()
             .enumerate()
@@ -51,7 +51,7 @@ impl LocalMaster {
             .agents
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.total.scalar("gpus") > 0.0)
+            .filter(|(_, a)| a.total.scalar("gpus").to_f64() > 0.0)
             .map(|(i, _)| i + 1)
             .collect();
         let gpu_frameworks: Vec<String> = self
@@ -96,7 +96,7 @@ impl LocalMaster {
         &mut self,
         agent: usize,
         framework_id: &str,
-        resources: ResourceSet,
+        resources: Resources,
     ) -> Option<Offer> {
         let fw = self.frameworks.get(framework_id)?;
         let multi_role = fw.has(Cap::MultiRole);
@@ -128,7 +128,7 @@ impl LocalMaster {
                 path: Some(format!("/slave({agent})")),
                 ..Default::default()
             }),
-            resources: resources.to_protos(alloc_role),
+            resources: offered_protos(&resources, alloc_role),
             attributes: record.info.attributes.clone(),
             executor_ids,
             allocation_info: alloc_role.map(|r| resource::AllocationInfo {
@@ -136,7 +136,7 @@ impl LocalMaster {
             }),
             ..Default::default()
         };
-        record.offered.add(&resources);
+        record.offered.merge(&resources);
         self.offers.insert(
             id,
             OfferRecord {
@@ -153,20 +153,24 @@ impl LocalMaster {
     pub(super) fn remove_offer(&mut self, offer_id: &str) -> Option<OfferRecord> {
         let record = self.offers.remove(offer_id)?;
         if let Some(agent) = self.agent_mut(record.agent) {
-            agent.offered.subtract(&record.resources);
+            agent.offered.subtract_present(&record.resources);
         }
         Some(record)
+    }
+
+    /// The ids of a framework's outstanding offers.
+    fn offer_ids_of(&self, framework_id: &str) -> Vec<String> {
+        self.offers
+            .iter()
+            .filter(|(_, o)| o.framework_id == framework_id)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     /// Drops every outstanding offer of a framework without RESCIND (re-subscribe,
     /// disconnection, removal).
     pub(super) fn discard_offers(&mut self, framework_id: &str) {
-        let ids: Vec<String> = self
-            .offers
-            .iter()
-            .filter(|(_, o)| o.framework_id == framework_id)
-            .map(|(id, _)| id.clone())
-            .collect();
+        let ids = self.offer_ids_of(framework_id);
         for id in ids {
             self.remove_offer(&id);
         }
@@ -175,12 +179,7 @@ impl LocalMaster {
     /// Rescinds every outstanding offer of a framework with RESCIND events (SUPPRESS does
     /// not; used when its roles change).
     pub(super) fn rescind_offers(&mut self, framework_id: &str) {
-        let ids: Vec<String> = self
-            .offers
-            .iter()
-            .filter(|(_, o)| o.framework_id == framework_id)
-            .map(|(id, _)| id.clone())
-            .collect();
+        let ids = self.offer_ids_of(framework_id);
         for id in ids {
             self.remove_offer(&id);
             if let Some(fw) = self.frameworks.get(framework_id) {
@@ -194,4 +193,24 @@ impl LocalMaster {
             }
         }
     }
+}
+
+/// Offered resources as protos: unreserved (`role: "*"`), with `allocation_info` when the
+/// framework is MULTI_ROLE (`allocation_role`).
+fn offered_protos(
+    resources: &Resources,
+    allocation_role: Option<&str>,
+) -> Vec<crate::proto::Resource> {
+    let mut resources = resources.clone();
+    if let Some(role) = allocation_role {
+        resources.allocate(role);
+    }
+    let mut out = resources.to_proto();
+    for r in &mut out {
+        #[allow(deprecated)]
+        {
+            r.role = Some("*".to_string());
+        }
+    }
+    out
 }

@@ -280,7 +280,7 @@ impl LocalMaster {
         for mut task in tasks {
             if !task.released {
                 if let Some(agent) = self.agent_mut(task.agent) {
-                    agent.used.subtract(&task.resources);
+                    agent.used.subtract_present(&task.resources);
                 }
                 task.released = true;
             }
@@ -292,7 +292,7 @@ impl LocalMaster {
         }
         for ((agent, _), ex) in fw.executors.drain() {
             if let Some(a) = self.agent_mut(agent) {
-                a.used.subtract(&ex.resources);
+                a.used.subtract_present(&ex.resources);
             }
         }
         fw.subscriber = None;
