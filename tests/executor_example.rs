@@ -160,7 +160,12 @@ async fn tasks_do_not_inherit_the_agent_token() {
     ));
     wait_for("env done", || agent.updates_of("env").len() == 2).await;
     let env = agent.updates_of("env");
-    assert_eq!(state(&env[1]), TaskState::TaskFinished, "{:?}", env[1].message);
+    assert_eq!(
+        state(&env[1]),
+        TaskState::TaskFinished,
+        "{:?}",
+        env[1].message
+    );
     agent.send(shutdown());
     assert_eq!(exit_code(&mut child).await, 0);
     agent.stop().await;

@@ -387,6 +387,7 @@ async fn refused_subscription_is_fatal() {
         matches!(exit, ExitReason::Fatal(ref m) if m.contains("401")),
         "{exit:?}"
     );
-    assert!(seen_has(&seen, |s| *s == Seen::Error(AgentErrorKind::SubscribeRejected)));
+    assert!(seen_has(&seen, |s| *s
+        == Seen::Error(AgentErrorKind::SubscribeRejected)));
     agent.stop().await;
 }

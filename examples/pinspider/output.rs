@@ -126,10 +126,8 @@ mod tests {
 
     #[actix_rt::test]
     async fn records_reach_the_file_once_written_resolves() {
-        let path = std::env::temp_dir().join(format!(
-            "pinspider-output-{}.jsonl",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("pinspider-output-{}.jsonl", std::process::id()));
         let mut out = Output::open(Some(&path)).unwrap();
         let written = out.written();
         out.records(&[Record::Profile(Profile::default())]);
@@ -163,7 +161,8 @@ mod tests {
                 Ok(buf.len())
             }
             fn flush(&mut self) -> std::io::Result<()> {
-                self.flushed.push(String::from_utf8_lossy(&self.data).into_owned());
+                self.flushed
+                    .push(String::from_utf8_lossy(&self.data).into_owned());
                 Ok(())
             }
         }

@@ -3,8 +3,8 @@
 
 use super::env::{EnvError, ExecutorEnv};
 use super::events::{
-    Acknowledged, AgentError, ExitReason, Kill, Launch, LaunchGroup, Registered,
-    SchedulerMessage, Shutdown,
+    Acknowledged, AgentError, ExitReason, Kill, Launch, LaunchGroup, Registered, SchedulerMessage,
+    Shutdown,
 };
 use super::handle::ExecutorHandle;
 use super::runtime::ExecutorRuntime;

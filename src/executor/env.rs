@@ -10,10 +10,10 @@
 //! inherit it.
 
 use super::duration::parse_duration;
-use std::ffi::OsStr;
 use crate::codec::Encoding;
 use crate::proto::{AgentId, ExecutorId, FrameworkId};
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,7 +39,8 @@ pub(crate) const MESOS_RECOVERY_TIMEOUT: &str = "MESOS_RECOVERY_TIMEOUT";
 /// The longest wait between two re-subscription attempts (required with checkpointing).
 pub(crate) const MESOS_SUBSCRIPTION_BACKOFF_MAX: &str = "MESOS_SUBSCRIPTION_BACKOFF_MAX";
 /// How long the executor has to end its tasks after SHUTDOWN.
-pub(crate) const MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: &str = "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD";
+pub(crate) const MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: &str =
+    "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD";
 /// The bearer token for the executor API, when the agent authenticates executors.
 pub(crate) const MESOS_EXECUTOR_AUTHENTICATION_TOKEN: &str = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN";
 /// Ours: `json` or `protobuf` (the default), the encoding to speak to the agent.
@@ -331,10 +332,7 @@ impl ExecutorEnv {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn scrub<'a>(
-        &self,
-        cmd: &'a mut std::process::Command,
-    ) -> &'a mut std::process::Command {
+    pub fn scrub<'a>(&self, cmd: &'a mut std::process::Command) -> &'a mut std::process::Command {
         for var in SENSITIVE_VARS {
             cmd.env_remove(OsStr::new(var));
         }

@@ -98,7 +98,7 @@ mod wire;
 pub use builder::{ExecutorBuilder, ExecutorSettings, RunningExecutor};
 pub use env::{EnvError, EnvProblem, ExecutorEnv};
 pub use events::{
-    Acknowledged, AgentError, AgentErrorKind, ExitReason, Kill, Launch, LaunchGroup,
-    Registered, SchedulerMessage, Shutdown, ShutdownReason,
+    Acknowledged, AgentError, AgentErrorKind, ExitReason, Kill, Launch, LaunchGroup, Registered,
+    SchedulerMessage, Shutdown, ShutdownReason,
 };
 pub use handle::{ExecutorHandle, MessageError, StatusUpdate, UpdateError};
