@@ -4,7 +4,9 @@
 //! TASK_KILLED; SHUTDOWN does that for every task. Framework messages are echoed back.
 //!
 //! The agent starts it with the `MESOS_*` environment (see `ExecutorEnv`); run by hand
-//! without one, it prints every missing variable and exits with status 2.
+//! without one, it prints every missing variable and exits with status 2. The commands are
+//! spawned through `ExecutorEnv::scrub_tokio`, so they do not inherit the agent's
+//! authentication token.
 //!
 //! ```text
 //! cargo build --example hello_executor
@@ -13,7 +15,8 @@
 
 use actix::prelude::*;
 use mesos_actix::executor::{
-    ExecutorHandle, ExecutorRuntime, FrameworkMessage, Kill, Launch, Shutdown, StatusUpdate,
+    ExecutorBuilder, ExecutorEnv, ExecutorHandle, Kill, Launch, SchedulerMessage, Shutdown,
+    StatusUpdate,
 };
 use mesos_actix::proto::TaskState;
 use std::collections::{HashMap, HashSet};
@@ -22,8 +25,9 @@ use std::process::ExitStatus;
 use tracing_subscriber::EnvFilter;
 
 /// Runs tasks as shell commands.
-#[derive(Default)]
 struct HelloExecutor {
+    /// The executor's environment: spawns go through its `scrub_tokio`.
+    env: ExecutorEnv,
     /// Running commands: task id -> process id.
     running: HashMap<String, u32>,
     /// Tasks we were asked to kill.
@@ -52,6 +56,14 @@ fn describe(status: &ExitStatus) -> String {
 }
 
 impl HelloExecutor {
+    fn new(env: ExecutorEnv) -> Self {
+        HelloExecutor {
+            env,
+            running: HashMap::new(),
+            killing: HashSet::new(),
+        }
+    }
+
     fn terminate(&mut self, task: &str) -> bool {
         let Some(&pid) = self.running.get(task) else {
             return false;
@@ -84,11 +96,9 @@ impl Handler<Launch> for HelloExecutor {
             },
         };
         tracing::info!(task = %task_id, %command, "launching");
-        let child = tokio::process::Command::new("/bin/sh")
-            .arg("-c")
-            .arg(&command)
-            .kill_on_drop(true)
-            .spawn();
+        let mut cmd = tokio::process::Command::new("/bin/sh");
+        cmd.arg("-c").arg(&command).kill_on_drop(true);
+        let child = self.env.scrub_tokio(&mut cmd).spawn();
         let mut child = match child {
             Ok(child) => child,
             Err(e) => {
@@ -160,11 +170,11 @@ impl Handler<Shutdown> for HelloExecutor {
     }
 }
 
-impl Handler<FrameworkMessage> for HelloExecutor {
+impl Handler<SchedulerMessage> for HelloExecutor {
     type Result = ();
 
-    fn handle(&mut self, message: FrameworkMessage, _ctx: &mut Context<Self>) {
-        tracing::info!(bytes = message.data.len(), "framework message");
+    fn handle(&mut self, message: SchedulerMessage, _ctx: &mut Context<Self>) {
+        tracing::info!(bytes = message.data.len(), "scheduler message");
         let mut reply = b"hello_executor got: ".to_vec();
         reply.extend_from_slice(&message.data);
         let handle = message.handle;
@@ -185,16 +195,16 @@ async fn main() {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let runtime = match ExecutorRuntime::from_env() {
-        Ok(runtime) => runtime,
+    let builder = match ExecutorBuilder::from_env() {
+        Ok(builder) => builder,
         Err(e) => {
             eprintln!("hello_executor: {e}");
             std::process::exit(2);
         }
     };
-    tracing::info!(endpoint = %runtime.env().endpoint, "hello_executor starting");
-    let executor = HelloExecutor::default().start();
-    let exit = runtime
+    tracing::info!(endpoint = %builder.env().endpoint, "hello_executor starting");
+    let executor = HelloExecutor::new(builder.env().clone()).start();
+    let exit = builder
         .on_message(executor.clone().recipient())
         .run(executor)
         .await;

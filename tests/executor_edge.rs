@@ -30,7 +30,7 @@ async fn real_agent_json_events() {
     wait_for("SUBSCRIBE", || agent.subscribe_count() == 1).await;
     agent.send_raw(&framed(REAL_SUBSCRIBED));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     // Several records in one chunk, and a record split over two chunks.
@@ -101,7 +101,7 @@ async fn task_group_without_a_group_recipient_arrives_as_launches() {
     let agent = FakeAgent::start().await;
     let (_running, seen) = start_executor(agent.env(false));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.send(group(&["g1", "g2"]));
@@ -163,7 +163,7 @@ async fn a_refused_update_is_reported_and_dropped() {
     let agent = FakeAgent::start().await;
     let (running, seen) = start_executor(agent.env(false));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.with(|s| s.reject_updates = true);
@@ -173,7 +173,7 @@ async fn a_refused_update_is_reported_and_dropped() {
         .await
         .unwrap();
     wait_for("UpdateRejected", || {
-        seen_has(&seen, |s| *s == Seen::Error(ErrorKind::UpdateRejected))
+        seen_has(&seen, |s| *s == Seen::Error(AgentErrorKind::UpdateRejected))
     })
     .await;
     // Nothing is left to settle, so a stop ends the runtime at once.
@@ -188,13 +188,13 @@ async fn task_group_goes_whole_to_a_group_recipient_once() {
     let env = ExecutorEnv::from_vars(agent.env(false)).unwrap();
     let (exec, seen) = TestExecutor::new();
     let addr = actix::Actor::start(exec);
-    let _running = ExecutorRuntime::builder(env)
+    let _running = ExecutorBuilder::new(env)
         .settings(settings())
-        .on_subscribed(addr.clone().recipient())
-        .on_launch_group(addr.clone().recipient())
+        .on_registered(addr.clone().recipient())
+        .with_launch_group(addr.clone().recipient())
         .start(addr);
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.send(group(&["g1", "g2"]));

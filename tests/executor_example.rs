@@ -143,3 +143,30 @@ async fn runs_commands_kills_and_shuts_down() {
     assert_eq!(state(last.last().unwrap()), TaskState::TaskKilled);
     agent.stop().await;
 }
+
+#[actix_rt::test]
+async fn tasks_do_not_inherit_the_agent_token() {
+    let bin = binary();
+    let agent = FakeAgent::start().await;
+    let mut child = spawn(&bin, agent.env(false), false);
+    wait_for("SUBSCRIBE", || agent.subscribe_count() == 1).await;
+    // The executor itself still authenticates with the token...
+    let auth = agent.state.lock().unwrap().subscribe_headers[0][0].clone();
+    assert_eq!(auth.as_deref(), Some("Bearer tok.en"));
+    // ...but its commands do not see it (exit 0 only when the variable is unset).
+    agent.send(launch(
+        "env",
+        r#"test -z "${MESOS_EXECUTOR_AUTHENTICATION_TOKEN+set}" && test -n "$MESOS_EXECUTOR_ID""#,
+    ));
+    wait_for("env done", || agent.updates_of("env").len() == 2).await;
+    let env = agent.updates_of("env");
+    assert_eq!(
+        state(&env[1]),
+        TaskState::TaskFinished,
+        "{:?}",
+        env[1].message
+    );
+    agent.send(shutdown());
+    assert_eq!(exit_code(&mut child).await, 0);
+    agent.stop().await;
+}

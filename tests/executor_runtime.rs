@@ -25,7 +25,7 @@ async fn launch_run_finish(json: bool) {
         seen_has(&seen, |s| {
             matches!(
                 s,
-                Seen::Subscribed {
+                Seen::Registered {
                     resubscribed: false
                 }
             )
@@ -90,7 +90,7 @@ async fn kill_and_duplicate_launch() {
     let agent = FakeAgent::start().await;
     let (running, seen) = start_executor(agent.env(true));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.send(launch("k1", "killable"));
@@ -126,7 +126,7 @@ async fn messages_both_ways() {
     let agent = FakeAgent::start().await;
     let (running, seen) = start_executor(agent.env(false));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.send(message(b"ping"));
@@ -146,7 +146,7 @@ async fn shutdown_cuts_a_stubborn_task_at_the_grace_period() {
     let agent = FakeAgent::start().await;
     let (running, seen) = start_executor(agent.env(true));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.send(launch("nice", "killable"));
@@ -178,7 +178,7 @@ async fn shutdown_without_tasks_ends_at_once() {
     let agent = FakeAgent::start().await;
     let (running, seen) = start_executor(agent.env(false));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.send(shutdown());
@@ -192,7 +192,7 @@ async fn agent_restart_loses_no_update_and_acknowledges_once() {
     let (running, seen) = start_executor(agent.env(true));
     let h = running.handle();
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.send(launch("a", "manual"));
@@ -211,7 +211,7 @@ async fn agent_restart_loses_no_update_and_acknowledges_once() {
     agent.with(|s| s.down = true);
     agent.cut();
     wait_for("disconnection", || {
-        seen_has(&seen, |s| *s == Seen::Error(ErrorKind::Disconnected))
+        seen_has(&seen, |s| *s == Seen::Error(AgentErrorKind::Disconnected))
     })
     .await;
     let mut sent = Vec::new();
@@ -237,7 +237,7 @@ async fn agent_restart_loses_no_update_and_acknowledges_once() {
     agent.with(|s| s.down = false);
     wait_for("resubscribed", || {
         seen_has(&seen, |s| {
-            matches!(s, Seen::Subscribed { resubscribed: true })
+            matches!(s, Seen::Registered { resubscribed: true })
         })
     })
     .await;
@@ -303,7 +303,7 @@ async fn checkpoint_off_disconnection_ends_the_runtime() {
     let agent = FakeAgent::start().await;
     let (running, seen) = start_executor(agent.env(false));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.cut();
@@ -327,7 +327,7 @@ async fn recovery_timeout_ends_the_runtime() {
     vars.push(("MESOS_RECOVERY_TIMEOUT".into(), "500ms".into()));
     let (running, seen) = start_executor(vars);
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.with(|s| s.down = true);
@@ -343,31 +343,31 @@ async fn malformed_events_are_reported_and_the_runtime_reconnects() {
     // Checkpointing off: a malformed stream is not the agent going away.
     let (running, seen) = start_executor(agent.env(false));
     wait_for("SUBSCRIBED", || {
-        seen_has(&seen, |s| matches!(s, Seen::Subscribed { .. }))
+        seen_has(&seen, |s| matches!(s, Seen::Registered { .. }))
     })
     .await;
     agent.send_raw(b"12x\n{}");
     wait_for("second SUBSCRIBE", || agent.subscribe_count() == 2).await;
     wait_for("second SUBSCRIBED", || {
-        seen_count(&seen, |s| matches!(s, Seen::Subscribed { .. })) == 2
+        seen_count(&seen, |s| matches!(s, Seen::Registered { .. })) == 2
     })
     .await;
     // Valid framing, invalid protobuf.
     agent.send_raw(&mesos_actix::recordio::encode(&[0xff, 0xff, 0xff, 0xff]));
     wait_for("third SUBSCRIBE", || agent.subscribe_count() == 3).await;
     wait_for("third SUBSCRIBED", || {
-        seen_count(&seen, |s| matches!(s, Seen::Subscribed { .. })) == 3
+        seen_count(&seen, |s| matches!(s, Seen::Registered { .. })) == 3
     })
     .await;
     // A record announcing more than the size cap: refused before any allocation.
     agent.send_raw(b"99999999999999\n");
     wait_for("fourth SUBSCRIBE", || agent.subscribe_count() == 4).await;
     wait_for("fourth SUBSCRIBED", || {
-        seen_count(&seen, |s| matches!(s, Seen::Subscribed { .. })) == 4
+        seen_count(&seen, |s| matches!(s, Seen::Registered { .. })) == 4
     })
     .await;
     assert_eq!(
-        seen_count(&seen, |s| *s == Seen::Error(ErrorKind::MalformedEvent)),
+        seen_count(&seen, |s| *s == Seen::Error(AgentErrorKind::MalformedEvent)),
         3
     );
     // Still fully working.
@@ -387,6 +387,7 @@ async fn refused_subscription_is_fatal() {
         matches!(exit, ExitReason::Fatal(ref m) if m.contains("401")),
         "{exit:?}"
     );
-    assert!(seen_has(&seen, |s| *s == Seen::Error(ErrorKind::SubscribeRejected)));
+    assert!(seen_has(&seen, |s| *s
+        == Seen::Error(AgentErrorKind::SubscribeRejected)));
     agent.stop().await;
 }

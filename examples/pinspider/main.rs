@@ -173,7 +173,8 @@ async fn crawl_with(settings: &Settings) -> Result<Summary, RunError> {
         return Err(RunError::Usage("no profile URLs given (try --demo)".into()));
     }
     let crawl = Crawl::new(&seeds(&urls)?, settings.max_users, follow);
-    let out = output::Output::open(settings.output.as_deref())?;
+    let mut out = output::Output::open(settings.output.as_deref())?;
+    let written = out.written();
     let (sub_tx, sub_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = oneshot::channel();
     let crawler = Crawler::new(crawl, out, fetch, sub_tx, done_tx).start();
@@ -182,6 +183,11 @@ async fn crawl_with(settings: &Settings) -> Result<Summary, RunError> {
     } else {
         runtime_glue::run_on_mesos(settings, crawler, sub_rx, done_rx).await
     };
+    if summary.is_ok() {
+        // The crawler closed the output before it sent the summary: wait for the writer
+        // thread to flush the last records.
+        written.await;
+    }
     if let Some(site) = demo {
         site.stop().await;
     }

@@ -1,5 +1,5 @@
 //! The seam between pinspider and the mesos-actix runtimes: everything that names
-//! `Framework`, `TaskSpec` submission, `ExecutorRuntime`, `Launch`, `Kill` or `Shutdown`
+//! `Framework`, `TaskSpec` submission, `ExecutorBuilder`, `Launch`, `Kill` or `Shutdown`
 //! lives in this one file.
 //!
 //! - [`run_on_mesos`]: starts the framework (a given master, or the embedded local
@@ -36,7 +36,7 @@ mod wired {
     use crate::fetch::{FetchConfig, Fetcher};
     use crate::model::{FetchSettings, TaskPayload};
     use actix::prelude::*;
-    use mesos_actix::executor::{ExecutorRuntime, Kill, Launch, Shutdown, StatusUpdate};
+    use mesos_actix::executor::{ExecutorBuilder, Kill, Launch, Shutdown, StatusUpdate};
     use mesos_actix::proto::{
         CommandInfo, ExecutorId, ExecutorInfo, FrameworkInfo, TaskState, command_info,
         executor_info,
@@ -205,7 +205,7 @@ mod wired {
                 let bytes = result.to_bytes();
                 if !result.transient {
                     if let Err(e) = handle.send_message(bytes.clone()).await {
-                        tracing::warn!(error = %e, "framework message not sent; the status update carries the result");
+                        tracing::warn!(error = %e, "message to the scheduler not sent; the status update carries the result");
                     }
                 }
                 let state = if result.transient {
@@ -265,7 +265,7 @@ mod wired {
     }
 
     pub async fn run_executor(kind: TaskKind) -> i32 {
-        let builder = match ExecutorRuntime::from_env() {
+        let builder = match ExecutorBuilder::from_env() {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("pinspider executor: {e}");

@@ -3,8 +3,8 @@
 
 use super::env::{EnvError, ExecutorEnv};
 use super::events::{
-    Acknowledged, Error, ExitReason, FrameworkMessage, Kill, Launch, LaunchGroup, Shutdown,
-    Subscribed,
+    Acknowledged, AgentError, ExitReason, Kill, Launch, LaunchGroup, Registered, SchedulerMessage,
+    Shutdown,
 };
 use super::handle::ExecutorHandle;
 use super::runtime::ExecutorRuntime;
@@ -58,14 +58,20 @@ pub(crate) struct Sinks {
     pub launch: Recipient<Launch>,
     pub kill: Recipient<Kill>,
     pub shutdown: Recipient<Shutdown>,
-    pub subscribed: Option<Recipient<Subscribed>>,
+    pub registered: Vec<Recipient<Registered>>,
     pub launch_group: Option<Recipient<LaunchGroup>>,
-    pub message: Option<Recipient<FrameworkMessage>>,
-    pub error: Option<Recipient<Error>>,
-    pub acknowledged: Option<Recipient<Acknowledged>>,
+    pub message: Vec<Recipient<SchedulerMessage>>,
+    pub error: Vec<Recipient<AgentError>>,
+    pub acknowledged: Vec<Recipient<Acknowledged>>,
 }
 
-/// Configures and starts an [`ExecutorRuntime`].
+/// Configures and starts an executor runtime: the actor that talks to the agent for this
+/// executor and hands [`Launch`], [`Kill`] and [`Shutdown`] to the user's actor.
+///
+/// The `on_*` methods *add* a recipient: call one several times and every recipient gets
+/// its own copy of each event (as with the scheduler's `FrameworkBuilder::on_*`).
+/// [`with_launch_group`](Self::with_launch_group) *sets* the one recipient of task groups,
+/// because it changes how groups are delivered; a later call replaces an earlier one.
 ///
 /// ```no_run
 /// # use actix::prelude::*;
@@ -75,53 +81,52 @@ pub(crate) struct Sinks {
 /// # impl Handler<Launch> for MyExecutor { type Result = (); fn handle(&mut self, _: Launch, _: &mut Context<Self>) {} }
 /// # impl Handler<Kill> for MyExecutor { type Result = (); fn handle(&mut self, _: Kill, _: &mut Context<Self>) {} }
 /// # impl Handler<Shutdown> for MyExecutor { type Result = (); fn handle(&mut self, _: Shutdown, _: &mut Context<Self>) {} }
-/// # impl Handler<FrameworkMessage> for MyExecutor { type Result = (); fn handle(&mut self, _: FrameworkMessage, _: &mut Context<Self>) {} }
+/// # impl Handler<SchedulerMessage> for MyExecutor { type Result = (); fn handle(&mut self, _: SchedulerMessage, _: &mut Context<Self>) {} }
 /// #[actix::main]
 /// async fn main() {
-///     let runtime = match ExecutorRuntime::from_env() {
-///         Ok(runtime) => runtime,
+///     let builder = match ExecutorBuilder::from_env() {
+///         Ok(builder) => builder,
 ///         Err(e) => {
 ///             eprintln!("{e}");
 ///             std::process::exit(2);
 ///         }
 ///     };
 ///     let me = MyExecutor.start();
-///     let exit = runtime.on_message(me.clone().recipient()).run(me).await;
+///     let exit = builder.on_message(me.clone().recipient()).run(me).await;
 ///     std::process::exit(exit.code());
 /// }
 /// ```
 pub struct ExecutorBuilder {
     env: ExecutorEnv,
     settings: ExecutorSettings,
-    subscribed: Option<Recipient<Subscribed>>,
+    registered: Vec<Recipient<Registered>>,
     launch_group: Option<Recipient<LaunchGroup>>,
-    message: Option<Recipient<FrameworkMessage>>,
-    error: Option<Recipient<Error>>,
-    acknowledged: Option<Recipient<Acknowledged>>,
-}
-
-impl ExecutorRuntime {
-    /// A builder from the process environment (see [`ExecutorEnv::from_env`]); the error
-    /// lists every missing or malformed variable.
-    pub fn from_env() -> Result<ExecutorBuilder, EnvError> {
-        Ok(Self::builder(ExecutorEnv::from_env()?))
-    }
-
-    /// A builder from an environment read elsewhere (e.g. [`ExecutorEnv::from_vars`]).
-    pub fn builder(env: ExecutorEnv) -> ExecutorBuilder {
-        ExecutorBuilder {
-            env,
-            settings: ExecutorSettings::default(),
-            subscribed: None,
-            launch_group: None,
-            message: None,
-            error: None,
-            acknowledged: None,
-        }
-    }
+    message: Vec<Recipient<SchedulerMessage>>,
+    error: Vec<Recipient<AgentError>>,
+    acknowledged: Vec<Recipient<Acknowledged>>,
 }
 
 impl ExecutorBuilder {
+    /// A builder from the process environment (see [`ExecutorEnv::from_env`]); the error
+    /// lists every missing or malformed variable. The environment is only read: spawn
+    /// processes through [`ExecutorEnv::scrub`] so they do not inherit the agent's token.
+    pub fn from_env() -> Result<ExecutorBuilder, EnvError> {
+        Ok(Self::new(ExecutorEnv::from_env()?))
+    }
+
+    /// A builder from an environment read elsewhere (e.g. [`ExecutorEnv::from_vars`]).
+    pub fn new(env: ExecutorEnv) -> ExecutorBuilder {
+        ExecutorBuilder {
+            env,
+            settings: ExecutorSettings::default(),
+            registered: Vec::new(),
+            launch_group: None,
+            message: Vec::new(),
+            error: Vec::new(),
+            acknowledged: Vec::new(),
+        }
+    }
+
     /// Replaces the settings.
     pub fn settings(mut self, settings: ExecutorSettings) -> Self {
         self.settings = settings;
@@ -133,33 +138,34 @@ impl ExecutorBuilder {
         &self.env
     }
 
-    /// Where to deliver [`Subscribed`] (each subscription, first and later ones).
-    pub fn on_subscribed(mut self, recipient: Recipient<Subscribed>) -> Self {
-        self.subscribed = Some(recipient);
+    /// Adds a recipient of [`Registered`] (each subscription, first and later ones).
+    pub fn on_registered(mut self, recipient: Recipient<Registered>) -> Self {
+        self.registered.push(recipient);
         self
     }
 
-    /// Where to deliver [`LaunchGroup`]; without it each task of a group is a [`Launch`].
-    pub fn on_launch_group(mut self, recipient: Recipient<LaunchGroup>) -> Self {
+    /// Sets the recipient of [`LaunchGroup`], replacing any earlier one; without one each
+    /// task of a group arrives as a [`Launch`].
+    pub fn with_launch_group(mut self, recipient: Recipient<LaunchGroup>) -> Self {
         self.launch_group = Some(recipient);
         self
     }
 
-    /// Where to deliver [`FrameworkMessage`]s from the scheduler (dropped without one).
-    pub fn on_message(mut self, recipient: Recipient<FrameworkMessage>) -> Self {
-        self.message = Some(recipient);
+    /// Adds a recipient of the [`SchedulerMessage`]s (they are dropped when there is none).
+    pub fn on_message(mut self, recipient: Recipient<SchedulerMessage>) -> Self {
+        self.message.push(recipient);
         self
     }
 
-    /// Where to deliver [`Error`]s (they are logged either way).
-    pub fn on_error(mut self, recipient: Recipient<Error>) -> Self {
-        self.error = Some(recipient);
+    /// Adds a recipient of [`AgentError`]s (they are logged either way).
+    pub fn on_error(mut self, recipient: Recipient<AgentError>) -> Self {
+        self.error.push(recipient);
         self
     }
 
-    /// Where to deliver [`Acknowledged`] (once per update).
+    /// Adds a recipient of [`Acknowledged`] (once per update).
     pub fn on_acknowledged(mut self, recipient: Recipient<Acknowledged>) -> Self {
-        self.acknowledged = Some(recipient);
+        self.acknowledged.push(recipient);
         self
     }
 
@@ -174,7 +180,7 @@ impl ExecutorBuilder {
             launch: executor.clone().recipient(),
             kill: executor.clone().recipient(),
             shutdown: executor.recipient(),
-            subscribed: self.subscribed,
+            registered: self.registered,
             launch_group: self.launch_group,
             message: self.message,
             error: self.error,

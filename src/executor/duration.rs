@@ -6,14 +6,14 @@ use std::time::Duration;
 
 /// The longest duration accepted: 365 days. Anything longer in an executor's environment is
 /// a mistake, and capping it keeps every later `Instant + Duration` free of overflow.
-pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The longest duration string accepted (bytes).
 const MAX_LEN: usize = 64;
 
 /// Why a duration string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     /// The empty string.
     #[error("empty duration")]
     Empty,
@@ -39,7 +39,7 @@ pub enum DurationError {
 /// Leading and trailing whitespace is ignored; the number is plain decimal (digits with an
 /// optional fraction), the unit exact and lower-case. Results above [`MAX_DURATION`] and
 /// negative values are refused; a fraction finer than a nanosecond is truncated.
-pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse_duration(input: &str) -> Result<Duration, DurationError> {
     if input.len() > MAX_LEN {
         return Err(DurationError::TooLong(input.len()));
     }

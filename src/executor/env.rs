@@ -2,51 +2,59 @@
 //! starts (facts sheet §4.2), read and checked in one go.
 //!
 //! [`ExecutorEnv::from_vars`] checks every variable and reports *all* the problems at once
-//! in one [`EnvError`]; [`ExecutorEnv::from_env`] does the same on the process environment
-//! and then removes `MESOS_EXECUTOR_AUTHENTICATION_TOKEN` from it, so that the executor's
-//! tasks do not inherit the token.
+//! in one [`EnvError`]; [`ExecutorEnv::from_env`] does the same on the process environment,
+//! which it only reads (changing the environment is unsound once other threads run). The
+//! agent's secret, `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, therefore stays in this process's
+//! environment: [`ExecutorEnv::scrub`] and [`ExecutorEnv::scrub_tokio`] remove it from the
+//! environment of a child process before it is spawned, so the executor's tasks do not
+//! inherit it.
 
 use super::duration::parse_duration;
 use crate::codec::Encoding;
 use crate::proto::{AgentId, ExecutorId, FrameworkId};
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// `ip:port` of the agent (always set by the agent).
-pub const MESOS_AGENT_ENDPOINT: &str = "MESOS_AGENT_ENDPOINT";
+pub(crate) const MESOS_AGENT_ENDPOINT: &str = "MESOS_AGENT_ENDPOINT";
 /// The agent's libprocess id, `slave(1)@ip:port`.
-pub const MESOS_SLAVE_PID: &str = "MESOS_SLAVE_PID";
+pub(crate) const MESOS_SLAVE_PID: &str = "MESOS_SLAVE_PID";
 /// The agent id.
-pub const MESOS_SLAVE_ID: &str = "MESOS_SLAVE_ID";
+pub(crate) const MESOS_SLAVE_ID: &str = "MESOS_SLAVE_ID";
 /// The framework id.
-pub const MESOS_FRAMEWORK_ID: &str = "MESOS_FRAMEWORK_ID";
+pub(crate) const MESOS_FRAMEWORK_ID: &str = "MESOS_FRAMEWORK_ID";
 /// The executor id.
-pub const MESOS_EXECUTOR_ID: &str = "MESOS_EXECUTOR_ID";
+pub(crate) const MESOS_EXECUTOR_ID: &str = "MESOS_EXECUTOR_ID";
 /// The sandbox path on the host.
-pub const MESOS_DIRECTORY: &str = "MESOS_DIRECTORY";
+pub(crate) const MESOS_DIRECTORY: &str = "MESOS_DIRECTORY";
 /// The sandbox path as seen inside the container.
-pub const MESOS_SANDBOX: &str = "MESOS_SANDBOX";
+pub(crate) const MESOS_SANDBOX: &str = "MESOS_SANDBOX";
 /// `1` when the framework checkpoints (the executor survives agent restarts).
-pub const MESOS_CHECKPOINT: &str = "MESOS_CHECKPOINT";
+pub(crate) const MESOS_CHECKPOINT: &str = "MESOS_CHECKPOINT";
 /// How long to keep trying to reach a restarting agent (required with checkpointing).
-pub const MESOS_RECOVERY_TIMEOUT: &str = "MESOS_RECOVERY_TIMEOUT";
+pub(crate) const MESOS_RECOVERY_TIMEOUT: &str = "MESOS_RECOVERY_TIMEOUT";
 /// The longest wait between two re-subscription attempts (required with checkpointing).
-pub const MESOS_SUBSCRIPTION_BACKOFF_MAX: &str = "MESOS_SUBSCRIPTION_BACKOFF_MAX";
+pub(crate) const MESOS_SUBSCRIPTION_BACKOFF_MAX: &str = "MESOS_SUBSCRIPTION_BACKOFF_MAX";
 /// How long the executor has to end its tasks after SHUTDOWN.
-pub const MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: &str = "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD";
+pub(crate) const MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: &str =
+    "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD";
 /// The bearer token for the executor API, when the agent authenticates executors.
-pub const MESOS_EXECUTOR_AUTHENTICATION_TOKEN: &str = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN";
+pub(crate) const MESOS_EXECUTOR_AUTHENTICATION_TOKEN: &str = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN";
 /// Ours: `json` or `protobuf` (the default), the encoding to speak to the agent.
-pub const MESOS_ACTIX_EXECUTOR_ENCODING: &str = "MESOS_ACTIX_EXECUTOR_ENCODING";
+pub(crate) const MESOS_ACTIX_EXECUTOR_ENCODING: &str = "MESOS_ACTIX_EXECUTOR_ENCODING";
+
+/// The variables a child process must not inherit from the executor.
+const SENSITIVE_VARS: &[&str] = &[MESOS_EXECUTOR_AUTHENTICATION_TOKEN];
 
 /// The grace period used when `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` is not set (the
 /// agent's default).
-pub const DEFAULT_SHUTDOWN_GRACE_PERIOD: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_SHUTDOWN_GRACE_PERIOD: Duration = Duration::from_secs(5);
 /// The re-subscription backoff cap used when checkpointing is off (the agent's default
 /// `--executor_reregistration_timeout`).
-pub const DEFAULT_SUBSCRIPTION_BACKOFF_MAX: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_SUBSCRIPTION_BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 /// The longest value accepted for most variables (bytes).
 const MAX_VALUE: usize = 4096;
@@ -73,9 +81,10 @@ pub struct ExecutorEnv {
     pub checkpoint: bool,
     /// `MESOS_RECOVERY_TIMEOUT` (set when checkpointing).
     pub recovery_timeout: Option<Duration>,
-    /// `MESOS_SUBSCRIPTION_BACKOFF_MAX`, else [`DEFAULT_SUBSCRIPTION_BACKOFF_MAX`].
+    /// `MESOS_SUBSCRIPTION_BACKOFF_MAX`, else 2 seconds (the agent's default
+    /// `--executor_reregistration_timeout`).
     pub subscription_backoff_max: Duration,
-    /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`, else [`DEFAULT_SHUTDOWN_GRACE_PERIOD`].
+    /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`, else 5 seconds (the agent's default).
     pub shutdown_grace_period: Duration,
     /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, sent as `Authorization: Bearer <token>`.
     pub auth_token: Option<String>,
@@ -297,23 +306,48 @@ fn parse_pid(pid: &str) -> Result<(&str, &str), String> {
 }
 
 impl ExecutorEnv {
-    /// Reads the process environment, then removes `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`
-    /// from it (the tasks this executor starts must not inherit the token).
-    ///
-    /// Call it early in `main`, before other threads that read the environment start:
-    /// removing a variable while another thread reads the environment is undefined
-    /// behaviour on some platforms.
+    /// Reads the process environment (see [`from_vars`](Self::from_vars)). It only reads:
+    /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN` stays in the environment of this process, so
+    /// spawn every child process through [`scrub`](Self::scrub) (or
+    /// [`scrub_tokio`](Self::scrub_tokio)) to keep the token out of the tasks' environment.
+    /// Variables whose name or value is not Unicode are ignored. Safe to call at any time,
+    /// from any thread.
     pub fn from_env() -> Result<ExecutorEnv, EnvError> {
         let vars: Vec<(String, String)> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
-        let result = Self::from_vars(vars);
-        if std::env::var_os(MESOS_EXECUTOR_AUTHENTICATION_TOKEN).is_some() {
-            // SAFETY: documented above: called at start-up, before threads that read the
-            // environment run. The token must not leak into the tasks' environment.
-            unsafe { std::env::remove_var(MESOS_EXECUTOR_AUTHENTICATION_TOKEN) };
+        Self::from_vars(vars)
+    }
+
+    /// Removes the variables a child must not inherit (today only
+    /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, with which anyone could act as this executor)
+    /// from the environment `cmd` will give its child (`Command::env_remove`; this process's environment is left as
+    /// it is). Call it on every `std::process::Command` the executor spawns for a task.
+    ///
+    /// ```no_run
+    /// # fn run(env: &mesos_actix::executor::ExecutorEnv) -> std::io::Result<()> {
+    /// let mut cmd = std::process::Command::new("/bin/sh");
+    /// cmd.arg("-c").arg("env");
+    /// env.scrub(&mut cmd).spawn()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn scrub<'a>(&self, cmd: &'a mut std::process::Command) -> &'a mut std::process::Command {
+        for var in SENSITIVE_VARS {
+            cmd.env_remove(OsStr::new(var));
         }
-        result
+        cmd
+    }
+
+    /// [`scrub`](Self::scrub) for a `tokio::process::Command`.
+    pub fn scrub_tokio<'a>(
+        &self,
+        cmd: &'a mut tokio::process::Command,
+    ) -> &'a mut tokio::process::Command {
+        for var in SENSITIVE_VARS {
+            cmd.env_remove(OsStr::new(var));
+        }
+        cmd
     }
 
     /// Reads the variables from `vars` (later duplicates win). Checks every variable and

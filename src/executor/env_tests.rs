@@ -254,3 +254,64 @@ fn empty_values_count_as_missing() {
         ]
     );
 }
+
+fn env_with_token() -> ExecutorEnv {
+    ExecutorEnv::from_vars(with(
+        real(),
+        &[("MESOS_EXECUTOR_AUTHENTICATION_TOKEN", "aaa.bbb.ccc")],
+    ))
+    .unwrap()
+}
+
+/// A shell that succeeds only when the token variable is not set at all.
+const TOKEN_UNSET: &str = r#"test -z "${MESOS_EXECUTOR_AUTHENTICATION_TOKEN+set}""#;
+
+#[test]
+fn scrub_removes_the_token_from_the_child_environment() {
+    let env = env_with_token();
+    let mut cmd = std::process::Command::new("/bin/sh");
+    // As if the token were in this process's environment (the agent puts it there).
+    cmd.arg("-c")
+        .arg(TOKEN_UNSET)
+        .env(MESOS_EXECUTOR_AUTHENTICATION_TOKEN, "aaa.bbb.ccc");
+    // Control: without scrubbing the child sees it.
+    assert!(!cmd.status().unwrap().success());
+    env.scrub(&mut cmd);
+    let removed: Vec<_> = cmd.get_envs().filter(|(_, v)| v.is_none()).collect();
+    assert_eq!(
+        removed,
+        vec![(OsStr::new(MESOS_EXECUTOR_AUTHENTICATION_TOKEN), None)]
+    );
+    assert!(cmd.status().unwrap().success());
+}
+
+#[test]
+fn scrub_leaves_other_variables_alone() {
+    let env = env_with_token();
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(r#"test "$MESOS_EXECUTOR_ID" = kept"#)
+        .env("MESOS_EXECUTOR_ID", "kept");
+    assert!(env.scrub(&mut cmd).status().unwrap().success());
+}
+
+#[actix_rt::test]
+async fn scrub_tokio_removes_the_token_from_the_child_environment() {
+    let env = env_with_token();
+    let mut cmd = tokio::process::Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(TOKEN_UNSET)
+        .env(MESOS_EXECUTOR_AUTHENTICATION_TOKEN, "aaa.bbb.ccc");
+    assert!(!cmd.status().await.unwrap().success());
+    let status = env.scrub_tokio(&mut cmd).status().await.unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn from_env_leaves_the_process_environment_as_it_was() {
+    let before: Vec<_> = std::env::vars_os().collect();
+    // The test process has no executor environment: an error, but no change either way.
+    let _ = ExecutorEnv::from_env();
+    let after: Vec<_> = std::env::vars_os().collect();
+    assert_eq!(before, after);
+}

@@ -13,10 +13,13 @@ use crate::proto::{
 use actix::Message;
 use std::time::Duration;
 
-/// The executor is subscribed to its agent (`registered` / `reregistered`).
+/// The executor is subscribed to its agent (the old driver's `registered` /
+/// `reregistered`). Delivered to every recipient added with
+/// [`ExecutorBuilder::on_registered`](super::ExecutorBuilder::on_registered), after the first
+/// subscription and after each re-subscription.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
-pub struct Subscribed {
+pub struct Registered {
     /// This executor, as the framework described it.
     pub executor_info: ExecutorInfo,
     /// The framework the executor belongs to.
@@ -43,8 +46,8 @@ pub struct Launch {
     pub handle: ExecutorHandle,
 }
 
-/// Run a group of tasks together. Only delivered to a recipient registered with
-/// [`ExecutorBuilder::on_launch_group`](super::ExecutorBuilder::on_launch_group); without
+/// Run a group of tasks together. Only delivered to the recipient set with
+/// [`ExecutorBuilder::with_launch_group`](super::ExecutorBuilder::with_launch_group); without
 /// one, each task of the group arrives as its own [`Launch`].
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
@@ -67,10 +70,13 @@ pub struct Kill {
     pub handle: ExecutorHandle,
 }
 
-/// Bytes the scheduler sent to this executor (`frameworkMessage`). Best effort in Mesos.
+/// Bytes the scheduler sent to this executor (the old driver's `frameworkMessage`). Best
+/// effort in Mesos. Delivered to every recipient added with
+/// [`ExecutorBuilder::on_message`](super::ExecutorBuilder::on_message); dropped (and logged)
+/// when there is none.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
-pub struct FrameworkMessage {
+pub struct SchedulerMessage {
     /// The payload.
     pub data: Vec<u8>,
     /// Where to answer.
@@ -108,7 +114,8 @@ pub struct Shutdown {
 }
 
 /// The agent acknowledged one of our status updates: it has it and owns its delivery to
-/// the scheduler. Delivered once per update, however often the agent repeats it.
+/// the scheduler. Delivered once per update, however often the agent repeats it, to every
+/// recipient added with [`ExecutorBuilder::on_acknowledged`](super::ExecutorBuilder::on_acknowledged).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 #[rtype(result = "()")]
 pub struct Acknowledged {
@@ -120,22 +127,30 @@ pub struct Acknowledged {
     pub state: TaskState,
 }
 
-/// Something went wrong that the user may want to know about (`error`). The runtime has
-/// already dealt with it (reconnected, dropped the call, ...).
+/// Something went wrong between the executor and its agent that the user may want to know
+/// about (the old driver's `error`). The runtime has already dealt with it (reconnected,
+/// dropped the call, ...) and logged it; it is also delivered to every recipient added
+/// with [`ExecutorBuilder::on_error`](super::ExecutorBuilder::on_error).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 #[rtype(result = "()")]
-pub struct Error {
+pub struct AgentError {
     /// What kind of problem.
-    pub kind: ErrorKind,
+    pub kind: AgentErrorKind,
     /// Details for humans.
     pub message: String,
 }
 
-/// The kinds of [`Error`].
+impl std::fmt::Display for AgentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+/// The kinds of [`AgentError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub enum AgentErrorKind {
     /// The agent sent an ERROR event.
-    AgentError,
+    ErrorEvent,
     /// The event stream carried bytes that are not valid RecordIO or not a valid event; the
     /// runtime dropped the connection and subscribes again.
     MalformedEvent,

@@ -1,5 +1,5 @@
 //! [`ExecutorHandle`]: how the user's actor talks back to the agent (status updates,
-//! framework messages), and [`StatusUpdate`], what it reports.
+//! messages to the scheduler), and [`StatusUpdate`], what it reports.
 
 use super::runtime::{ExecutorRuntime, SendMessage, SendUpdate, Stop};
 use crate::proto::{Labels, TaskId, TaskState, task_status};
@@ -87,7 +87,7 @@ pub enum UpdateError {
     Stopped,
 }
 
-/// Why a framework message was not delivered to the agent.
+/// Why a message to the scheduler was not delivered to the agent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MessageError {
     /// The agent answered with an error status.
@@ -106,8 +106,9 @@ pub enum MessageError {
     Stopped,
 }
 
-/// A cheap, cloneable handle to the running [`ExecutorRuntime`]: send status updates and
-/// framework messages, or stop the executor.
+/// A cheap, cloneable handle to the running executor runtime: send status updates and
+/// messages to the scheduler, or stop the executor. Every event the runtime delivers
+/// carries one; [`RunningExecutor::handle`](super::RunningExecutor::handle) gives another.
 #[derive(Clone)]
 pub struct ExecutorHandle {
     addr: Addr<ExecutorRuntime>,

@@ -1,12 +1,12 @@
-//! The executor runtime: one actor, [`ExecutorRuntime`], that talks to the agent's v1
-//! executor API and hands [`Launch`], [`Kill`], [`FrameworkMessage`] and [`Shutdown`] to
-//! the user's actor, which answers through an [`ExecutorHandle`].
+//! The executor runtime: one actor, started by an [`ExecutorBuilder`], that talks to the
+//! agent's v1 executor API and hands [`Launch`], [`Kill`], [`SchedulerMessage`] and
+//! [`Shutdown`] to the user's actor, which answers through an [`ExecutorHandle`].
 //!
 //! ```text
 //!  agent  /slave(1)/api/v1/executor
 //!    |  SUBSCRIBE stream (RecordIO events)           ^ UPDATE, MESSAGE, HEARTBEAT (in order)
 //!    v                                               |
-//!  ExecutorRuntime -- Launch, Kill, Shutdown, FrameworkMessage, ... --> user's actor
+//!  executor runtime -- Launch, Kill, Shutdown, SchedulerMessage, ... --> user's actor
 //!        ^------------- ExecutorHandle::send_update / send_message ------------'
 //! ```
 //!
@@ -22,6 +22,10 @@
 //! their terminal updates to be acknowledged within the grace period, reports TASK_KILLED
 //! for the rest, and ends [`ExecutorBuilder::run`] with [`ExitReason::Shutdown`] (exit
 //! status 0).
+//!
+//! The environment is only read, never changed: the agent's authentication token stays in
+//! this process's environment, so spawn task processes through [`ExecutorEnv::scrub`] (or
+//! [`ExecutorEnv::scrub_tokio`]), which keeps it out of theirs.
 //!
 //! ```no_run
 //! use actix::prelude::*;
@@ -62,18 +66,18 @@
 //!
 //! #[actix::main]
 //! async fn main() {
-//!     let runtime = ExecutorRuntime::from_env().unwrap_or_else(|e| {
+//!     let builder = ExecutorBuilder::from_env().unwrap_or_else(|e| {
 //!         eprintln!("{e}");
 //!         std::process::exit(2)
 //!     });
-//!     let exit = runtime.run(Echo.start()).await;
+//!     let exit = builder.run(Echo.start()).await;
 //!     std::process::exit(exit.code());
 //! }
 //! ```
 //!
 //! | file | contents |
 //! |---|---|
-//! | `runtime.rs` | [`ExecutorRuntime`], the actor |
+//! | `runtime.rs` | `ExecutorRuntime`, the actor, and its messages |
 //! | `builder.rs` | [`ExecutorBuilder`], [`ExecutorSettings`], [`RunningExecutor`] |
 //! | `handle.rs` | [`ExecutorHandle`], [`StatusUpdate`] |
 //! | `events.rs` | what the user's actor receives, [`ExitReason`] |
@@ -83,8 +87,8 @@
 //! | `wire.rs` | calls on the wire |
 
 mod builder;
-pub mod duration;
-pub mod env;
+mod duration;
+mod env;
 mod events;
 mod handle;
 mod ledger;
@@ -92,11 +96,9 @@ mod runtime;
 mod wire;
 
 pub use builder::{ExecutorBuilder, ExecutorSettings, RunningExecutor};
-pub use duration::{DurationError, parse_duration};
 pub use env::{EnvError, EnvProblem, ExecutorEnv};
 pub use events::{
-    Acknowledged, Error, ErrorKind, ExitReason, FrameworkMessage, Kill, Launch, LaunchGroup,
-    Shutdown, ShutdownReason, Subscribed,
+    Acknowledged, AgentError, AgentErrorKind, ExitReason, Kill, Launch, LaunchGroup, Registered,
+    SchedulerMessage, Shutdown, ShutdownReason,
 };
 pub use handle::{ExecutorHandle, MessageError, StatusUpdate, UpdateError};
-pub use runtime::{ExecutorRuntime, SendMessage, SendUpdate, Stop};

@@ -7,7 +7,7 @@
 //! sequence. The user's actor only sees typed messages (see [`super::events`]).
 
 use super::builder::{ExecutorSettings, Sinks};
-use super::events::{Error, ErrorKind, ExitReason, Shutdown, ShutdownReason};
+use super::events::{AgentError, AgentErrorKind, ExitReason, Shutdown, ShutdownReason};
 use super::handle::{ExecutorHandle, MessageError, StatusUpdate, UpdateError};
 use super::ledger::Ledger;
 use super::wire::{self, WireEvent, WireItem};
@@ -29,17 +29,17 @@ mod dispatch;
 /// Record and send a status update; answers with the uuid the runtime gave it.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Result<Vec<u8>, UpdateError>")]
-pub struct SendUpdate(pub StatusUpdate);
+pub(crate) struct SendUpdate(pub StatusUpdate);
 
 /// Send a framework message; the receiver resolves when the agent answered.
 #[derive(Message, Debug)]
 #[rtype(result = "oneshot::Receiver<Result<(), MessageError>>")]
-pub struct SendMessage(pub Vec<u8>);
+pub(crate) struct SendMessage(pub Vec<u8>);
 
 /// End the executor gracefully (as after SHUTDOWN, reason [`ShutdownReason::Stopped`]).
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
-pub struct Stop;
+pub(crate) struct Stop;
 
 // ---------------------------------------------------------------------------------------
 // The actor.
@@ -71,9 +71,10 @@ enum OutCall {
     Heartbeat,
 }
 
-/// The actor that talks to the agent for one executor. Build it with
-/// [`ExecutorRuntime::from_env`] or [`ExecutorRuntime::builder`].
-pub struct ExecutorRuntime {
+/// The actor that talks to the agent for one executor. Users start it through
+/// [`ExecutorBuilder`](super::ExecutorBuilder) and talk to it through
+/// [`ExecutorHandle`].
+pub(crate) struct ExecutorRuntime {
     pub(crate) env: super::env::ExecutorEnv,
     pub(crate) settings: ExecutorSettings,
     pub(crate) sinks: Sinks,
@@ -144,10 +145,13 @@ impl ExecutorRuntime {
             .unwrap_or_else(|| ExecutorHandle::new(ctx.address()))
     }
 
-    fn report(&self, kind: ErrorKind, message: String) {
+    fn report(&self, kind: AgentErrorKind, message: String) {
         tracing::warn!(?kind, %message, "executor runtime");
-        if let Some(r) = &self.sinks.error {
-            r.do_send(Error { kind, message });
+        for r in &self.sinks.error {
+            r.do_send(AgentError {
+                kind,
+                message: message.clone(),
+            });
         }
     }
 
@@ -207,7 +211,7 @@ impl ExecutorRuntime {
                 self.connection_lost(format!("SUBSCRIBE answered {status}"), false, ctx);
             } else {
                 let message = format!("agent refused SUBSCRIBE: {status}");
-                self.report(ErrorKind::SubscribeRejected, message.clone());
+                self.report(AgentErrorKind::SubscribeRejected, message.clone());
                 self.go_offline(ShutdownReason::Fatal(message), ctx);
             }
             return;
@@ -250,7 +254,7 @@ impl ExecutorRuntime {
         // Updates are carried by the next SUBSCRIBE; messages wait in the queue.
         self.outbox.retain(|c| !matches!(c, OutCall::Update(_)));
         if was_subscribed {
-            self.report(ErrorKind::Disconnected, reason.clone());
+            self.report(AgentErrorKind::Disconnected, reason.clone());
         } else {
             tracing::info!(%reason, "subscription attempt failed");
         }
@@ -428,7 +432,7 @@ impl StreamHandler<WireItem> for ExecutorRuntime {
                     Ok(event) => self.on_event(event, ctx),
                     Err(e) => {
                         self.report(
-                            ErrorKind::MalformedEvent,
+                            AgentErrorKind::MalformedEvent,
                             format!("undecodable event ({} bytes): {e}", bytes.len()),
                         );
                         self.connection_lost("malformed event".into(), true, ctx);
@@ -436,7 +440,7 @@ impl StreamHandler<WireItem> for ExecutorRuntime {
                 }
             }
             WireEvent::Broken(client::StreamError::Framing(e)) => {
-                self.report(ErrorKind::MalformedEvent, format!("bad RecordIO: {e}"));
+                self.report(AgentErrorKind::MalformedEvent, format!("bad RecordIO: {e}"));
                 self.connection_lost("malformed event stream".into(), true, ctx);
             }
             WireEvent::Broken(client::StreamError::Transport(e)) => {

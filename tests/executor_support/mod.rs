@@ -393,14 +393,14 @@ pub fn state(status: &TaskStatus) -> TaskState {
 /// What the test executor was told.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Seen {
-    Subscribed { resubscribed: bool },
+    Registered { resubscribed: bool },
     Launch(String),
     Group(Vec<String>),
     Kill(String),
     Message(Vec<u8>),
     Shutdown(ShutdownReason),
     Ack(String, TaskState, Vec<u8>),
-    Error(ErrorKind),
+    Error(AgentErrorKind),
 }
 
 /// Behaves by task data: `finish` (RUNNING then FINISHED), `killable` (RUNNING, KILLED on
@@ -513,9 +513,9 @@ impl Handler<Shutdown> for TestExecutor {
     }
 }
 
-impl Handler<FrameworkMessage> for TestExecutor {
+impl Handler<SchedulerMessage> for TestExecutor {
     type Result = ();
-    fn handle(&mut self, msg: FrameworkMessage, ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: SchedulerMessage, ctx: &mut Context<Self>) {
         self.push(Seen::Message(msg.data.clone()));
         let mut reply = b"echo:".to_vec();
         reply.extend_from_slice(&msg.data);
@@ -526,10 +526,10 @@ impl Handler<FrameworkMessage> for TestExecutor {
     }
 }
 
-impl Handler<Subscribed> for TestExecutor {
+impl Handler<Registered> for TestExecutor {
     type Result = ();
-    fn handle(&mut self, msg: Subscribed, _: &mut Context<Self>) {
-        self.push(Seen::Subscribed {
+    fn handle(&mut self, msg: Registered, _: &mut Context<Self>) {
+        self.push(Seen::Registered {
             resubscribed: msg.resubscribed,
         });
     }
@@ -542,9 +542,9 @@ impl Handler<Acknowledged> for TestExecutor {
     }
 }
 
-impl Handler<Error> for TestExecutor {
+impl Handler<AgentError> for TestExecutor {
     type Result = ();
-    fn handle(&mut self, msg: Error, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: AgentError, _: &mut Context<Self>) {
         self.push(Seen::Error(msg.kind));
     }
 }
@@ -571,9 +571,9 @@ pub fn start_executor_with(
     let env = ExecutorEnv::from_vars(vars).unwrap();
     let (exec, seen) = TestExecutor::new();
     let addr = exec.start();
-    let running = ExecutorRuntime::builder(env)
+    let running = ExecutorBuilder::new(env)
         .settings(settings)
-        .on_subscribed(addr.clone().recipient())
+        .on_registered(addr.clone().recipient())
         .on_message(addr.clone().recipient())
         .on_acknowledged(addr.clone().recipient())
         .on_error(addr.clone().recipient())

@@ -2,7 +2,7 @@
 //! retried on the same connection, carried by the next SUBSCRIBE otherwise.
 
 use super::{Conn, ExecutorRuntime, OutCall};
-use crate::executor::events::ErrorKind;
+use crate::executor::events::AgentErrorKind;
 use crate::executor::handle::{MessageError, StatusUpdate};
 use crate::executor::wire::{self, CallFailure};
 use crate::proto::{TaskStatus, now_seconds, task_status};
@@ -111,7 +111,7 @@ impl ExecutorRuntime {
             OutCall::Update(uuid) => {
                 if let Some(status) = self.ledger.drop_update(&uuid) {
                     self.report(
-                        ErrorKind::UpdateRejected,
+                        AgentErrorKind::UpdateRejected,
                         format!(
                             "agent refused the update of task {}: {failure}",
                             status.task_id

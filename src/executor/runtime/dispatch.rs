@@ -2,8 +2,8 @@
 
 use super::{Conn, ExecutorRuntime, OutCall};
 use crate::executor::events::{
-    Acknowledged, ErrorKind, FrameworkMessage, Kill, Launch, LaunchGroup, ShutdownReason,
-    Subscribed,
+    Acknowledged, AgentErrorKind, Kill, Launch, LaunchGroup, Registered, SchedulerMessage,
+    ShutdownReason,
 };
 use crate::executor::handle::{ExecutorHandle, StatusUpdate};
 use crate::proto::{TaskState, executor};
@@ -60,12 +60,13 @@ impl ExecutorRuntime {
                 match self.ledger.acknowledge(&a.task_id.value, &a.uuid) {
                     Some(state) => {
                         tracing::debug!(task = %a.task_id, ?state, "update acknowledged");
-                        if let Some(r) = &self.sinks.acknowledged {
-                            r.do_send(Acknowledged {
-                                task_id: a.task_id,
-                                uuid: a.uuid,
-                                state,
-                            });
+                        let acknowledged = Acknowledged {
+                            task_id: a.task_id,
+                            uuid: a.uuid,
+                            state,
+                        };
+                        for r in &self.sinks.acknowledged {
+                            r.do_send(acknowledged.clone());
                         }
                         self.check_shutdown_done(ctx);
                     }
@@ -78,20 +79,23 @@ impl ExecutorRuntime {
                 let Some(m) = event.message else {
                     return self.missing_payload("MESSAGE");
                 };
-                match &self.sinks.message {
-                    Some(r) => r.do_send(FrameworkMessage {
-                        data: m.data,
-                        handle,
-                    }),
-                    None => tracing::info!(
+                if self.sinks.message.is_empty() {
+                    tracing::info!(
                         bytes = m.data.len(),
-                        "framework message dropped: no recipient"
-                    ),
+                        "scheduler message dropped: no recipient"
+                    );
+                }
+                let message = SchedulerMessage {
+                    data: m.data,
+                    handle,
+                };
+                for r in &self.sinks.message {
+                    r.do_send(message.clone());
                 }
             }
             Some(Type::Error) => {
                 let message = event.error.map(|e| e.message).unwrap_or_default();
-                self.report(ErrorKind::AgentError, message);
+                self.report(AgentErrorKind::ErrorEvent, message);
             }
             Some(Type::Shutdown) => self.begin_shutdown(ShutdownReason::Requested, ctx),
             Some(Type::Heartbeat) => {}
@@ -101,7 +105,7 @@ impl ExecutorRuntime {
 
     pub(super) fn missing_payload(&self, what: &str) {
         self.report(
-            ErrorKind::MalformedEvent,
+            AgentErrorKind::MalformedEvent,
             format!("{what} event without its payload: ignored"),
         );
     }
@@ -132,15 +136,16 @@ impl ExecutorRuntime {
         let messages: Vec<OutCall> = self.outbox.drain(..).collect();
         self.outbox.extend(late.into_iter().map(OutCall::Update));
         self.outbox.extend(messages);
-        if let Some(r) = &self.sinks.subscribed {
-            r.do_send(Subscribed {
-                executor_info: s.executor_info,
-                framework_info: s.framework_info,
-                agent_info: s.agent_info,
-                container_id: s.container_id,
-                resubscribed,
-                handle,
-            });
+        let registered = Registered {
+            executor_info: s.executor_info,
+            framework_info: s.framework_info,
+            agent_info: s.agent_info,
+            container_id: s.container_id,
+            resubscribed,
+            handle,
+        };
+        for r in &self.sinks.registered {
+            r.do_send(registered.clone());
         }
         self.pump(ctx);
     }
