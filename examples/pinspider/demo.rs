@@ -71,6 +71,9 @@ async fn serve(req: HttpRequest) -> HttpResponse {
 }
 
 #[cfg(test)]
+mod unseen_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::fetch::{FetchConfig, Fetcher, NetGuard};
