@@ -8,8 +8,11 @@ use super::BoardLink;
 use super::json_state::{JsonState, count_field, nested_username, str_field};
 use super::legacy;
 use super::links::{board_url, username_of};
+use super::count::parse_count;
 use super::name::tidy;
+use crate::model::Count;
 use kuchiki::NodeRef;
+use kuchiki::iter::NodeIterator;
 use std::collections::HashMap;
 use url::Url;
 
@@ -122,7 +125,7 @@ impl Boards {
 
 /// Board candidates from the page's `<a href>` links: same site, `/<user>/<slug>/` with
 /// `user` the page's user and `slug` not one of the profile's own pages. Titled from the
-/// link's `title` attribute, else its text. Plain links never carry counts or covers.
+/// link's `title` attribute, else its text; a pin count shown in the link is kept.
 pub fn plain_links(doc: &NodeRef, page_url: &Url, user: &str) -> Vec<BoardLink> {
     let Ok(anchors) = doc.select("a[href]") else {
         return Vec::new();
@@ -140,14 +143,16 @@ pub fn plain_links(doc: &NodeRef, page_url: &Url, user: &str) -> Vec<BoardLink> 
             };
             (url, attrs.get("title").and_then(tidy))
         };
-        let title = title.or_else(|| tidy(&a.text_contents()));
+        let (text, pin_count) = tile_text(a.as_node());
+        let title = title.or(text);
         let key = url.path().to_lowercase();
         match seen.get(&key) {
             // The same board linked twice (an image link, then a text link): the first
-            // title found wins.
+            // title and count found win.
             Some(&i) => {
                 if let Some(b) = out.get_mut(i) {
                     b.title = b.title.take().or(title);
+                    b.pin_count = b.pin_count.take().or(pin_count);
                 }
             }
             None if out.len() < MAX_BOARD_CANDIDATES => {
@@ -155,7 +160,7 @@ pub fn plain_links(doc: &NodeRef, page_url: &Url, user: &str) -> Vec<BoardLink> 
                 out.push(BoardLink {
                     url,
                     title,
-                    pin_count: None,
+                    pin_count,
                     cover_image: None,
                     from_markup: true,
                 });
@@ -164,6 +169,32 @@ pub fn plain_links(doc: &NodeRef, page_url: &Url, user: &str) -> Vec<BoardLink> 
         }
     }
     out
+}
+
+/// Most text pieces of one link looked at.
+const MAX_TEXT_PIECES: usize = 50;
+
+/// A link's text, its pieces joined by spaces (`<div>Viajes</div><div>12 Pins</div>` is
+/// `Viajes 12 Pins`), and the tile's pin count when its last piece is one (a number and
+/// a word, after some other text): `(Some("Viajes"), Some(12))`.
+fn tile_text(link: &NodeRef) -> (Option<String>, Option<Count>) {
+    let pieces: Vec<String> = link
+        .inclusive_descendants()
+        .text_nodes()
+        .filter_map(|t| tidy(&t.borrow()))
+        .take(MAX_TEXT_PIECES)
+        .collect();
+    let is_count = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_digit())
+            && p.contains(char::is_alphabetic)
+            && parse_count(p).is_some()
+    };
+    match pieces.split_last() {
+        Some((last, rest)) if !rest.is_empty() && is_count(last) => {
+            (tidy(&rest.join(" ")), Some(Count::parse(last)))
+        }
+        _ => (tidy(&pieces.join(" ")), None),
+    }
 }
 
 /// The board URL `href` points to, if it is a board of `user` on the page's site.
@@ -281,18 +312,37 @@ mod tests {
                <a href="/marisol/viajes/" title=" Viajes  ">ignored text</a>
                <span><a href="/marisol/recetas/">Recetas <b>caseras</b></a></span>
                <a href="/MARISOL/RECETAS/" title="Dup">dup</a>
-               <a href="/marisol/empty/"></a></div>"#,
+               <a href="/marisol/empty/"></a>
+               <a href="/marisol/tile/"><div>Tile</div><div>1,203 Pins</div></a>
+               <a href="/marisol/2024/"><span>2024</span></a></div>"#,
         );
         let links = plain_links(&doc, &base(), "marisol");
         assert_eq!(
             paths(&links),
-            vec!["/marisol/viajes/", "/marisol/recetas/", "/marisol/empty/"]
+            vec![
+                "/marisol/viajes/",
+                "/marisol/recetas/",
+                "/marisol/empty/",
+                "/marisol/tile/",
+                "/marisol/2024/"
+            ]
         );
         let titles: Vec<_> = links.iter().map(|b| b.title.as_deref()).collect();
         assert_eq!(
             titles,
-            vec![Some("Viajes"), Some("Recetas caseras"), None]
+            vec![
+                Some("Viajes"),
+                Some("Recetas caseras"),
+                None,
+                Some("Tile"),
+                Some("2024")
+            ]
         );
+        let pins: Vec<_> = links
+            .iter()
+            .map(|b| b.pin_count.as_ref().and_then(|c| c.value))
+            .collect();
+        assert_eq!(pins, vec![None, None, None, Some(1203), None]);
         assert!(links.iter().all(|b| b.from_markup));
     }
 

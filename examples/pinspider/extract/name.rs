@@ -45,8 +45,13 @@ const SEPARATORS: &[char] = &['|', '-', '–', '—', '·', ':', '｜', '•'];
 
 const SITE: &str = "pinterest";
 
-/// Whitespace collapsed, control characters dropped, length capped; `None` when empty.
+/// Whitespace collapsed, control characters dropped, length capped to a name's;
+/// `None` when empty.
 pub fn tidy(text: &str) -> Option<String> {
+    tidy_to(text, MAX_NAME_CHARS)
+}
+
+fn tidy_to(text: &str, max_chars: usize) -> Option<String> {
     let text: String = text
         .chars()
         .take(MAX_INPUT_CHARS)
@@ -57,7 +62,7 @@ pub fn tidy(text: &str) -> Option<String> {
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
-        .take(MAX_NAME_CHARS)
+        .take(max_chars)
         .collect();
     let s = s.trim().to_string();
     (!s.is_empty()).then_some(s)
@@ -131,7 +136,7 @@ fn strip_handle<'a>(s: &'a str, username: Option<&str>, marked: bool) -> &'a str
 /// What a title says the display name is, with the `<h1>` as the referee, and whether the
 /// title carried Pinterest's suffix.
 fn parse(title: &str, username: Option<&str>, h1: Option<&str>) -> (Option<String>, bool) {
-    let Some(title) = tidy(title) else {
+    let Some(title) = tidy_to(title, MAX_INPUT_CHARS) else {
         return (None, false);
     };
     let (bare, marked) = strip_suffixes(&title);
@@ -140,7 +145,7 @@ fn parse(title: &str, username: Option<&str>, h1: Option<&str>) -> (Option<Strin
     // when that is what the page shows.
     if let Some(h1) = h1.and_then(tidy) {
         for reading in [name, bare] {
-            if reading == h1 {
+            if tidy(reading).as_ref() == Some(&h1) {
                 return (Some(h1), marked);
             }
         }
@@ -247,8 +252,11 @@ mod tests {
         assert_eq!(name("東京 - プロフィール | Pinterest").as_deref(), Some("東京"));
         let long = "x".repeat(1_000_000);
         assert_eq!(name(&long).unwrap().chars().count(), MAX_NAME_CHARS);
-        let many = "| Pinterest ".repeat(10_000);
+        let many = "| Pinterest ".repeat(100);
         assert_eq!(name(&many), None);
+        // Past what is read, the suffix is not seen: a long garbage name, capped.
+        let more = "| Pinterest ".repeat(10_000);
+        assert_eq!(name(&more).unwrap().chars().count(), MAX_NAME_CHARS);
     }
 
     #[test]
