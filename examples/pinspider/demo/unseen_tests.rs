@@ -46,7 +46,11 @@ fn summary(boards: &[&Board]) -> Vec<(String, String, u64)> {
         .map(|b| {
             let path = url::Url::parse(&b.url).unwrap().path().to_string();
             let title = b.title.clone().unwrap_or_default();
-            let pins = b.pin_count.as_ref().and_then(|c| c.value).unwrap_or(u64::MAX);
+            let pins = b
+                .pin_count
+                .as_ref()
+                .and_then(|c| c.value)
+                .unwrap_or(u64::MAX);
             (path, title, pins)
         })
         .collect()

@@ -20,9 +20,9 @@ pub mod relay;
 
 use crate::model::{Board, Count, Profile};
 use json_state::{JsonState, count_field, nested_username, str_field};
-use name::display_name;
 use kuchiki::traits::TendrilSink;
 pub use links::{profile_url, username_of};
+use name::display_name;
 use url::Url;
 
 /// A board as listed on a profile page, before its own page is visited.

@@ -77,7 +77,10 @@ fn strip_site(s: &str) -> Option<&str> {
 
 /// `s` without a trailing ` - Profile` (a separator after whitespace, then a profile word).
 fn strip_profile_word(s: &str) -> Option<&str> {
-    let (at, sep) = s.char_indices().rev().find(|(_, c)| SEPARATORS.contains(c))?;
+    let (at, sep) = s
+        .char_indices()
+        .rev()
+        .find(|(_, c)| SEPARATORS.contains(c))?;
     let word = s[at + sep.len_utf8()..].trim().to_lowercase();
     let head = &s[..at];
     let spaced = head.ends_with(char::is_whitespace) || sep == '|';
@@ -218,9 +221,15 @@ mod tests {
             name("Jean-Pierre Profil").as_deref(),
             Some("Jean-Pierre Profil")
         );
-        assert_eq!(name("I love Pinterest").as_deref(), Some("I love Pinterest"));
+        assert_eq!(
+            name("I love Pinterest").as_deref(),
+            Some("I love Pinterest")
+        );
         assert_eq!(name("Acme (Official)").as_deref(), Some("Acme (Official)"));
-        assert_eq!(name("Design - Profile").as_deref(), Some("Design - Profile"));
+        assert_eq!(
+            name("Design - Profile").as_deref(),
+            Some("Design - Profile")
+        );
         // Pinterest-formatted: a handle-looking "(...)" is the handle...
         assert_eq!(
             display_name("Acme (acme_inc) | Pinterest", None, None).as_deref(),
@@ -249,7 +258,10 @@ mod tests {
         assert_eq!(name("((((((").as_deref(), Some("(((((("));
         assert_eq!(name(")").as_deref(), Some(")"));
         assert_eq!(name("é | Pinterest").as_deref(), Some("é"));
-        assert_eq!(name("東京 - プロフィール | Pinterest").as_deref(), Some("東京"));
+        assert_eq!(
+            name("東京 - プロフィール | Pinterest").as_deref(),
+            Some("東京")
+        );
         let long = "x".repeat(1_000_000);
         assert_eq!(name(&long).unwrap().chars().count(), MAX_NAME_CHARS);
         let many = "| Pinterest ".repeat(100);
@@ -263,7 +275,12 @@ mod tests {
     fn title_name_needs_the_site_suffix() {
         assert_eq!(title_name("Broken", None, None), None);
         assert_eq!(
-            title_name("Klaus Klein (gartenfreund) – Profil | Pinterest", None, None).as_deref(),
+            title_name(
+                "Klaus Klein (gartenfreund) – Profil | Pinterest",
+                None,
+                None
+            )
+            .as_deref(),
             Some("Klaus Klein")
         );
     }
