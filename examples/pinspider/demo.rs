@@ -19,6 +19,7 @@ impl DemoSite {
         let server = HttpServer::new(|| App::new().default_service(web::to(serve)))
             .workers(1)
             .disable_signals()
+            .tcp_nodelay(true)
             .bind(("127.0.0.1", 0))?;
         let addr = server
             .addrs()
