@@ -26,8 +26,7 @@ fn fixture_file(path: &str) -> Option<PathBuf> {
     let segs: Vec<&str> = inner.split('/').collect();
     let ok = |s: &&str| {
         !s.is_empty()
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
     (segs.len() <= 2 && segs.iter().all(ok))
@@ -151,8 +150,16 @@ fn binary_finds_and_crawls_boards_of_an_unseen_layout() {
         [
             ("/gartenfreund/hochbeete/".to_string(), "Hochbeete", 64),
             ("/gartenfreund/kraeuter/".to_string(), "Kräuter & Tee", 448),
-            ("/marisol/jardin-vertical/".to_string(), "Jardín vertical", 0),
-            ("/marisol/recetas-caseras/".to_string(), "Recetas caseras", 48),
+            (
+                "/marisol/jardin-vertical/".to_string(),
+                "Jardín vertical",
+                0
+            ),
+            (
+                "/marisol/recetas-caseras/".to_string(),
+                "Recetas caseras",
+                48
+            ),
             ("/marisol/viajes/".to_string(), "Viajes por Asia", 1203),
         ]
     );
