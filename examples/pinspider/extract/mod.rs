@@ -3,6 +3,10 @@
 //! Every page generation is read, falling back in this order: meta tags ([`meta`]) →
 //! embedded JSON ([`json_state`]: `__PWS_INITIAL_PROPS__`, `__PWS_DATA__`, `initial-state`)
 //! → the 2014 class-based DOM ([`legacy`]). The first layer that has a field wins.
+//! Display names are cleaned of Pinterest's title suffixes in every layer ([`name`]), and
+//! a Pinterest-formatted `<title>` is the last source of a name. A profile's boards are
+//! the ones the layers name plus every plain `<a href="/<user>/<slug>/">` on the page,
+//! whatever its markup ([`boards`]).
 //!
 //! Trees are not `Send`: the functions here parse and extract in one go and return plain
 //! data, so they can be called from any task. They never panic on input; a page with
