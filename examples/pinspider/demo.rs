@@ -19,6 +19,7 @@ impl DemoSite {
         let server = HttpServer::new(|| App::new().default_service(web::to(serve)))
             .workers(1)
             .disable_signals()
+            .tcp_nodelay(true)
             .bind(("127.0.0.1", 0))?;
         let addr = server
             .addrs()
@@ -69,6 +70,9 @@ async fn serve(req: HttpRequest) -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .body("<!DOCTYPE html><title>Not found</title><p>Sorry! We couldn't find that page.</p>")
 }
+
+#[cfg(test)]
+mod unseen_tests;
 
 #[cfg(test)]
 mod tests {

@@ -67,7 +67,18 @@ pub async fn run(payload: &TaskPayload, fetcher: &Fetcher) -> TaskResult {
                 }
             }
             let owner = profile_page.profile.username.clone();
-            for link in profile_page.boards.iter().take(payload.fetch.max_boards) {
+            let mut visited = 0;
+            for link in &profile_page.boards {
+                if visited >= payload.fetch.max_boards {
+                    break;
+                }
+                // A plain link is a board only where robots.txt lets us look; the boards
+                // the page's data names are visited (and a refusal reported) as before.
+                if link.from_markup && !fetcher.robots_allows(&link.url).await {
+                    tracing::debug!(url = %link.url, "board link disallowed by robots.txt");
+                    continue;
+                }
+                visited += 1;
                 let (board, users) = visit_board(fetcher, link, owner.as_deref()).await;
                 discovered.extend(users);
                 result.records.push(Record::Board(board));

@@ -3,23 +3,30 @@
 //! Every page generation is read, falling back in this order: meta tags ([`meta`]) →
 //! embedded JSON ([`json_state`]: `__PWS_INITIAL_PROPS__`, `__PWS_DATA__`, `initial-state`)
 //! → the 2014 class-based DOM ([`legacy`]). The first layer that has a field wins.
+//! Display names are cleaned of Pinterest's title suffixes in every layer ([`name`]), and
+//! a Pinterest-formatted `<title>` is the last source of a name. A profile's boards are
+//! the ones the layers name plus every plain `<a href="/<user>/<slug>/">` on the page,
+//! whatever its markup ([`boards`]).
 //!
 //! Trees are not `Send`: the functions here parse and extract in one go and return plain
 //! data, so they can be called from any task. They never panic on input; a page with
 //! nothing readable gives a record with an `error`.
 
+pub mod boards;
 pub mod count;
 pub mod depth;
 pub mod json_state;
 pub mod legacy;
 pub mod links;
 pub mod meta;
+pub mod name;
 pub mod relay;
 
 use crate::model::{Board, Count, Profile};
 use json_state::{JsonState, count_field, nested_username, str_field};
 use kuchiki::traits::TendrilSink;
 pub use links::{profile_url, username_of};
+use name::display_name;
 use url::Url;
 
 /// A board as listed on a profile page, before its own page is visited.
@@ -33,6 +40,9 @@ pub struct BoardLink {
     pub pin_count: Option<Count>,
     /// Cover image.
     pub cover_image: Option<String>,
+    /// Found only as a plain `<a href="/<user>/<slug>/">` link (no known layer named it):
+    /// a candidate, visited only where `robots.txt` allows.
+    pub from_markup: bool,
 }
 
 /// What a profile page yields.
@@ -91,13 +101,15 @@ pub fn extract_profile(html: &str, page_url: &Url) -> ProfilePage {
     // 1. Meta tags (and the same keys carried as JSON metatags by 2018 pages).
     let tags = meta::meta_tags(&doc);
     let (states, json_errors) = json_state::embedded_states(&doc);
+    let h1 = name::first_h1(&doc);
+    let clean = |raw: &str| display_name(raw, username.as_deref(), h1.as_deref());
     let json_tags = states.iter().filter(|s| !s.metatags.is_empty());
     for (tags, source) in
         std::iter::once((&tags, "meta")).chain(json_tags.map(|s| (&s.metatags, s.source)))
     {
         fill(
             &mut p.name,
-            meta::get(tags, "og:title").map(str::to_string),
+            meta::get(tags, "og:title").and_then(clean),
             source,
             &mut used,
         );
@@ -153,7 +165,7 @@ pub fn extract_profile(html: &str, page_url: &Url) -> ProfilePage {
         );
         fill(
             &mut p.name,
-            str_field(user, &["full_name", "fullName"]),
+            str_field(user, &["full_name", "fullName"]).and_then(|n| clean(&n)),
             s,
             &mut used,
         );
@@ -213,7 +225,7 @@ pub fn extract_profile(html: &str, page_url: &Url) -> ProfilePage {
     // 3. The 2014 DOM.
     if let Some(l) = legacy::profile(&doc) {
         let s = "legacy_dom";
-        fill(&mut p.name, l.name, s, &mut used);
+        fill(&mut p.name, l.name.and_then(|n| clean(&n)), s, &mut used);
         fill(&mut p.about, l.about, s, &mut used);
         fill(&mut p.location, l.location, s, &mut used);
         fill(&mut p.website, l.website, s, &mut used);
@@ -225,12 +237,17 @@ pub fn extract_profile(html: &str, page_url: &Url) -> ProfilePage {
         fill(&mut p.followers, l.followers, s, &mut used);
         fill(&mut p.following, l.following, s, &mut used);
     }
+    // 4. A Pinterest-formatted `<title>` (`Jane Doe (janedoe) | Pinterest`) for the name
+    // alone; a bare `<title>` could be anything.
+    let titled = name::page_title(&doc)
+        .and_then(|t| name::title_name(&t, username.as_deref(), h1.as_deref()));
+    fill(&mut p.name, titled, "title", &mut used);
     p.sources = used;
     if p.sources.is_empty() {
         p.error = Some(no_data("profile", &json_errors));
     }
 
-    let boards = board_links(&doc, &states, page_url, p.username.as_deref());
+    let boards = boards::board_links(&doc, &states, page_url, p.username.as_deref());
     let mut users = links::linked_users(&doc, page_url);
     users.extend(links::json_users(&states, page_url));
     let users = links::dedup_users(users, p.username.as_deref());
@@ -267,61 +284,6 @@ fn pick_user<'a>(
     } else {
         None
     })
-}
-
-fn board_links(
-    doc: &kuchiki::NodeRef,
-    states: &[JsonState],
-    page_url: &Url,
-    username: Option<&str>,
-) -> Vec<BoardLink> {
-    let mut out: Vec<BoardLink> = Vec::new();
-    let mut push = |link: BoardLink| {
-        if !out.iter().any(|b| b.url == link.url) {
-            out.push(link);
-        }
-    };
-    for state in states {
-        for b in &state.boards {
-            let Some(path) = str_field(b, &["url"]) else {
-                continue;
-            };
-            let Some(url) = links::board_url(page_url, &path) else {
-                continue;
-            };
-            let owner = nested_username(b, "owner").or_else(|| username_of(&url));
-            if let (Some(owner), Some(user)) = (&owner, username) {
-                if !owner.eq_ignore_ascii_case(user) {
-                    continue;
-                }
-            }
-            push(BoardLink {
-                url,
-                title: str_field(b, &["name"]),
-                pin_count: count_field(b, &["pin_count", "pinCount"]),
-                cover_image: str_field(
-                    b,
-                    &["image_cover_url", "image_thumbnail_url", "imageCoverUrl"],
-                ),
-            });
-        }
-    }
-    for b in legacy::boards(doc) {
-        let Some(url) = b
-            .href
-            .as_deref()
-            .and_then(|h| links::board_url(page_url, h))
-        else {
-            continue;
-        };
-        push(BoardLink {
-            url,
-            title: b.title,
-            pin_count: b.pin_count,
-            cover_image: b.cover,
-        });
-    }
-    out
 }
 
 /// Extracts a board page fetched from `page_url`.

@@ -234,6 +234,12 @@ impl Fetcher {
             .await
     }
 
+    /// Whether `robots.txt` lets us fetch `url` (always, when robots are not honoured).
+    /// `robots.txt` that cannot be read for now counts as a no.
+    pub async fn robots_allows(&self, url: &Url) -> bool {
+        !self.cfg.respect_robots || self.robots_allow(url).await.unwrap_or(false)
+    }
+
     async fn follow(&self, url: &Url, robots: bool, cap: usize) -> Result<Page, FetchError> {
         let mut current = url.clone();
         let mut hops = 0;
