@@ -14,7 +14,8 @@
 using real_mesos::block;
 using real_mesos::die;
 using real_mesos::env_or;
-using real_mesos::virtual_base;
+using real_mesos::flags_base;
+using real_mesos::process_base;
 
 namespace agent = mesos::internal::slave;
 
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   // slave::Flags, loaded like the agent does: prefix MESOS_, then the command line.
   void* flagsBlock = block();
   new (flagsBlock) agent::Flags();
-  auto* flagsBase = static_cast<flags::FlagsBase*>(virtual_base(flagsBlock));
+  auto* flagsBase = flags_base(flagsBlock);
   Option<std::string> prefix(std::string("MESOS_"));
   Returned load = flagsBase->load(prefix, argc, argv, false, false);
   if (load.try_is_error(32)) {
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
 
   void* version = block();
   new (version) mesos::internal::VersionProcess();
-  process::spawn(static_cast<process::ProcessBase*>(virtual_base(version)), true);
+  process::spawn(process_base(version), true);
 
   auto* fetcher = new (block()) agent::Fetcher(flags);
   auto* gc = new (block()) agent::GarbageCollector(workDir);
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
       *static_cast<Option<process::network::internal::Socket<process::network::unix::Address>>*>(
           socketBlock),
       noAuthorizer);
-  process::spawn(static_cast<process::ProcessBase*>(virtual_base(slave)), false);
+  process::spawn(process_base(slave), false);
   std::fprintf(stderr, "real-mesos: agent %s started\n", id.c_str());
 
   for (;;) {

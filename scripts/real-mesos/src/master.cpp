@@ -11,7 +11,8 @@
 
 using real_mesos::block;
 using real_mesos::die;
-using real_mesos::virtual_base;
+using real_mesos::flags_base;
+using real_mesos::process_base;
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
 
   void* version = block();
   new (version) mesos::internal::VersionProcess();
-  process::spawn(static_cast<process::ProcessBase*>(virtual_base(version)), true);
+  process::spawn(process_base(version), true);
 
   // local::Flags: std::string work_dir at offset 8, int num_slaves at offset 40.
   void* flags = block();

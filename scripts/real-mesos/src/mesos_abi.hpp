@@ -10,12 +10,15 @@
 // destructor so that our calls use the same convention, and gives room for the real object.
 #pragma once
 
+#include <cxxabi.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
+#include <typeinfo>
 
 #undef unix
 
@@ -211,17 +214,53 @@ inline void* block(size_t size = 1 << 16) {
   return p;
 }
 
-// The address of the virtual base subobject of `object`, whose primary vtable holds that
-// base's offset at index -3 (Itanium ABI; the class has exactly one virtual base there:
-// ProcessBase for Process<T>, FlagsBase for a Flags class).
-inline void* virtual_base(void* object) {
-  const intptr_t* vptr = *reinterpret_cast<intptr_t**>(object);
-  intptr_t offset = vptr[-3];
-  if (offset <= 0 || offset > (1 << 16)) {
-    std::fprintf(stderr, "real-mesos: unexpected virtual base offset %ld\n", (long)offset);
+// The subobject of type `want` (a mangled class name, as std::type_info::name gives it) in
+// the object at `object` whose dynamic type is `type`, found by walking the Itanium ABI class
+// type information: a virtual base's offset is read from the subobject's vtable.
+inline void* find_base(void* object, const std::type_info* type, const char* want) {
+  const char* name = type->name();
+  if (std::strcmp(name[0] == '*' ? name + 1 : name, want) == 0) {
+    return object;
+  }
+  if (auto* single = dynamic_cast<const abi::__si_class_type_info*>(type)) {
+    return find_base(object, single->__base_type, want);
+  }
+  if (auto* multiple = dynamic_cast<const abi::__vmi_class_type_info*>(type)) {
+    for (unsigned i = 0; i < multiple->__base_count; i++) {
+      const abi::__base_class_type_info& base = multiple->__base_info[i];
+      ptrdiff_t offset = base.__offset();
+      if (base.__is_virtual_p()) {
+        const char* vptr = *reinterpret_cast<const char* const*>(object);
+        offset = *reinterpret_cast<const ptrdiff_t*>(vptr + offset);
+      }
+      void* found = find_base(static_cast<char*>(object) + offset, base.__base_type, want);
+      if (found != nullptr) {
+        return found;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// `object`'s base subobject named `want`, starting from the most derived type named in the
+// object's vtable (a virtual base's place depends on the most derived class).
+inline void* upcast(void* object, const char* want) {
+  const void* const* vptr = *reinterpret_cast<const void* const**>(object);
+  auto* mostDerived = static_cast<const std::type_info*>(vptr[-1]);
+  void* found = find_base(object, mostDerived, want);
+  if (found == nullptr) {
+    std::fprintf(stderr, "real-mesos: %s has no base %s\n", mostDerived->name(), want);
     std::abort();
   }
-  return static_cast<char*>(object) + offset;
+  return found;
+}
+
+inline flags::FlagsBase* flags_base(void* flags) {
+  return static_cast<flags::FlagsBase*>(upcast(flags, "N5flags9FlagsBaseE"));
+}
+
+inline process::ProcessBase* process_base(void* process) {
+  return static_cast<process::ProcessBase*>(upcast(process, "N7process11ProcessBaseE"));
 }
 
 [[noreturn]] inline void die(const std::string& message) {
