@@ -4,7 +4,7 @@
 // exports, so the compiler emits the same mangled name and the linker binds it to libmesos.
 // Our declarations carry no members: objects are built with placement new into zeroed
 // buffers far larger than the real classes, and the few fields we touch are reached by the
-// offsets measured in that build (see docs in ../README.md). Return values that are classes
+// offsets measured in that build (see ../README.md). Return values that are classes
 // (Try<...>, UPID, std::string) are returned through a hidden pointer in the Itanium ABI
 // because the real classes are not trivially copyable; `Returned` declares a non-trivial
 // destructor so that our calls use the same convention, and gives room for the real object.
