@@ -166,9 +166,8 @@ impl RealMesos {
 
     /// GET `path` from the master, as JSON.
     pub fn master_json(&self, path: &str) -> serde_json::Value {
-        get_json(&self.master, path).unwrap_or_else(|e| {
-            panic!("GET {path} from the master: {e}\n{}", self.log_tails(30))
-        })
+        get_json(&self.master, path)
+            .unwrap_or_else(|e| panic!("GET {path} from the master: {e}\n{}", self.log_tails(30)))
     }
 
     /// GET `path` from the agent, as JSON.
@@ -289,7 +288,11 @@ pub fn http_get(address: &str, path: &str) -> Result<Vec<u8>, String> {
         let l = l.to_ascii_lowercase();
         l.starts_with("transfer-encoding:") && l.contains("chunked")
     });
-    if chunked { dechunk(body) } else { Ok(body.to_vec()) }
+    if chunked {
+        dechunk(body)
+    } else {
+        Ok(body.to_vec())
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
