@@ -11,7 +11,6 @@
 
 using real_mesos::block;
 using real_mesos::die;
-using real_mesos::flags_base;
 using real_mesos::process_base;
 
 int main(int argc, char** argv) {
