@@ -16,7 +16,10 @@ use std::process::Command;
 
 #[test]
 fn real_master_has_one_activated_agent() {
-    let cluster = RealMesos::start();
+    let cluster = RealMesos::start_with(Options {
+        master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
+        ..Options::default()
+    });
     let state = cluster.master_json("/state");
     assert_eq!(state["version"], "1.11.0", "master version");
     assert_eq!(state["activated_slaves"], 1.0, "activated agents");
@@ -25,6 +28,11 @@ fn real_master_has_one_activated_agent() {
     assert_eq!(agents[0]["active"], true);
     let agent_pid = agents[0]["pid"].as_str().unwrap_or_default();
     assert_eq!(agent_pid, format!("slave(1)@{}", cluster.agent));
+
+    // Extra master flags reach the master.
+    let flags = cluster.master_json("/flags");
+    assert_eq!(flags["flags"]["allocation_interval"], "100ms");
+    assert_eq!(flags["flags"]["registry"], "in_memory");
 
     // The agent is its own process on its own port, registered with this master.
     let agent_state = cluster.agent_json("/state");

@@ -13,6 +13,8 @@
 #   --executor PATH     installed as mesos-executor in the agent's launcher directory
 #                       (the command executor; the artifact has none)
 #   --timeout SECS      bound on the wait for the agent (default 60)
+#   --master-env K=V    an extra variable for the master (e.g. MESOS_ALLOCATION_INTERVAL=100ms);
+#   --agent-env K=V     likewise for the agent (and so its executors); both repeatable
 #   --foreground        stay up after printing; stop both (and their executors) when stdin
 #                       closes or on SIGTERM/SIGINT. Otherwise return; stop with stop.sh RUN_DIR.
 #
@@ -24,6 +26,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 fail() { echo "real-mesos start: FAIL: $*" >&2; exit 1; }
 
 MASTER_PORT="" AGENT_PORT="" RUN_DIR="" EXECUTOR="" FOREGROUND=0 TIMEOUT=60
+MASTER_ENV=() AGENT_ENV=()
 RESOURCES='cpus:8;mem:16384;disk:20000;ports:[31000-32000]'
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -34,6 +37,8 @@ while [[ $# -gt 0 ]]; do
     --executor) EXECUTOR="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
     --foreground) FOREGROUND=1; shift ;;
+    --master-env) [[ "$2" == *=* ]] || fail "--master-env wants K=V"; MASTER_ENV+=("$2"); shift 2 ;;
+    --agent-env) [[ "$2" == *=* ]] || fail "--agent-env wants K=V"; AGENT_ENV+=("$2"); shift 2 ;;
     *) fail "unknown option $1 (see the header of $0)" ;;
   esac
 done
@@ -76,7 +81,7 @@ stop_all() {
 
 start_master() {
   env -i PATH="/usr/local/bin:/usr/bin:/bin" LIBPROCESS_IP=127.0.0.1 LIBPROCESS_PORT="$1" \
-    MESOS_REGISTRY=in_memory \
+    MESOS_REGISTRY=in_memory ${MASTER_ENV[@]+"${MASTER_ENV[@]}"} \
     "$BIN/mesos-master" "$RUN_DIR/master" </dev/null >"$RUN_DIR/master.log" 2>&1 &
   MASTER_PID=$!
   echo "$MASTER_PID" >"$RUN_DIR/master.pid"
@@ -90,6 +95,7 @@ start_agent() {
     MESOS_LAUNCHER=posix MESOS_ISOLATION=posix/cpu,posix/mem MESOS_SWITCH_USER=false \
     MESOS_SYSTEMD_ENABLE_SUPPORT=false MESOS_HTTP_COMMAND_EXECUTOR=true \
     MESOS_LAUNCHER_DIR="$RUN_DIR/launcher" MESOS_RESOURCES="$RESOURCES" \
+    MESOS_REGISTRATION_BACKOFF_FACTOR=10ms ${AGENT_ENV[@]+"${AGENT_ENV[@]}"} \
     "$BIN/mesos-agent" </dev/null >"$RUN_DIR/agent.log" 2>&1 &
   AGENT_PID=$!
   echo "$AGENT_PID" >"$RUN_DIR/agent.pid"

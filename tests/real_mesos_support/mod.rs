@@ -29,6 +29,10 @@ pub struct Options {
     pub command_executor: Option<PathBuf>,
     /// The agent's resources (start.sh's default when `None`).
     pub resources: Option<String>,
+    /// Extra `MESOS_*` variables for the master, e.g. `("MESOS_ALLOCATION_INTERVAL", "100ms")`.
+    pub master_env: Vec<(String, String)>,
+    /// Extra variables for the agent (its executors inherit them).
+    pub agent_env: Vec<(String, String)>,
 }
 
 /// A running master and agent; both are stopped when this is dropped, and their run directory
@@ -73,6 +77,12 @@ impl RealMesos {
         }
         if let Some(resources) = &options.resources {
             command.arg("--resources").arg(resources);
+        }
+        for (key, value) in &options.master_env {
+            command.arg("--master-env").arg(format!("{key}={value}"));
+        }
+        for (key, value) in &options.agent_env {
+            command.arg("--agent-env").arg(format!("{key}={value}"));
         }
         let mut child = command
             .stdin(Stdio::piped())
