@@ -49,6 +49,12 @@ BIN="$DIR/bin"
 need() { command -v "$1" >/dev/null 2>&1 || fail "missing tool '$1'"; }
 need curl
 
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A given port must be free: another master there would answer for ours.
+for port in $MASTER_PORT $AGENT_PORT; do
+  port_free "$port" || fail "port $port is in use"
+done
+
 if [[ -z "$RUN_DIR" ]]; then
   mkdir -p "$DIR/runs"
   RUN_DIR="$(mktemp -d "$DIR/runs/run.XXXXXX")"
@@ -61,7 +67,6 @@ if [[ -n "$EXECUTOR" ]]; then
   ln -sf "$(cd "$(dirname "$EXECUTOR")" && pwd)/$(basename "$EXECUTOR")" "$RUN_DIR/launcher/mesos-executor"
 fi
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local p
   for _ in $(seq 1 200); do
@@ -145,6 +150,7 @@ for attempt in 1 2 3; do
   grep -q "Failed to initialize" "$RUN_DIR/agent.log" 2>/dev/null || { stop_all; logs; fail "the agent exited"; }
 done
 (( ready )) || { stop_all; logs; fail "the agent could not bind a port"; }
+alive "$MASTER_PID" && alive "$AGENT_PID" || { stop_all; logs; fail "the master or the agent exited"; }
 READY_MS=$(( $(now_ms) - START_MS ))
 
 cat >"$RUN_DIR/cluster.env" <<EOF
