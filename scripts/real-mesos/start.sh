@@ -18,7 +18,9 @@
 #   --foreground        stay up after printing; stop both (and their executors) when stdin
 #                       closes or on SIGTERM/SIGINT. Otherwise return; stop with stop.sh RUN_DIR.
 #
-# The agent runs in a clean environment (executors inherit it); MESOS_LAUNCHER_DIR is
+# The agent runs in a clean environment. Its executors do not inherit it: the 1.11 agent
+# gives them only its MESOS_*/LIBPROCESS_* variables and a default PATH (add more with
+# --agent-env MESOS_EXECUTOR_ENVIRONMENT_VARIABLES='{"K":"V"}'). MESOS_LAUNCHER_DIR is
 # RUN_DIR/launcher, holding our mesos-containerizer (and mesos-executor if given).
 set -euo pipefail
 

@@ -31,7 +31,7 @@ pub struct Options {
     pub resources: Option<String>,
     /// Extra `MESOS_*` variables for the master, e.g. `("MESOS_ALLOCATION_INTERVAL", "100ms")`.
     pub master_env: Vec<(String, String)>,
-    /// Extra variables for the agent (its executors inherit them).
+    /// Extra `MESOS_*` variables for the agent (its executors do not see them).
     pub agent_env: Vec<(String, String)>,
 }
 
