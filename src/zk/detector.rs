@@ -4,7 +4,7 @@
 //! carries the error, and the detector retries with backoff.
 
 use super::leader::{Leader, leader_node, parse_master_info};
-use super::session::{Backoff, ZkError, ZkOptions, connect, request};
+use super::session::{Backoff, ZkError, ZkOptions, connect, request, ride_out};
 use super::url::ZkUrl;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -103,7 +103,7 @@ impl Detection {
                 Err(ZkError::Disconnected) => {
                     // The client reconnects by itself; look again once it has.
                     self.fail(ZkError::Disconnected);
-                    match wait_reconnected(&mut state).await {
+                    match ride_out(client, &mut state).await {
                         Ok(()) => continue,
                         Err(error) => return error,
                     }
@@ -111,7 +111,7 @@ impl Detection {
                 Err(error) => return error,
             };
             backoff.reset();
-            if let Err(error) = self.wait_change(watcher, &mut state).await {
+            if let Err(error) = self.wait_change(watcher, client, &mut state).await {
                 return error;
             }
         }
@@ -167,11 +167,12 @@ impl Detection {
     }
 
     /// Waits until the group changes (`Ok`) or the session ends (`Err`). A lost connection
-    /// is reported and waited out; once reconnected the group is looked at again, as events
-    /// may have been missed meanwhile.
+    /// is reported and waited out (up to the session timeout); once reconnected the group is
+    /// looked at again, as events may have been missed meanwhile.
     async fn wait_change(
         &mut self,
         watcher: zk::OneshotWatcher,
+        client: &zk::Client,
         state: &mut zk::StateWatcher,
     ) -> Result<(), ZkError> {
         let changed = watcher.changed();
@@ -185,7 +186,10 @@ impl Detection {
                     };
                 }
                 new_state = state.changed() => match new_state {
-                    zk::SessionState::Disconnected => self.fail(ZkError::Disconnected),
+                    zk::SessionState::Disconnected => {
+                        self.fail(ZkError::Disconnected);
+                        return ride_out(client, state).await;
+                    }
                     zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
                         return Ok(());
                     }
@@ -221,16 +225,3 @@ impl Detection {
     }
 }
 
-/// Waits until the session is connected again; `Err` when it ended instead.
-pub(crate) async fn wait_reconnected(state: &mut zk::StateWatcher) -> Result<(), ZkError> {
-    loop {
-        match state.peek_state() {
-            zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
-                return Ok(());
-            }
-            zk::SessionState::Disconnected => {}
-            terminal => return Err(ZkError::from_state(terminal)),
-        }
-        state.changed().await;
-    }
-}

@@ -3,9 +3,9 @@
 //! and whether it leads (its node has the lowest sequence). The node lives as long as the
 //! session: a lost session (or the node deleted) registers again, at the back of the line.
 
-use super::detector::{ZkStatus, wait_reconnected};
+use super::detector::ZkStatus;
 use super::leader::{MASTER_NODE_PREFIX, leader_node};
-use super::session::{Backoff, ZkError, ZkOptions, connect, request};
+use super::session::{Backoff, ZkError, ZkOptions, connect, request, ride_out};
 use super::url::ZkUrl;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -126,7 +126,7 @@ impl Member {
             .await;
             let (children, watcher) = match listed {
                 Ok(listed) => listed,
-                Err(ZkError::Disconnected) => match self.ride_out(&mut state, client).await {
+                Err(ZkError::Disconnected) => match self.disconnected(client, &mut state).await {
                     Ok(()) => continue,
                     Err(error) => return error,
                 },
@@ -188,7 +188,7 @@ impl Member {
                     };
                 }
                 new_state = state.changed() => match new_state {
-                    zk::SessionState::Disconnected => return self.ride_out(state, client).await,
+                    zk::SessionState::Disconnected => return self.disconnected(client, state).await,
                     zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
                         return Ok(());
                     }
@@ -199,19 +199,15 @@ impl Member {
     }
 
     /// While disconnected the node may still exist, so the role is kept, but no longer than
-    /// the session timeout: past it the server has expired the session (as Apache Mesos
-    /// masters do, leadership is then considered lost).
-    async fn ride_out(
+    /// the session timeout: past it the server has expired the session (as with Apache Mesos
+    /// masters, leadership is then lost).
+    async fn disconnected(
         &mut self,
-        state: &mut zk::StateWatcher,
         client: &zk::Client,
+        state: &mut zk::StateWatcher,
     ) -> Result<(), ZkError> {
         self.fail(ZkError::Disconnected);
-        let timeout = client.session_timeout();
-        match tokio::time::timeout(timeout, wait_reconnected(state)).await {
-            Ok(result) => result,
-            Err(_) => Err(ZkError::SessionExpired),
-        }
+        ride_out(client, state).await
     }
 
     fn set_role(&mut self, role: Role) {

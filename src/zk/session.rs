@@ -182,6 +182,32 @@ pub(crate) async fn request<T>(
     }
 }
 
+/// Waits for a disconnected session to connect again (`Ok`), for no longer than its session
+/// timeout: past it the server has expired the session, so it is given up (`Err`), as is a
+/// session that ends.
+pub(crate) async fn ride_out(
+    client: &zk::Client,
+    state: &mut zk::StateWatcher,
+) -> Result<(), ZkError> {
+    let reconnected = async {
+        loop {
+            match state.peek_state() {
+                zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
+                    return Ok(());
+                }
+                zk::SessionState::Disconnected => {}
+                terminal => return Err(ZkError::from_state(terminal)),
+            }
+            state.changed().await;
+        }
+    };
+    let timeout = client.session_timeout().max(Duration::from_millis(100));
+    match tokio::time::timeout(timeout, reconnected).await {
+        Ok(result) => result,
+        Err(_) => Err(ZkError::SessionExpired),
+    }
+}
+
 /// Doubling retry waits, from the options' initial wait up to their cap.
 #[derive(Debug, Clone)]
 pub(crate) struct Backoff {
