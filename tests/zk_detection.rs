@@ -36,9 +36,18 @@ async fn leader_is_lowest_json_info_node_and_changes_are_followed() {
     let all = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
     admin.mkdir("/mesos", &all).await.unwrap();
     // Nodes that are not masters: the replicated log's, an old protobuf label, junk.
-    admin.create("/mesos/log_replicas", b"x", &all).await.unwrap();
-    admin.create("/mesos/info_0000000000", b"\x08\x01", &all).await.unwrap();
-    admin.create("/mesos/json.info_x", b"{}", &all).await.unwrap();
+    admin
+        .create("/mesos/log_replicas", b"x", &all)
+        .await
+        .unwrap();
+    admin
+        .create("/mesos/info_0000000000", b"\x08\x01", &all)
+        .await
+        .unwrap();
+    admin
+        .create("/mesos/json.info_x", b"{}", &all)
+        .await
+        .unwrap();
     let first = FakeMesosMaster::register(&server, "/mesos", 5261).await;
     let second = FakeMesosMaster::register(&server, "/mesos", 5262).await;
 
@@ -56,10 +65,16 @@ async fn leader_is_lowest_json_info_node_and_changes_are_followed() {
     let third = FakeMesosMaster::register(&server, "/mesos", 5263).await;
     // The leader dies: its session ends and its node goes; the next in line leads.
     drop(first);
-    let next = wait_for(&mut leader, "second leader", |l| leader_port(l) == Some(5262)).await;
+    let next = wait_for(&mut leader, "second leader", |l| {
+        leader_port(l) == Some(5262)
+    })
+    .await;
     assert_eq!(next.unwrap().node, second.node);
     drop(second);
-    wait_for(&mut leader, "third leader", |l| leader_port(l) == Some(5263)).await;
+    wait_for(&mut leader, "third leader", |l| {
+        leader_port(l) == Some(5263)
+    })
+    .await;
     drop(third);
     wait_for(&mut leader, "no leader", Option::is_none).await;
     assert_eq!(*detector.status().borrow(), ZkStatus::Watching);
@@ -88,7 +103,13 @@ async fn missing_group_and_unusable_master_info() {
     .await;
     let good = FakeMesosMaster::register(&server, "/later/mesos", 5300).await;
     let failing = wait_for(&mut status, "bad MasterInfo reported", |s| {
-        matches!(s, ZkStatus::Failing { error: ZkError::LeaderInfo { .. }, .. })
+        matches!(
+            s,
+            ZkStatus::Failing {
+                error: ZkError::LeaderInfo { .. },
+                ..
+            }
+        )
     })
     .await;
     match failing {
@@ -137,7 +158,13 @@ async fn digest_credentials() {
         let refused = detector(&url);
         let mut status = refused.status();
         wait_for(&mut status, "refusal reported", |s| {
-            matches!(s, ZkStatus::Failing { error: ZkError::NoAuth { .. }, .. })
+            matches!(
+                s,
+                ZkStatus::Failing {
+                    error: ZkError::NoAuth { .. },
+                    ..
+                }
+            )
         })
         .await;
         assert!(refused.leader().borrow().is_none(), "{url}");
@@ -170,14 +197,19 @@ async fn zookeeper_down_keeps_the_leader_and_detection_resumes() {
         "{failing:?}"
     );
     // Retries keep failing (with backoff) while the last leader stays published.
-    wait_for(&mut status, "retries counted", |s| {
-        matches!(s, ZkStatus::Failing { failures, .. } if *failures >= 2)
-    })
+    wait_for(
+        &mut status,
+        "retries counted",
+        |s| matches!(s, ZkStatus::Failing { failures, .. } if *failures >= 2),
+    )
     .await;
     assert_eq!(leader_port(&leader.borrow()), Some(5501));
 
     server.restart().await;
-    wait_for(&mut status, "detection resumed", |s| *s == ZkStatus::Watching).await;
+    wait_for(&mut status, "detection resumed", |s| {
+        *s == ZkStatus::Watching
+    })
+    .await;
     // Detection follows changes made after the outage: the old leader goes (its session
     // may or may not have survived the restart) and a new master leads.
     let second = FakeMesosMaster::register(&server, "/mesos", 5502).await;
@@ -200,7 +232,10 @@ async fn registration_elects_the_first_and_fails_over() {
     let url = ZkUrl::parse(&server.url("/mesos")).unwrap();
     let one = Registration::spawn(url.clone(), master_info_json(5601).into_bytes(), options());
     let mut role_one = one.role();
-    wait_for(&mut role_one, "first leads", |r| matches!(r, Role::Leader { .. })).await;
+    wait_for(&mut role_one, "first leads", |r| {
+        matches!(r, Role::Leader { .. })
+    })
+    .await;
     assert!(one.is_leader());
 
     let two = Registration::spawn(url.clone(), master_info_json(5602).into_bytes(), options());
@@ -227,7 +262,13 @@ async fn registration_elects_the_first_and_fails_over() {
 
     // The leader goes away (its session closes): the second takes over.
     drop(one);
-    wait_for(&mut role_two, "second leads", |r| matches!(r, Role::Leader { .. })).await;
+    wait_for(&mut role_two, "second leads", |r| {
+        matches!(r, Role::Leader { .. })
+    })
+    .await;
     assert!(two.is_leader());
-    wait_for(&mut leader, "detector follows", |l| leader_port(l) == Some(5602)).await;
+    wait_for(&mut leader, "detector follows", |l| {
+        leader_port(l) == Some(5602)
+    })
+    .await;
 }

@@ -4,7 +4,7 @@
 //! carries the error, and the detector retries with backoff.
 
 use super::leader::{Leader, leader_node, parse_master_info};
-use super::session::{Backoff, ZkError, ZkOptions, connect, request, ride_out};
+use super::session::{Backoff, Wake, ZkError, ZkOptions, connect, next_wake, request, ride_out};
 use super::url::ZkUrl;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -155,7 +155,8 @@ impl Detection {
             match parse_master_info(node, sequence, &data, self.options.scheme.as_str()) {
                 Ok(leader) => self.publish(Some(leader)),
                 Err(error) => {
-                    self.leader.send_if_modified(|current| current.take().is_some());
+                    self.leader
+                        .send_if_modified(|current| current.take().is_some());
                     self.fail(ZkError::LeaderInfo {
                         node: node.to_string(),
                         error,
@@ -175,26 +176,11 @@ impl Detection {
         client: &zk::Client,
         state: &mut zk::StateWatcher,
     ) -> Result<(), ZkError> {
-        let changed = watcher.changed();
-        tokio::pin!(changed);
-        loop {
-            tokio::select! {
-                event = &mut changed => {
-                    return match event.event_type {
-                        zk::EventType::Session => Err(ZkError::from_state(event.session_state)),
-                        _ => Ok(()),
-                    };
-                }
-                new_state = state.changed() => match new_state {
-                    zk::SessionState::Disconnected => {
-                        self.fail(ZkError::Disconnected);
-                        return ride_out(client, state).await;
-                    }
-                    zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
-                        return Ok(());
-                    }
-                    terminal => return Err(ZkError::from_state(terminal)),
-                },
+        match next_wake(watcher, state).await? {
+            Wake::GroupChanged | Wake::Reconnected => Ok(()),
+            Wake::Disconnected => {
+                self.fail(ZkError::Disconnected);
+                ride_out(client, state).await
             }
         }
     }
@@ -224,4 +210,3 @@ impl Detection {
         });
     }
 }
-

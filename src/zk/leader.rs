@@ -122,7 +122,11 @@ pub fn parse_master_info(
         .and_then(|a| a.ip.clone())
         .filter(|ip| !ip.is_empty())
         .or_else(|| info.ip.map(network_order_ip))
-        .or_else(|| address.and_then(|a| a.hostname.clone()).filter(|h| !h.is_empty()))
+        .or_else(|| {
+            address
+                .and_then(|a| a.hostname.clone())
+                .filter(|h| !h.is_empty())
+        })
         .or_else(|| hostname.clone())
         .ok_or(MasterInfoError::NoAddress)?;
     let port = address.and_then(|a| a.port).or(info.port).unwrap_or(5050);

@@ -5,7 +5,7 @@
 
 use super::detector::ZkStatus;
 use super::leader::{MASTER_NODE_PREFIX, leader_node};
-use super::session::{Backoff, ZkError, ZkOptions, connect, request, ride_out};
+use super::session::{Backoff, Wake, ZkError, ZkOptions, connect, next_wake, request, ride_out};
 use super::url::ZkUrl;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -132,7 +132,7 @@ impl Member {
                 },
                 Err(error) => return error,
             };
-            if !children.iter().any(|child| *child == node) {
+            if !children.contains(&node) {
                 return ZkError::MembershipLost { node };
             }
             let role = match leader_node(&children) {
@@ -177,24 +177,9 @@ impl Member {
         state: &mut zk::StateWatcher,
         client: &zk::Client,
     ) -> Result<(), ZkError> {
-        let changed = watcher.changed();
-        tokio::pin!(changed);
-        loop {
-            tokio::select! {
-                event = &mut changed => {
-                    return match event.event_type {
-                        zk::EventType::Session => Err(ZkError::from_state(event.session_state)),
-                        _ => Ok(()),
-                    };
-                }
-                new_state = state.changed() => match new_state {
-                    zk::SessionState::Disconnected => return self.disconnected(client, state).await,
-                    zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
-                        return Ok(());
-                    }
-                    terminal => return Err(ZkError::from_state(terminal)),
-                },
-            }
+        match next_wake(watcher, state).await? {
+            Wake::GroupChanged | Wake::Reconnected => Ok(()),
+            Wake::Disconnected => self.disconnected(client, state).await,
         }
     }
 

@@ -182,6 +182,37 @@ pub(crate) async fn request<T>(
     }
 }
 
+/// What ended a wait on a group watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// The watched node changed.
+    GroupChanged,
+    /// The session lost its connection (it may come back).
+    Disconnected,
+    /// The session came back after a disconnection.
+    Reconnected,
+}
+
+/// Waits for the watch to fire or the session state to change; `Err` when the session ended.
+pub(crate) async fn next_wake(
+    watcher: zk::OneshotWatcher,
+    state: &mut zk::StateWatcher,
+) -> Result<Wake, ZkError> {
+    tokio::select! {
+        event = watcher.changed() => match event.event_type {
+            zk::EventType::Session => Err(ZkError::from_state(event.session_state)),
+            _ => Ok(Wake::GroupChanged),
+        },
+        new_state = state.changed() => match new_state {
+            zk::SessionState::Disconnected => Ok(Wake::Disconnected),
+            zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
+                Ok(Wake::Reconnected)
+            }
+            terminal => Err(ZkError::from_state(terminal)),
+        },
+    }
+}
+
 /// Waits for a disconnected session to connect again (`Ok`), for no longer than its session
 /// timeout: past it the server has expired the session, so it is given up (`Err`), as is a
 /// session that ends.

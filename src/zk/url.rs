@@ -135,7 +135,10 @@ impl ZkUrl {
             None => (rest, "/"),
         };
         let (credentials, hosts) = match authority.rfind('@') {
-            Some(i) => (Some(parse_credentials(&authority[..i])?), &authority[i + 1..]),
+            Some(i) => (
+                Some(parse_credentials(&authority[..i])?),
+                &authority[i + 1..],
+            ),
             None => (None, authority),
         };
         let servers = parse_servers(hosts)?;
@@ -276,7 +279,9 @@ fn parse_server(text: &str) -> Result<ZkServer, ZkUrlError> {
         return Err(bad("host name too long"));
     }
     if !host.contains(':') && !host.bytes().all(is_host_byte) {
-        return Err(bad("host has characters outside letters, digits, '.', '-', '_'"));
+        return Err(bad(
+            "host has characters outside letters, digits, '.', '-', '_'",
+        ));
     }
     let port = match port {
         None => DEFAULT_ZK_PORT,
@@ -299,7 +304,10 @@ fn normalize_path(path: &str) -> Result<String, ZkUrlError> {
     if path.len() > MAX_PATH_LEN {
         return Err(ZkUrlError::BadPath("longer than 1024 bytes"));
     }
-    let trimmed = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let trimmed = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
     if trimmed == "/" {
         return Ok(trimmed.to_string());
     }

@@ -111,7 +111,10 @@ impl ZkServer {
                 );
             }
             if Instant::now() > deadline {
-                panic!("ZooKeeper did not serve within {WAIT:?}; log:\n{}", self.log());
+                panic!(
+                    "ZooKeeper did not serve within {WAIT:?}; log:\n{}",
+                    self.log()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -1,5 +1,8 @@
 use super::*;
 
+/// An input and a test of the error it must give.
+type Case = (&'static [u8], fn(&MasterInfoError) -> bool);
+
 /// The data a native 1.11.1 master wrote (facts sheet), id shortened.
 const REAL: &str = r#"{"address":{"hostname":"localhost","ip":"127.0.0.1","port":5261},"capabilities":[{"type":"AGENT_UPDATE"},{"type":"AGENT_DRAINING"},{"type":"QUOTA_V2"}],"hostname":"localhost","id":"809e4b07-x","ip":16777343,"pid":"master@127.0.0.1:5261","port":5261,"version":"1.11.1"}"#;
 
@@ -30,23 +33,37 @@ fn fallbacks_network_order_ip_hostname_default_port() {
 
 #[test]
 fn bad_master_info() {
-    let cases: &[(&[u8], fn(&MasterInfoError) -> bool)] = &[
+    let cases: &[Case] = &[
         (b"", |e| matches!(e, MasterInfoError::Json(_))),
         (b"\x08\x01", |e| matches!(e, MasterInfoError::Json(_))),
         (b"[1]", |e| matches!(e, MasterInfoError::Json(_))),
         (br#"{"ip":"x"}"#, |e| matches!(e, MasterInfoError::Json(_))),
         (br#"{"id":"a"}"#, |e| *e == MasterInfoError::NoAddress),
         (br#"{"hostname":""}"#, |e| *e == MasterInfoError::NoAddress),
-        (br#"{"hostname":"h","port":0}"#, |e| *e == MasterInfoError::BadPort(0)),
-        (br#"{"hostname":"h","port":70000}"#, |e| *e == MasterInfoError::BadPort(70000)),
-        (br#"{"hostname":"h","port":-1}"#, |e| *e == MasterInfoError::BadPort(-1)),
-        (br#"{"hostname":"h/../x@y"}"#, |e| matches!(e, MasterInfoError::BadHost(_))),
-        (br#"{"address":{"ip":"1.2.3.4:9"}}"#, |e| matches!(e, MasterInfoError::BadHost(_))),
+        (br#"{"hostname":"h","port":0}"#, |e| {
+            *e == MasterInfoError::BadPort(0)
+        }),
+        (br#"{"hostname":"h","port":70000}"#, |e| {
+            *e == MasterInfoError::BadPort(70000)
+        }),
+        (br#"{"hostname":"h","port":-1}"#, |e| {
+            *e == MasterInfoError::BadPort(-1)
+        }),
+        (br#"{"hostname":"h/../x@y"}"#, |e| {
+            matches!(e, MasterInfoError::BadHost(_))
+        }),
+        (br#"{"address":{"ip":"1.2.3.4:9"}}"#, |e| {
+            matches!(e, MasterInfoError::BadHost(_))
+        }),
     ];
     for (data, expected) in cases {
         match parse_master_info("n", 0, data, "http") {
             Ok(leader) => panic!("{:?} parsed as {leader:?}", String::from_utf8_lossy(data)),
-            Err(e) => assert!(expected(&e), "{:?} gave {e:?}", String::from_utf8_lossy(data)),
+            Err(e) => assert!(
+                expected(&e),
+                "{:?} gave {e:?}",
+                String::from_utf8_lossy(data)
+            ),
         }
     }
     let huge = vec![b' '; MAX_MASTER_INFO_BYTES + 1];

@@ -89,7 +89,10 @@ fn refusals() {
         "a b:1",
     ] {
         assert!(
-            matches!(MasterSpec::parse(bad), Err(MasterSpecError::BadMaster { .. })),
+            matches!(
+                MasterSpec::parse(bad),
+                Err(MasterSpecError::BadMaster { .. })
+            ),
             "{bad:?} gave {:?}",
             MasterSpec::parse(bad)
         );

@@ -1,5 +1,8 @@
 use super::*;
 
+/// An input and a test of the error it must give.
+type Case = (&'static str, fn(&ZkUrlError) -> bool);
+
 fn server(host: &str, port: u16) -> ZkServer {
     ZkServer {
         host: host.into(),
@@ -12,12 +15,19 @@ fn servers_path_and_default_port() {
     let url = ZkUrl::parse("zk://zk1:2181,zk2:2182,zk3/mesos").unwrap();
     assert_eq!(
         url.servers(),
-        &[server("zk1", 2181), server("zk2", 2182), server("zk3", 2181)]
+        &[
+            server("zk1", 2181),
+            server("zk2", 2182),
+            server("zk3", 2181)
+        ]
     );
     assert_eq!(url.path(), "/mesos");
     assert_eq!(url.credentials(), None);
     assert_eq!(url.connect_string(), "zk1:2181,zk2:2182,zk3:2181");
-    assert_eq!(url.child_path("json.info_0000000001"), "/mesos/json.info_0000000001");
+    assert_eq!(
+        url.child_path("json.info_0000000001"),
+        "/mesos/json.info_0000000001"
+    );
 }
 
 #[test]
@@ -46,7 +56,10 @@ fn credentials_are_digest_and_hidden() {
 #[test]
 fn ipv6_servers() {
     let url = ZkUrl::parse("zk://[::1]:2181,[fe80::1]/mesos").unwrap();
-    assert_eq!(url.servers(), &[server("::1", 2181), server("fe80::1", 2181)]);
+    assert_eq!(
+        url.servers(),
+        &[server("::1", 2181), server("fe80::1", 2181)]
+    );
     assert_eq!(url.connect_string(), "[::1]:2181,[fe80::1]:2181");
 }
 
@@ -58,7 +71,7 @@ fn scheme_is_case_insensitive_and_input_trimmed() {
 
 #[test]
 fn refusals() {
-    let cases: &[(&str, fn(&ZkUrlError) -> bool)] = &[
+    let cases: &[Case] = &[
         ("http://h:1/m", |e| *e == ZkUrlError::NotZk),
         ("zk:/h:1/m", |e| *e == ZkUrlError::NotZk),
         ("", |e| *e == ZkUrlError::NotZk),
@@ -67,23 +80,41 @@ fn refusals() {
         ("zk://,,/mesos", |e| *e == ZkUrlError::NoServers),
         ("zk://u:p@/mesos", |e| *e == ZkUrlError::NoServers),
         ("zk://h:0/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
-        ("zk://h:65536/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
+        ("zk://h:65536/m", |e| {
+            matches!(e, ZkUrlError::BadServer { .. })
+        }),
         ("zk://h:x/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
         ("zk://h:/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
-        ("zk://:2181/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
+        ("zk://:2181/m", |e| {
+            matches!(e, ZkUrlError::BadServer { .. })
+        }),
         ("zk://[::1/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
-        ("zk://[nope]:1/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
-        ("zk://[::1]x/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
-        ("zk://h%41:1/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
-        ("zk://a:1:2/m", |e| matches!(e, ZkUrlError::BadServer { .. })),
+        ("zk://[nope]:1/m", |e| {
+            matches!(e, ZkUrlError::BadServer { .. })
+        }),
+        ("zk://[::1]x/m", |e| {
+            matches!(e, ZkUrlError::BadServer { .. })
+        }),
+        ("zk://h%41:1/m", |e| {
+            matches!(e, ZkUrlError::BadServer { .. })
+        }),
+        ("zk://a:1:2/m", |e| {
+            matches!(e, ZkUrlError::BadServer { .. })
+        }),
         ("zk://h:1/m\nx", |e| *e == ZkUrlError::ControlCharacter),
         ("zk://h:1/a\u{0}b", |e| *e == ZkUrlError::ControlCharacter),
         ("zk://h :1/m", |e| *e == ZkUrlError::ControlCharacter),
-        ("zk://nouser@h/m", |e| matches!(e, ZkUrlError::BadCredentials(_))),
-        ("zk://:p@h/m", |e| matches!(e, ZkUrlError::BadCredentials(_))),
+        ("zk://nouser@h/m", |e| {
+            matches!(e, ZkUrlError::BadCredentials(_))
+        }),
+        ("zk://:p@h/m", |e| {
+            matches!(e, ZkUrlError::BadCredentials(_))
+        }),
         ("zk://h/a//b", |e| matches!(e, ZkUrlError::BadPath(_))),
         ("zk://h/a/../b", |e| matches!(e, ZkUrlError::BadPath(_))),
-        ("zk://h/zookeeper/quota", |e| matches!(e, ZkUrlError::BadPath(_))),
+        ("zk://h/zookeeper/quota", |e| {
+            matches!(e, ZkUrlError::BadPath(_))
+        }),
         ("zk://h/m?x=1", |e| matches!(e, ZkUrlError::BadPath(_))),
     ];
     for (input, expected) in cases {
@@ -99,7 +130,10 @@ fn hostile_sizes_are_capped() {
     let long = format!("zk://h/{}", "a".repeat(MAX_ZK_URL_LEN));
     assert!(matches!(
         ZkUrl::parse(&long),
-        Err(ZkUrlError::TooLong { max: MAX_ZK_URL_LEN, .. })
+        Err(ZkUrlError::TooLong {
+            max: MAX_ZK_URL_LEN,
+            ..
+        })
     ));
     let many = format!("zk://{}/m", vec!["h:1"; MAX_ZK_SERVERS + 1].join(","));
     assert!(matches!(
@@ -115,7 +149,10 @@ fn hostile_sizes_are_capped() {
     assert!(matches!(ZkUrl::parse(&path), Err(ZkUrlError::BadPath(_))));
     // A multi-byte character at the quote boundary does not panic.
     let wide = format!("zk://{}:1/m", "é".repeat(100));
-    assert!(matches!(ZkUrl::parse(&wide), Err(ZkUrlError::BadServer { .. })));
+    assert!(matches!(
+        ZkUrl::parse(&wide),
+        Err(ZkUrlError::BadServer { .. })
+    ));
     let scheme_only = "zé";
     assert_eq!(ZkUrl::parse(scheme_only), Err(ZkUrlError::NotZk));
 }
