@@ -196,12 +196,11 @@ async fn zookeeper_down_keeps_the_leader_and_detection_resumes() {
         ),
         "{failing:?}"
     );
-    // Retries keep failing (with backoff) while the last leader stays published.
-    wait_for(
-        &mut status,
-        "retries counted",
-        |s| matches!(s, ZkStatus::Failing { failures, .. } if *failures >= 2),
-    )
+    // The session is given up after its timeout; reconnecting fails (retried with backoff)
+    // while the last leader stays published.
+    wait_for(&mut status, "unreachable reported", |s| {
+        matches!(s, ZkStatus::Failing { error: ZkError::Unreachable { .. }, failures } if *failures >= 2)
+    })
     .await;
     assert_eq!(leader_port(&leader.borrow()), Some(5501));
 
@@ -271,4 +270,52 @@ async fn registration_elects_the_first_and_fails_over() {
         leader_port(l) == Some(5602)
     })
     .await;
+}
+
+#[actix_rt::test]
+async fn registration_survives_a_zookeeper_outage_by_registering_again() {
+    let mut server = ZkServer::start().await;
+    let url = ZkUrl::parse(&server.url("/mesos")).unwrap();
+    let member = Registration::spawn(url, master_info_json(5701).into_bytes(), options());
+    let mut role = member.role();
+    let mut status = member.status();
+    let Role::Leader { node: first } =
+        wait_for(&mut role, "leads", |r| matches!(r, Role::Leader { .. })).await
+    else {
+        unreachable!()
+    };
+
+    // Without ZooKeeper for longer than the session timeout, leadership is given up.
+    server.stop();
+    wait_for(&mut status, "outage reported", |s| {
+        matches!(
+            s,
+            ZkStatus::Failing {
+                error: ZkError::Disconnected,
+                ..
+            }
+        )
+    })
+    .await;
+    wait_for(&mut role, "leadership given up", |r| {
+        *r == Role::Registering
+    })
+    .await;
+    assert!(!member.is_leader());
+
+    // ZooKeeper returns: registered again (a new node) and leading again.
+    server.restart().await;
+    let again = wait_for(
+        &mut role,
+        "leads again",
+        |r| matches!(r, Role::Leader { node } if *node != first),
+    )
+    .await;
+    wait_for(&mut status, "healthy again", |s| *s == ZkStatus::Watching).await;
+    let Role::Leader { node } = again else {
+        unreachable!()
+    };
+    let admin = server.client().await;
+    let children = admin.list_children("/mesos").await.unwrap();
+    assert!(children.contains(&node), "{children:?}");
 }

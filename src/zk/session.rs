@@ -76,7 +76,8 @@ pub enum ZkError {
     /// kept meanwhile.
     #[error("disconnected from ZooKeeper")]
     Disconnected,
-    /// The session expired; a new one is being set up.
+    /// The session expired, or stayed disconnected for its whole timeout (after which the
+    /// server expires it) and was given up; a new one is being set up.
     #[error("ZooKeeper session expired")]
     SessionExpired,
     /// ZooKeeper refused the session's credentials.
