@@ -46,3 +46,11 @@ pub(crate) use transport::client;
 mod server;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod zk;
+
+/// Test door to the crate-private ZooKeeper module (`zk://` master detection and leader
+/// registration) until it gets its public place; not a stable API.
+#[doc(hidden)]
+pub mod zk_test_door {
+    pub use crate::zk::*;
+}
