@@ -38,3 +38,8 @@ pub mod message_router {
 pub mod client {
     pub use crate::transport::client::{StreamError, http_client, records};
 }
+
+/// `zk://` master detection and leader registration over ZooKeeper.
+pub mod zk {
+    pub use crate::zk::*;
+}

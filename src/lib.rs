@@ -40,17 +40,8 @@ mod transport;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod __internals;
-// The executor still names the client by its old path; it moves to `transport::client`.
-pub(crate) use transport::client;
 #[cfg(any(feature = "local", feature = "testkit"))]
 mod server;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod zk;
-
-/// Test door to the crate-private ZooKeeper module (`zk://` master detection and leader
-/// registration) until it gets its public place; not a stable API.
-#[doc(hidden)]
-pub mod zk_test_door {
-    pub use crate::zk::*;
-}

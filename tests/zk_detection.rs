@@ -4,7 +4,7 @@
 
 mod zk_support;
 
-use mesos_actix::zk_test_door::{
+use mesos_actix::__internals::zk::{
     LeaderDetector, MasterInfoError, Registration, Role, ZkError, ZkOptions, ZkStatus, ZkUrl,
 };
 use std::time::Duration;
@@ -25,7 +25,7 @@ fn detector(url: &str) -> LeaderDetector {
     LeaderDetector::spawn(ZkUrl::parse(url).expect("zk url"), options())
 }
 
-fn leader_port(leader: &Option<mesos_actix::zk_test_door::Leader>) -> Option<u16> {
+fn leader_port(leader: &Option<mesos_actix::__internals::zk::Leader>) -> Option<u16> {
     leader.as_ref().and_then(|l| l.url.port())
 }
 

@@ -11,9 +11,9 @@ use super::events::{AgentError, AgentErrorKind, ExitReason, Shutdown, ShutdownRe
 use super::handle::{ExecutorHandle, MessageError, StatusUpdate, UpdateError};
 use super::ledger::Ledger;
 use super::wire::{self, WireEvent, WireItem};
-use crate::client;
 use crate::codec::Encoding;
 use crate::proto::{AgentId, TaskState, executor};
+use crate::transport::client;
 use actix::prelude::*;
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};

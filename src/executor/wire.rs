@@ -2,9 +2,9 @@
 //! yields to the runtime.
 
 use super::env::ExecutorEnv;
-use crate::client::StreamError;
 use crate::codec::Encoding;
 use crate::proto::{TaskInfo, TaskStatus, executor};
+use crate::transport::client::StreamError;
 use awc::http::header;
 use bytes::Bytes;
 
