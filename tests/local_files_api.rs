@@ -91,12 +91,18 @@ async fn browse_and_read_a_failed_tasks_sandbox() {
     let read: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(read["offset"], 0);
     assert!(read["data"].as_str().unwrap().contains(UNIQUE), "{body}");
-    let (_, body) = get(&format!("{base}/files/read?path={stderr}&offset=2&length=3")).await;
+    let (_, body) = get(&format!(
+        "{base}/files/read?path={stderr}&offset=2&length=3"
+    ))
+    .await;
     let part: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(part["data"].as_str().unwrap().len(), 3);
     assert_eq!(part["offset"], 2);
     // jsonp, as Apache Mesos's web UI uses it
-    let (_, body) = get(&format!("{base}/files/read?path={stderr}&offset=-1&jsonp=cb")).await;
+    let (_, body) = get(&format!(
+        "{base}/files/read?path={stderr}&offset=-1&jsonp=cb"
+    ))
+    .await;
     assert!(body.starts_with("cb({") && body.ends_with(");"), "{body}");
     cluster.stop().await;
 }
@@ -107,8 +113,20 @@ async fn the_files_api_refuses_paths_outside_the_sandboxes() {
     let base = cluster.url();
     let long = format!("{dir}/{}", "a".repeat(5000));
     let cases: Vec<(String, u16)> = vec![
-        (format!("path={}", q(&format!("{dir}/../../../../../../../../etc/passwd"))), 400),
-        (format!("path={}%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2Fetc%2Fpasswd", q(&dir)), 400),
+        (
+            format!(
+                "path={}",
+                q(&format!("{dir}/../../../../../../../../etc/passwd"))
+            ),
+            400,
+        ),
+        (
+            format!(
+                "path={}%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2F%2e%2e%2Fetc%2Fpasswd",
+                q(&dir)
+            ),
+            400,
+        ),
         (format!("path={}", q(&format!("{dir}/escape/passwd"))), 400),
         (format!("path={}", q(&format!("{dir}/escape"))), 400),
         (format!("path={}%00", q(&format!("{dir}/stderr"))), 400),
@@ -129,7 +147,12 @@ async fn the_files_api_refuses_paths_outside_the_sandboxes() {
         }
     }
     let stderr = q(&format!("{dir}/stderr"));
-    for bad in ["offset=-2", "offset=x", "offset=0&length=-5", "offset=0&length=z"] {
+    for bad in [
+        "offset=-2",
+        "offset=x",
+        "offset=0&length=-5",
+        "offset=0&length=z",
+    ] {
         let (code, _) = get(&format!("{base}/files/read?path={stderr}&{bad}")).await;
         assert_eq!(code, 400, "{bad}");
     }
@@ -167,7 +190,9 @@ async fn the_page_lists_the_completed_task_with_its_message_and_files() {
     poll("files-task among the completed tasks", || async {
         let (_, body) = get(&format!("{base}/state")).await;
         let state: Value = serde_json::from_str(&body).ok()?;
-        let done = state["frameworks"][0]["completed_tasks"].as_array()?.clone();
+        let done = state["frameworks"][0]["completed_tasks"]
+            .as_array()?
+            .clone();
         done.iter()
             .any(|t| t["id"] == "files-task" && t["state"] == "TASK_FAILED")
             .then_some(())
@@ -181,7 +206,10 @@ async fn the_page_lists_the_completed_task_with_its_message_and_files() {
         .expect("a completed-tasks table");
     assert!(completed.contains("files-task"), "{html}");
     assert!(completed.contains("TASK_FAILED"));
-    assert!(completed.contains("class=\"message\">Command exited"), "{html}");
+    assert!(
+        completed.contains("class=\"message\">Command exited"),
+        "{html}"
+    );
     assert!(html.contains("TASK_FAILED 1"), "per-state counts: {html}");
     let stderr_link = format!("/ui/tail?path={}", q(&format!("{dir}/stderr")));
     assert!(completed.contains(&stderr_link), "{html}");

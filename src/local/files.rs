@@ -41,7 +41,9 @@ fn io_error(path: &str, e: &std::io::Error) -> FilesError {
 /// Maps `requested` to a real path inside `root` (the sandboxes' root), or says why not.
 pub fn resolve(root: &Path, requested: &str) -> Result<PathBuf, FilesError> {
     if requested.is_empty() {
-        return Err(FilesError::Invalid("Expecting 'path=value' in query.\n".into()));
+        return Err(FilesError::Invalid(
+            "Expecting 'path=value' in query.\n".into(),
+        ));
     }
     if requested.len() > MAX_PATH {
         return Err(FilesError::Invalid(format!(
@@ -187,10 +189,7 @@ pub fn read(
         return Err(FilesError::Invalid("Cannot read a directory.\n".into()));
     }
     let mut file = std::fs::File::open(&real).map_err(|e| io_error(requested, &e))?;
-    let size = file
-        .metadata()
-        .map_err(|e| io_error(requested, &e))?
-        .len();
+    let size = file.metadata().map_err(|e| io_error(requested, &e))?.len();
     let Some(start) = offset else {
         return Ok(json!({"data": "", "offset": size}));
     };
@@ -248,13 +247,25 @@ mod tests {
         let (_d, root, run) = sandbox();
         std::os::unix::fs::symlink("/etc", format!("{run}/etc")).unwrap();
         let bad = |p: &str| resolve(&root, p).unwrap_err();
-        assert!(matches!(bad(&format!("{run}/../../..")), FilesError::Invalid(_)));
-        assert!(matches!(bad(&format!("{run}/etc/passwd")), FilesError::Invalid(_)));
-        assert!(matches!(bad(&format!("{run}/a\0b")), FilesError::Invalid(_)));
+        assert!(matches!(
+            bad(&format!("{run}/../../..")),
+            FilesError::Invalid(_)
+        ));
+        assert!(matches!(
+            bad(&format!("{run}/etc/passwd")),
+            FilesError::Invalid(_)
+        ));
+        assert!(matches!(
+            bad(&format!("{run}/a\0b")),
+            FilesError::Invalid(_)
+        ));
         assert!(matches!(bad(&"/a".repeat(3000)), FilesError::Invalid(_)));
         assert!(matches!(bad("/etc/passwd"), FilesError::NotFound(_)));
         assert!(matches!(bad("stderr"), FilesError::NotFound(_)));
-        assert!(matches!(bad(&format!("{run}/none")), FilesError::NotFound(_)));
+        assert!(matches!(
+            bad(&format!("{run}/none")),
+            FilesError::NotFound(_)
+        ));
         assert!(matches!(
             read(&root, &format!("{run}/stderr"), Some("-2"), None).unwrap_err(),
             FilesError::Invalid(_)

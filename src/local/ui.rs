@@ -288,9 +288,10 @@ pub fn tail_page(path: &str, data: &str, next_offset: u64) -> String {
 </script>
 </body></html>"#,
         title = esc(path),
-        dir = esc(&enc(
-            path.rsplit_once('/').map(|(d, _)| d).unwrap_or_default()
-        )),
+        dir = esc(&enc(path
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or_default())),
         data = esc(data),
     )
 }

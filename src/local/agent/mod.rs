@@ -313,7 +313,8 @@ impl Drop for LocalAgent {
 impl Handler<SandboxRoot> for LocalAgent {
     type Result = MessageResult<SandboxRoot>;
     fn handle(&mut self, _: SandboxRoot, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.work_dir.join("slaves"))
+        let root = self.work_dir.join("slaves");
+        MessageResult(std::path::absolute(&root).unwrap_or(root))
     }
 }
 

@@ -79,7 +79,10 @@ pub fn serve(
             .route("/files/read.json", web::get().to(endpoints::files_read))
             .route("/ui/browse", web::get().to(endpoints::ui_browse))
             .route("/ui/tail", web::get().to(endpoints::ui_tail))
-            .route("/metrics/snapshot", web::get().to(endpoints::metrics_snapshot))
+            .route(
+                "/metrics/snapshot",
+                web::get().to(endpoints::metrics_snapshot),
+            )
             .route("/metrics", web::get().to(endpoints::metrics_prometheus))
     })
     .workers(1)
