@@ -120,7 +120,8 @@ async fn state_and_small_endpoints() {
     assert!(text.contains("stateful"));
     assert!(text.contains("TASK_RUNNING"));
     assert!(text.contains(&format!("slave(2)@{}", cluster.addr())));
-    assert_eq!(doc.select("h2").unwrap().count(), 3);
+    // agents, frameworks, live tasks, completed tasks
+    assert_eq!(doc.select("h2").unwrap().count(), 4);
     cluster.stop().await;
 }
 

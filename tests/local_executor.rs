@@ -156,7 +156,8 @@ fn find(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
 fn find_in(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
     for e in std::fs::read_dir(dir).ok()?.flatten() {
         let p = e.path();
-        if p.is_dir() {
+        // Not through `runs/latest` (a symlink to the newest run, as in Apache Mesos).
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
             if let Some(found) = find_in(&p, name) {
                 return Some(found);
             }

@@ -159,3 +159,77 @@ async fn web_page_renders_in_headless_chromium() {
     let _ = std::fs::write(&keep, &bytes);
     cluster.stop().await;
 }
+
+/// The `href` of the `a.{class}` link in the row of `task` in the table `#{table}`.
+fn task_link(html: &str, table: &str, task: &str, class: &str) -> Option<String> {
+    use kuchiki::traits::TendrilSink;
+    let doc = kuchiki::parse_html().one(html);
+    let rows = doc.select(&format!("#{table} tr")).ok()?;
+    for row in rows {
+        if !row.text_contents().contains(task) {
+            continue;
+        }
+        let link = row.as_node().select_first(&format!("a.{class}")).ok()?;
+        return link.attributes.borrow().get("href").map(str::to_string);
+    }
+    None
+}
+
+#[actix_rt::test]
+async fn a_failed_tasks_stderr_is_one_click_from_the_page_in_chromium() {
+    let Some(chrome) = chromium() else {
+        if std::env::var("MESOS_ACTIX_SKIP_CHROMIUM").as_deref() == Ok("1") {
+            eprintln!("skipped: no chromium and MESOS_ACTIX_SKIP_CHROMIUM=1");
+            return;
+        }
+        panic!("no chromium found and it could not be installed");
+    };
+    const UNIQUE: &str = "chromium-stderr-7d2a41";
+    let cluster = start(1).await;
+    let mut s = Sched::subscribe(&cluster.url(), Encoding::Json, framework("ui-failing")).await;
+    let offers = s.offers().await;
+    let script = format!("echo {UNIQUE} >&2; exit 1");
+    s.launch(
+        &offers[0],
+        vec![command_task("ui-failing-task", &offers[0], &script)],
+    )
+    .await;
+    s.until_state("ui-failing-task", TaskState::TaskFailed)
+        .await;
+
+    // The page, as Chromium renders it: the failed task among the completed ones (the
+    // acknowledgement moves it there) with its final state and message.
+    let page = poll("the failed task among the completed tasks", || {
+        let chrome = chrome.clone();
+        let url = format!("{}/", cluster.url());
+        async move {
+            let dom = headless(&chrome, &["--dump-dom", &url]).await;
+            let html = String::from_utf8_lossy(&dom.stdout).into_owned();
+            task_link(&html, "completed", "ui-failing-task", "stderr").map(|l| (html, l))
+        }
+    })
+    .await;
+    let (html, stderr_href) = page;
+    assert!(html.contains("TASK_FAILED"), "{html}");
+    assert!(html.contains("Command exited with status 1"), "{html}");
+
+    // One click: the stderr link shows the text.
+    let url = format!("{}{stderr_href}", cluster.url());
+    let dom = headless(&chrome, &["--dump-dom", &url]).await;
+    let tail = String::from_utf8_lossy(&dom.stdout);
+    assert!(tail.contains(UNIQUE), "stderr not shown at {url}:\n{tail}");
+
+    // The files API refuses a path outside the sandboxes, in the browser too.
+    for path in ["/etc/passwd", "%2Fetc%2F..%2Fetc%2Fpasswd"] {
+        let url = format!("{}/files/read?path={path}&offset=0", cluster.url());
+        let dom = headless(&chrome, &["--dump-dom", &url]).await;
+        let text = String::from_utf8_lossy(&dom.stdout);
+        assert!(!text.contains("root:"), "{url} leaked:\n{text}");
+        let (code, _) = {
+            let mut r = client().get(&url).send().await.unwrap();
+            (r.status().as_u16(), r.body().await.unwrap())
+        };
+        assert!(code == 404 || code == 400, "{url}: {code}");
+    }
+    cluster.stop().await;
+}

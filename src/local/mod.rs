@@ -28,6 +28,7 @@
 //! | `attributes.rs` | the attribute text syntax (resources use [`crate::resources`]) |
 //! | `wire.rs` | event streams, API errors, status builders |
 //! | `http/` | the actix-web front |
+//! | `files.rs` | the files API over the sandboxes (`/files/browse`, `/files/read`) |
 //! | `state.rs`, `ui.rs` | `/state` and the web page |
 
 mod agent;
@@ -36,6 +37,7 @@ mod attributes;
 mod cluster;
 mod config;
 mod executor_process;
+mod files;
 mod http;
 mod master;
 mod state;

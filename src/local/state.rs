@@ -204,3 +204,43 @@ fn flat_json(resources: &Resources) -> serde_json::Value {
     }
     serde_json::Value::Object(map)
 }
+
+/// `/state` plus, on every task that has one, `message` (its latest status message): only
+/// for the web page, `/state` keeps to Apache Mesos's keys.
+pub fn ui_state_json(master: &LocalMaster) -> Value {
+    let mut doc = state_json(master);
+    let all = master
+        .frameworks
+        .values()
+        .chain(master.completed_frameworks.iter());
+    let mut messages = std::collections::HashMap::new();
+    for fw in all {
+        for t in fw.tasks.values().chain(fw.completed_tasks.iter()) {
+            if let Some(m) = &t.message {
+                messages.insert((fw.id.as_str(), t.info.task_id.value.as_str()), m.as_str());
+            }
+        }
+    }
+    for key in ["frameworks", "completed_frameworks"] {
+        let Some(fws) = doc.get_mut(key).and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for fw in fws {
+            let fid = fw["id"].as_str().unwrap_or_default().to_string();
+            for list in ["tasks", "completed_tasks"] {
+                let Some(tasks) = fw.get_mut(list).and_then(Value::as_array_mut) else {
+                    continue;
+                };
+                for t in tasks {
+                    let tid = t["id"].as_str().unwrap_or_default().to_string();
+                    if let (Some(m), Value::Object(map)) =
+                        (messages.get(&(fid.as_str(), tid.as_str())), &mut *t)
+                    {
+                        map.insert("message".into(), json!(m));
+                    }
+                }
+            }
+        }
+    }
+    doc
+}

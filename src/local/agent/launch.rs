@@ -13,6 +13,25 @@ use crate::proto::{
 use actix::prelude::*;
 use std::path::PathBuf;
 
+/// Makes `runs/latest` (beside the run directory `dir`) point to `dir`, as Apache Mesos
+/// does, so that a task's sandbox has a path known without its container id. Failures only
+/// cost the link (the web page's links then answer 404).
+fn point_latest(dir: &std::path::Path) {
+    let (Some(runs), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return;
+    };
+    let link = runs.join("latest");
+    let made = std::fs::create_dir_all(runs)
+        .and_then(|()| match std::fs::remove_file(&link) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        })
+        .and_then(|()| std::os::unix::fs::symlink(name, &link));
+    if let Err(e) = made {
+        tracing::debug!(error = %e, link = %link.display(), "runs/latest not made");
+    }
+}
+
 impl LocalAgent {
     fn sandbox(&self, framework_id: &str, executor_id: &str, container_id: &str) -> PathBuf {
         self.work_dir
@@ -53,6 +72,7 @@ impl LocalAgent {
     ) -> ExecutorState {
         let container_id = uuid::Uuid::new_v4().to_string();
         let dir = self.sandbox(framework_id, &info.executor_id.value, &container_id);
+        point_latest(&dir);
         ExecutorState::new(info, framework_id.to_string(), dir, container_id, kind)
     }
 

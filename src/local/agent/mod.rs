@@ -103,6 +103,12 @@ pub struct FrameworkResubscribed {
     pub framework_info: FrameworkInfo,
 }
 
+/// HTTP front → agent: the directory its sandboxes live under (`<work_dir>/slaves`), for the
+/// files API.
+#[derive(Message, Debug)]
+#[rtype(result = "PathBuf")]
+pub struct SandboxRoot;
+
 /// Cluster → agent: kill every process and stop.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
@@ -301,6 +307,14 @@ impl Drop for LocalAgent {
         for ex in self.executors.values() {
             launch::kill_all(ex, libc::SIGKILL);
         }
+    }
+}
+
+impl Handler<SandboxRoot> for LocalAgent {
+    type Result = MessageResult<SandboxRoot>;
+    fn handle(&mut self, _: SandboxRoot, _: &mut Self::Context) -> Self::Result {
+        let root = self.work_dir.join("slaves");
+        MessageResult(std::path::absolute(&root).unwrap_or(root))
     }
 }
 

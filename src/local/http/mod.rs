@@ -73,6 +73,17 @@ pub fn serve(
             .route("/redirect", web::get().to(endpoints::redirect))
             .route("/master/redirect", web::get().to(endpoints::redirect))
             .route("/", web::get().to(endpoints::index))
+            .route("/files/browse", web::get().to(endpoints::files_browse))
+            .route("/files/browse.json", web::get().to(endpoints::files_browse))
+            .route("/files/read", web::get().to(endpoints::files_read))
+            .route("/files/read.json", web::get().to(endpoints::files_read))
+            .route("/ui/browse", web::get().to(endpoints::ui_browse))
+            .route("/ui/tail", web::get().to(endpoints::ui_tail))
+            .route(
+                "/metrics/snapshot",
+                web::get().to(endpoints::metrics_snapshot),
+            )
+            .route("/metrics", web::get().to(endpoints::metrics_prometheus))
     })
     .workers(1)
     .on_connect(crate::server::tcp::on_connect)

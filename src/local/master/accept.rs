@@ -24,6 +24,7 @@ impl LocalMaster {
     }
 
     fn task_error(&self, framework_id: &str, task: &TaskInfo, reason: Reason, message: String) {
+        self.metrics.count_terminal(TaskState::TaskError);
         let status = master_status(
             &task.task_id,
             TaskState::TaskError,
@@ -364,6 +365,7 @@ impl LocalMaster {
                     resources,
                     released: false,
                     role: role.clone(),
+                    message: None,
                 },
             );
         }

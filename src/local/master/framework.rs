@@ -24,6 +24,8 @@ pub struct TaskRecord {
     pub released: bool,
     /// The allocation role.
     pub role: String,
+    /// The latest update's message and reason (shown on the web page, not in `/state`).
+    pub message: Option<String>,
 }
 
 /// A custom executor as the master tracks it (its resources; the agent is in its key).

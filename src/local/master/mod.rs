@@ -11,10 +11,12 @@
 mod accept;
 mod calls;
 mod framework;
+mod metrics;
 mod offers;
 mod subscribe;
 
 pub use framework::{ExecutorRecord, Framework, TaskRecord};
+pub use metrics::{GetMetrics, GetUiState, prometheus};
 
 use super::agent::LocalAgent;
 use super::allocator::Allocator;
@@ -210,6 +212,7 @@ pub struct LocalMaster {
     pub(in crate::local) removed: HashSet<String>,
     pub(in crate::local) agents: Vec<AgentRecord>,
     pub(in crate::local) offers: HashMap<String, OfferRecord>,
+    pub(in crate::local) metrics: metrics::Counters,
     allocator: Allocator,
     next_framework: u64,
     next_offer: u64,
@@ -255,6 +258,7 @@ impl LocalMaster {
             removed: HashSet::new(),
             agents: Vec::new(),
             offers: HashMap::new(),
+            metrics: metrics::Counters::default(),
             allocator: Allocator::default(),
             next_framework: 0,
             next_offer: 0,
@@ -386,6 +390,12 @@ impl Handler<TaskLatestState> for LocalMaster {
         let Some(task) = fw.tasks.get_mut(&msg.status.task_id.value) else {
             return;
         };
+        if state.is_terminal() && !task.state.is_terminal() {
+            self.metrics.count_terminal(state);
+        }
+        if let Some(m) = msg.status.message.as_ref().filter(|m| !m.is_empty()) {
+            task.message = Some(m.clone());
+        }
         task.state = state;
         task.statuses.push((
             state,
