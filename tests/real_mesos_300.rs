@@ -44,9 +44,7 @@ fn tasks_of(state: &serde_json::Value, name: &str) -> (Vec<(String, String)>, bo
 #[test]
 fn three_hundred_command_tasks_finish_and_teardown_is_clean() {
     let cluster = RealMesos::start_with(Options {
-        command_executor: Some(PathBuf::from(env!(
-            "CARGO_BIN_EXE_mesos-command-executor"
-        ))),
+        command_executor: Some(PathBuf::from(env!("CARGO_BIN_EXE_mesos-command-executor"))),
         master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
         ..Options::default()
     });
@@ -68,12 +66,12 @@ fn three_hundred_command_tasks_finish_and_teardown_is_clean() {
         out.status,
         cluster.log_tails(40)
     );
-    assert!(
-        !stderr.contains("call failed"),
-        "a call failed:\n{stderr}"
-    );
+    assert!(!stderr.contains("call failed"), "a call failed:\n{stderr}");
     assert_eq!(
-        stdout.lines().filter(|l| l.contains("TaskFinished")).count(),
+        stdout
+            .lines()
+            .filter(|l| l.contains("TaskFinished"))
+            .count(),
         tasks,
         "{stdout}"
     );

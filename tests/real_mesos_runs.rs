@@ -16,9 +16,7 @@ fn cluster() -> &'static RealMesos {
     static CLUSTER: OnceLock<RealMesos> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         RealMesos::start_with(Options {
-            command_executor: Some(PathBuf::from(env!(
-                "CARGO_BIN_EXE_mesos-command-executor"
-            ))),
+            command_executor: Some(PathBuf::from(env!("CARGO_BIN_EXE_mesos-command-executor"))),
             master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
             ..Options::default()
         })

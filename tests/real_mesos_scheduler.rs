@@ -30,9 +30,7 @@ fn cluster() -> &'static RealMesos {
     static CLUSTER: OnceLock<RealMesos> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         RealMesos::start_with(Options {
-            command_executor: Some(PathBuf::from(env!(
-                "CARGO_BIN_EXE_mesos-command-executor"
-            ))),
+            command_executor: Some(PathBuf::from(env!("CARGO_BIN_EXE_mesos-command-executor"))),
             master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
             ..Options::default()
         })
@@ -120,7 +118,11 @@ async fn teardown_and_check_gone(framework: &Framework) {
         .find(|f| f["id"] == id.value.as_str())
         .cloned()
         .unwrap_or_default();
-    for task in framework_state["completed_tasks"].as_array().into_iter().flatten() {
+    for task in framework_state["completed_tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let state = task["state"].as_str().unwrap_or_default();
         assert!(
             matches!(
@@ -162,7 +164,12 @@ async fn command_tasks(encoding: Encoding) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let sleeper = framework
-        .submit(TaskSpec::new("sleeper").cpus(0.1).mem(32.0).command("sleep 60"))
+        .submit(
+            TaskSpec::new("sleeper")
+                .cpus(0.1)
+                .mem(32.0)
+                .command("sleep 60"),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 
@@ -209,7 +216,10 @@ async fn command_tasks(encoding: Encoding) {
 
     // Explicit reconciliation of the running tasks: the master answers with their latest
     // state, reason RECONCILIATION, source MASTER.
-    framework.reconcile().await.unwrap_or_else(|e| panic!("{e}"));
+    framework
+        .reconcile()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     wait_for(&recorder, "a reconciliation answer for the sleeper", |h| {
         h.updates.iter().any(|u| {
             u.task_id == sleeper
@@ -220,8 +230,14 @@ async fn command_tasks(encoding: Encoding) {
     })
     .await;
 
-    framework.kill(&sleeper).await.unwrap_or_else(|e| panic!("{e}"));
-    framework.kill(&stubborn).await.unwrap_or_else(|e| panic!("{e}"));
+    framework
+        .kill(&sleeper)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    framework
+        .kill(&stubborn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     wait_state(&recorder, &sleeper, TaskState::TaskKilled).await;
     wait_state(&recorder, &stubborn, TaskState::TaskKilled).await;
     {
@@ -271,7 +287,10 @@ fn hello_executor(id: &str) -> ExecutorInfo {
             shell: Some(true),
             ..Default::default()
         }),
-        resources: vec![Resource::scalar("cpus", 0.01), Resource::scalar("mem", 32.0)],
+        resources: vec![
+            Resource::scalar("cpus", 0.01),
+            Resource::scalar("mem", 32.0),
+        ],
         ..Default::default()
     }
 }
@@ -318,7 +337,10 @@ async fn custom_executor(encoding: Encoding) {
     })
     .await;
 
-    framework.kill(&talker).await.unwrap_or_else(|e| panic!("{e}"));
+    framework
+        .kill(&talker)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     wait_state(&recorder, &talker, TaskState::TaskKilled).await;
 
     // The master shows what the executor reported and the scheduler acknowledged.
@@ -503,7 +525,10 @@ async fn raw_calls(encoding: Encoding) {
         }),
         ..Default::default()
     };
-    framework.call(decline).await.unwrap_or_else(|e| panic!("{e}"));
+    framework
+        .call(decline)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let offered = |state: &serde_json::Value| {
         state["frameworks"]
             .as_array()
@@ -514,13 +539,19 @@ async fn raw_calls(encoding: Encoding) {
     };
     cluster().wait_state("the declined offer gone", |s| offered(s) == Some(0));
     // REVIVE clears the filter: offers come back.
-    sink.offers.lock().map(|mut o| o.clear()).unwrap_or_default();
+    sink.offers
+        .lock()
+        .map(|mut o| o.clear())
+        .unwrap_or_default();
     let revived_before = metric("master/messages_revive_offers");
     let revive = Call {
         r#type: Some(call::Type::Revive as i32),
         ..Default::default()
     };
-    framework.call(revive).await.unwrap_or_else(|e| panic!("{e}"));
+    framework
+        .call(revive)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     wait_metric_above("master/messages_revive_offers", revived_before);
     let offers = sink.offers.clone();
     wait_for(&recorder, "an offer after REVIVE", move |_| {

@@ -38,8 +38,8 @@ mod wired {
     use actix::prelude::*;
     use mesos_actix::executor::{ExecutorBuilder, Kill, Launch, Shutdown, StatusUpdate};
     use mesos_actix::proto::{
-        CommandInfo, ExecutorId, ExecutorInfo, FrameworkInfo, Resource, TaskState,
-        command_info, executor_info,
+        CommandInfo, ExecutorId, ExecutorInfo, FrameworkInfo, Resource, TaskState, command_info,
+        executor_info,
     };
     use mesos_actix::scheduler::{Framework, ShutdownMode, TaskSpec};
     use std::collections::HashMap;
@@ -175,8 +175,12 @@ mod wired {
         if summary.is_ok() && !interrupted {
             match tokio::time::timeout(DRAIN_TIMEOUT, framework.wait_finished()).await {
                 Ok(Ok(())) => tracing::debug!("every task has its terminal update"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "framework ended before every task was final"),
-                Err(_) => tracing::warn!(?DRAIN_TIMEOUT, "tasks still not final; tearing down anyway"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "framework ended before every task was final")
+                }
+                Err(_) => {
+                    tracing::warn!(?DRAIN_TIMEOUT, "tasks still not final; tearing down anyway")
+                }
             }
         }
         match Rc::try_unwrap(framework) {

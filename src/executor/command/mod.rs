@@ -168,7 +168,9 @@ impl CommandExecutor {
 
 fn grace(policy: Option<&KillPolicy>) -> Option<Duration> {
     let DurationInfo { nanoseconds } = policy?.grace_period.as_ref()?;
-    Some(Duration::from_nanos(u64::try_from(*nanoseconds).unwrap_or(0)))
+    Some(Duration::from_nanos(
+        u64::try_from(*nanoseconds).unwrap_or(0),
+    ))
 }
 
 impl Actor for CommandExecutor {
@@ -233,10 +235,7 @@ impl Handler<Launch> for CommandExecutor {
             task.pid = pid;
         }
         println!("Forked command at {}", pid.unwrap_or_default());
-        self.report(
-            &handle,
-            StatusUpdate::new(task_id, TaskState::TaskRunning),
-        );
+        self.report(&handle, StatusUpdate::new(task_id, TaskState::TaskRunning));
         let wait = async move { child.wait().await };
         ctx.spawn(wait.into_actor(self).map(move |result, act, _ctx| {
             act.reaped(result, &handle);
@@ -285,12 +284,12 @@ impl Handler<Acknowledged> for CommandExecutor {
     type Result = ();
 
     fn handle(&mut self, ack: Acknowledged, _ctx: &mut Context<Self>) {
-        let ours = self
-            .task
-            .as_ref()
-            .is_some_and(|t| t.task_id == ack.task_id);
+        let ours = self.task.as_ref().is_some_and(|t| t.task_id == ack.task_id);
         if ack.state.is_terminal() && (ours || self.task.is_none()) {
-            println!("Terminal update for task {} acknowledged, exiting", ack.task_id.value);
+            println!(
+                "Terminal update for task {} acknowledged, exiting",
+                ack.task_id.value
+            );
             if let Some(handle) = &self.handle {
                 handle.stop();
             }
@@ -303,6 +302,9 @@ impl Handler<SchedulerMessage> for CommandExecutor {
 
     fn handle(&mut self, message: SchedulerMessage, _ctx: &mut Context<Self>) {
         // Mesos' command executor ignores framework messages too.
-        println!("Ignoring a framework message of {} bytes", message.data.len());
+        println!(
+            "Ignoring a framework message of {} bytes",
+            message.data.len()
+        );
     }
 }

@@ -57,7 +57,10 @@ pub fn build(
         if secret {
             return Err(CommandError::Secret(variable.name.clone()));
         }
-        cmd.env(&variable.name, variable.value.as_deref().unwrap_or_default());
+        cmd.env(
+            &variable.name,
+            variable.value.as_deref().unwrap_or_default(),
+        );
     }
     cmd.process_group(0);
     env.scrub_tokio(&mut cmd);
@@ -156,7 +159,10 @@ mod tests {
     fn commands_are_refused_with_reasons() {
         assert_eq!(build(&env(), None).err(), Some(CommandError::NoCommand));
         let empty = CommandInfo::default();
-        assert_eq!(build(&env(), Some(&empty)).err(), Some(CommandError::NoValue));
+        assert_eq!(
+            build(&env(), Some(&empty)).err(),
+            Some(CommandError::NoValue)
+        );
         let secret = CommandInfo {
             value: Some("true".into()),
             environment: Some(Environment {
