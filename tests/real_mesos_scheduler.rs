@@ -94,7 +94,7 @@ async fn wait_state(recorder: &Recorder, task: &TaskId, state: TaskState) {
 }
 
 /// TEARDOWN, then the master lists the framework as completed and not as active, with every
-/// task it ran in a terminal state.
+/// task it ran in a terminal state, and the agent no longer runs any of its executors.
 async fn teardown_and_check_gone(framework: &Framework) {
     let id = framework
         .framework_id()
@@ -131,6 +131,25 @@ async fn teardown_and_check_gone(framework: &Framework) {
             ),
             "{task}"
         );
+    }
+    // The agent's SHUTDOWN ended the framework's executors: the agent forgets it.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let agent = cluster().agent_json("/state");
+        let running = agent["frameworks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["id"] == id.value.as_str());
+        if !running {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent still runs the framework's executor: {agent}\n{}",
+            cluster().log_tails(40)
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
         framework_state["tasks"]
@@ -172,11 +191,22 @@ async fn command_tasks(encoding: Encoding) {
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    // Left running at TEARDOWN: the agent's SHUTDOWN reaches our command executor.
+    let left = framework
+        .submit(
+            TaskSpec::new("left")
+                .cpus(0.1)
+                .mem(32.0)
+                .command("sleep 60"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 
     wait_state(&recorder, &ok, TaskState::TaskFinished).await;
     wait_state(&recorder, &failing, TaskState::TaskFailed).await;
     wait_state(&recorder, &stubborn, TaskState::TaskRunning).await;
     wait_state(&recorder, &sleeper, TaskState::TaskRunning).await;
+    wait_state(&recorder, &left, TaskState::TaskRunning).await;
     {
         let heard = recorder.heard.lock().unwrap_or_else(|e| e.into_inner());
         assert_eq!(
@@ -257,10 +287,6 @@ async fn command_tasks(encoding: Encoding) {
             assert_eq!(killed.status.message.as_deref(), Some(message));
         }
     }
-    tokio::time::timeout(WAIT, framework.wait_finished())
-        .await
-        .unwrap_or_else(|_| panic!("not every task final"))
-        .unwrap_or_else(|e| panic!("{e}"));
     teardown_and_check_gone(&framework).await;
 }
 
@@ -344,10 +370,6 @@ async fn custom_executor(encoding: Encoding) {
     wait_state(&recorder, &talker, TaskState::TaskKilled).await;
 
     // The master shows what the executor reported and the scheduler acknowledged.
-    let id = framework
-        .framework_id()
-        .await
-        .unwrap_or_else(|| panic!("no framework id"));
     cluster().wait_state("the executor's updates at the master", |state| {
         let tasks = all_tasks(state);
         let state_of = |task: &TaskId| {
@@ -364,24 +386,6 @@ async fn custom_executor(encoding: Encoding) {
     // TEARDOWN: the agent sends SHUTDOWN to the executor, which kills the lingering task
     // and exits; the agent then has no executor of this framework.
     teardown_and_check_gone(&framework).await;
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let agent = cluster().agent_json("/state");
-        let running = agent["frameworks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|f| f["id"] == id.value.as_str());
-        if !running {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent still runs the framework's executor: {agent}\n{}",
-            cluster().log_tails(40)
-        );
-        actix_rt::time::sleep(Duration::from_millis(50)).await;
-    }
     let state = cluster().master_json("/state");
     let lingering_state = all_tasks(&state)
         .into_iter()
