@@ -13,6 +13,7 @@
 use actix::prelude::*;
 use mesos_actix::executor::ExecutorBuilder;
 use mesos_actix::executor::command::CommandExecutor;
+use std::io::Write;
 
 const USAGE: &str = "usage: mesos-command-executor [--launcher_dir=DIR] ...\n\
 Run by a Mesos agent (as $MESOS_LAUNCHER_DIR/mesos-executor) with the executor's MESOS_* \
@@ -21,13 +22,13 @@ environment; runs one task's command and reports its status.";
 #[actix::main]
 async fn main() {
     if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
-        println!("{USAGE}");
+        let _ = writeln!(std::io::stdout(), "{USAGE}");
         return;
     }
     let builder = match ExecutorBuilder::from_env() {
         Ok(builder) => builder,
         Err(e) => {
-            eprintln!("mesos-command-executor: {e}\n{USAGE}");
+            let _ = writeln!(std::io::stderr(), "mesos-command-executor: {e}\n{USAGE}");
             std::process::exit(2);
         }
     };
@@ -38,6 +39,6 @@ async fn main() {
         .on_message(executor.clone().recipient())
         .run(executor)
         .await;
-    println!("mesos-command-executor: {exit}");
+    let _ = writeln!(std::io::stdout(), "mesos-command-executor: {exit}");
     std::process::exit(exit.code());
 }

@@ -27,6 +27,15 @@ use actix::prelude::*;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
+/// Writes a line to stdout (the sandbox's `stdout` file under an agent), as Mesos' command
+/// executor does; a closed stdout is ignored rather than a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// The kill grace period when neither the KILL nor the task gives one (Mesos' default).
 pub const DEFAULT_KILL_GRACE_PERIOD: Duration = Duration::from_secs(3);
 
@@ -75,7 +84,7 @@ impl CommandExecutor {
 
     /// Sends an update; a refusal is logged (the runtime only refuses misuse).
     fn report(&self, handle: &ExecutorHandle, update: StatusUpdate) {
-        println!(
+        say!(
             "Sending {:?} for task '{}'{}",
             update.state,
             update.task_id.value,
@@ -88,7 +97,7 @@ impl CommandExecutor {
         let handle = handle.clone();
         actix::spawn(async move {
             if let Err(e) = handle.send_update(update).await {
-                eprintln!("status update refused: {e}");
+                say!("status update refused: {e}");
             }
         });
     }
@@ -116,14 +125,14 @@ impl CommandExecutor {
             if escalation.at <= at {
                 return;
             }
-            println!("Rescheduling escalation to SIGKILL in {grace:?}");
+            say!("Rescheduling escalation to SIGKILL in {grace:?}");
         } else {
             self.killed = true;
             if self.killing_state() {
                 let killing = StatusUpdate::new(task.task_id.clone(), TaskState::TaskKilling);
                 self.report(handle, killing);
             }
-            println!("Sending SIGTERM to process tree at pid {pid}");
+            say!("Sending SIGTERM to process tree at pid {pid}");
             process::signal(pid, libc::SIGTERM);
         }
         if let Some(old) = self.escalation.take() {
@@ -132,7 +141,7 @@ impl CommandExecutor {
         let timer = ctx.run_later(grace, move |act, _ctx| {
             act.escalation = None;
             if !act.terminated {
-                println!("Process {pid} did not terminate after {grace:?}, sending SIGKILL");
+                say!("Process {pid} did not terminate after {grace:?}, sending SIGKILL");
                 process::signal(pid, libc::SIGKILL);
             }
         });
@@ -181,7 +190,7 @@ impl Handler<Registered> for CommandExecutor {
     type Result = ();
 
     fn handle(&mut self, registered: Registered, _ctx: &mut Context<Self>) {
-        println!(
+        say!(
             "Received SUBSCRIBED event{}",
             if registered.resubscribed {
                 " (resubscribed)"
@@ -206,7 +215,7 @@ impl Handler<Launch> for CommandExecutor {
                 .message("Attempted to run multiple tasks using a \"command\" executor");
             return self.report(&handle, refusal);
         }
-        println!("Starting task {}", task_id.value);
+        say!("Starting task {}", task_id.value);
         self.task = Some(Task {
             task_id: task_id.clone(),
             grace_period: grace(launch.task.kill_policy.as_ref()),
@@ -234,7 +243,7 @@ impl Handler<Launch> for CommandExecutor {
         if let Some(task) = self.task.as_mut() {
             task.pid = pid;
         }
-        println!("Forked command at {}", pid.unwrap_or_default());
+        say!("Forked command at {}", pid.unwrap_or_default());
         self.report(&handle, StatusUpdate::new(task_id, TaskState::TaskRunning));
         let wait = async move { child.wait().await };
         ctx.spawn(wait.into_actor(self).map(move |result, act, _ctx| {
@@ -247,7 +256,7 @@ impl Handler<Kill> for CommandExecutor {
     type Result = ();
 
     fn handle(&mut self, kill: Kill, ctx: &mut Context<Self>) {
-        println!("Received KILL for task {}", kill.task_id.value);
+        say!("Received KILL for task {}", kill.task_id.value);
         let ours = self
             .task
             .as_ref()
@@ -273,7 +282,7 @@ impl Handler<Shutdown> for CommandExecutor {
     type Result = ();
 
     fn handle(&mut self, shutdown: Shutdown, ctx: &mut Context<Self>) {
-        println!("Shutting down ({:?})", shutdown.reason);
+        say!("Shutting down ({:?})", shutdown.reason);
         // The runtime reports TASK_KILLED itself at three quarters of the grace period:
         // SIGKILL comes well before that.
         self.kill_task(shutdown.grace_period / 2, &shutdown.handle, ctx);
@@ -286,7 +295,7 @@ impl Handler<Acknowledged> for CommandExecutor {
     fn handle(&mut self, ack: Acknowledged, _ctx: &mut Context<Self>) {
         let ours = self.task.as_ref().is_some_and(|t| t.task_id == ack.task_id);
         if ack.state.is_terminal() && (ours || self.task.is_none()) {
-            println!(
+            say!(
                 "Terminal update for task {} acknowledged, exiting",
                 ack.task_id.value
             );
@@ -302,7 +311,7 @@ impl Handler<SchedulerMessage> for CommandExecutor {
 
     fn handle(&mut self, message: SchedulerMessage, _ctx: &mut Context<Self>) {
         // Mesos' command executor ignores framework messages too.
-        println!(
+        say!(
             "Ignoring a framework message of {} bytes",
             message.data.len()
         );
