@@ -16,7 +16,8 @@ use mesos_actix::Encoding;
 use mesos_actix::proto::framework_info::capability::Type as Capability;
 use mesos_actix::proto::scheduler::{Call, call};
 use mesos_actix::proto::{
-    CommandInfo, ExecutorInfo, FrameworkInfo, Resource, TaskId, TaskState, task_status,
+    CommandInfo, Environment, ExecutorInfo, FrameworkInfo, Resource, TaskId, TaskState,
+    environment, task_status,
 };
 use mesos_actix::scheduler::{Framework, Offers, Rescind, ShutdownMode, TaskSpec, TaskUpdate};
 use real_mesos_support::{Options, RealMesos, WAIT, all_tasks};
@@ -171,6 +172,30 @@ async fn command_tasks(encoding: Encoding) {
         .submit(TaskSpec::new("fails").cpus(0.1).mem(32.0).command("exit 3"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    // The argv form (`shell: false`, `arguments[0]` is argv[0]) with the command's own
+    // environment.
+    let mut argv_spec = TaskSpec::new("argv").cpus(0.1).mem(32.0);
+    argv_spec.command = Some(CommandInfo {
+        shell: Some(false),
+        value: Some("/bin/sh".into()),
+        arguments: vec![
+            "sh".into(),
+            "-c".into(),
+            "test \"$GREETING\" = hi && test \"$0\" = sh".into(),
+        ],
+        environment: Some(Environment {
+            variables: vec![environment::Variable {
+                name: "GREETING".into(),
+                value: Some("hi".into()),
+                ..Default::default()
+            }],
+        }),
+        ..Default::default()
+    });
+    let argv = framework
+        .submit(argv_spec)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     // A command that ignores SIGTERM: killed by SIGKILL after the 1 s grace period.
     let stubborn = framework
         .submit(
@@ -204,6 +229,7 @@ async fn command_tasks(encoding: Encoding) {
 
     wait_state(&recorder, &ok, TaskState::TaskFinished).await;
     wait_state(&recorder, &failing, TaskState::TaskFailed).await;
+    wait_state(&recorder, &argv, TaskState::TaskFinished).await;
     wait_state(&recorder, &stubborn, TaskState::TaskRunning).await;
     wait_state(&recorder, &sleeper, TaskState::TaskRunning).await;
     wait_state(&recorder, &left, TaskState::TaskRunning).await;
