@@ -38,12 +38,19 @@ mod wired {
     use actix::prelude::*;
     use mesos_actix::executor::{ExecutorBuilder, Kill, Launch, Shutdown, StatusUpdate};
     use mesos_actix::proto::{
-        CommandInfo, ExecutorId, ExecutorInfo, FrameworkInfo, TaskState, command_info,
+        CommandInfo, ExecutorId, ExecutorInfo, FrameworkInfo, Resource, TaskState, command_info,
         executor_info,
     };
     use mesos_actix::scheduler::{Framework, ShutdownMode, TaskSpec};
     use std::collections::HashMap;
     use std::rc::Rc;
+
+    /// CPUs of each executor itself (Mesos' minimum for an executor).
+    const EXECUTOR_CPUS: f64 = 0.01;
+    /// Memory of each executor itself, in MB (Mesos' minimum for an executor).
+    const EXECUTOR_MEM_MB: f64 = 32.0;
+    /// How long a finished crawl waits for its tasks' terminal updates before TEARDOWN.
+    const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
     /// The `ExecutorInfo` of one kind: this binary in executor mode, or the binary
     /// fetched from `executor_uri` into the sandbox.
@@ -83,6 +90,11 @@ mod wired {
                 uris,
                 ..Default::default()
             }),
+            // The executor's own share (the master's minimums; it warns when none is given).
+            resources: vec![
+                Resource::scalar("cpus", EXECUTOR_CPUS),
+                Resource::scalar("mem", EXECUTOR_MEM_MB),
+            ],
             ..Default::default()
         }
     }
@@ -115,6 +127,7 @@ mod wired {
         let uri = settings.executor_uri.as_deref();
         let profile = executor_info(TaskKind::Profile, uri);
         let boards = executor_info(TaskKind::Boards, uri);
+        let mut interrupted = false;
         let summary = {
             let mut finished = Box::pin(framework.wait_finished());
             let mut watching = true;
@@ -140,7 +153,10 @@ mod wired {
                         watching = true;
                     }
                     summary = &mut done => break summary.map_err(|_| GlueError::CrawlerGone),
-                    Ok(()) = tokio::signal::ctrl_c() => crawler.do_send(crate::crawler::Interrupt),
+                    Ok(()) = tokio::signal::ctrl_c() => {
+                        interrupted = true;
+                        crawler.do_send(crate::crawler::Interrupt);
+                    }
                     // Resolves Ok whenever every task submitted so far is final (the
                     // crawl may still grow), or with the error that ended the
                     // subscription for good.
@@ -153,6 +169,20 @@ mod wired {
                 }
             }
         };
+        // Results travel by framework message and can arrive before the tasks' terminal
+        // updates: TEARDOWN now would kill tasks that are about to finish. Wait (bounded)
+        // until every task is final, unless the user interrupted the crawl.
+        if summary.is_ok() && !interrupted {
+            match tokio::time::timeout(DRAIN_TIMEOUT, framework.wait_finished()).await {
+                Ok(Ok(())) => tracing::debug!("every task has its terminal update"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "framework ended before every task was final")
+                }
+                Err(_) => {
+                    tracing::warn!(?DRAIN_TIMEOUT, "tasks still not final; tearing down anyway")
+                }
+            }
+        }
         match Rc::try_unwrap(framework) {
             Ok(fw) => fw.shutdown(ShutdownMode::Teardown).await,
             Err(_) => tracing::warn!("framework still referenced; dropping it without TEARDOWN"),

@@ -85,8 +85,10 @@
 //! | `duration.rs` | stout duration strings (`5secs`) |
 //! | `ledger.rs` | unacknowledged tasks and updates |
 //! | `wire.rs` | calls on the wire |
+//! | `command/` | [`command::CommandExecutor`], the `mesos-command-executor` binary's actor |
 
 mod builder;
+pub mod command;
 mod duration;
 mod env;
 mod events;
