@@ -11,8 +11,8 @@
 //! and ignored. Set `MESOS_ACTIX_EXECUTOR_ENCODING=json` to speak JSON to the agent.
 
 use actix::prelude::*;
+use mesos_actix::executor::CommandExecutor;
 use mesos_actix::executor::ExecutorBuilder;
-use mesos_actix::executor::command::CommandExecutor;
 use std::io::Write;
 
 const USAGE: &str = "usage: mesos-command-executor [--launcher_dir=DIR] ...\n\

@@ -85,10 +85,10 @@
 //! | `duration.rs` | stout duration strings (`5secs`) |
 //! | `ledger.rs` | unacknowledged tasks and updates |
 //! | `wire.rs` | calls on the wire |
-//! | `command/` | [`command::CommandExecutor`], the `mesos-command-executor` binary's actor |
+//! | `command/` | [`CommandExecutor`], the `mesos-command-executor` binary's actor |
 
 mod builder;
-pub mod command;
+mod command;
 mod duration;
 mod env;
 mod events;
@@ -98,6 +98,7 @@ mod runtime;
 mod wire;
 
 pub use builder::{ExecutorBuilder, ExecutorSettings, RunningExecutor};
+pub use command::{CommandExecutor, DEFAULT_KILL_GRACE_PERIOD};
 pub use env::{EnvError, EnvProblem, ExecutorEnv};
 pub use events::{
     Acknowledged, AgentError, AgentErrorKind, ExitReason, Kill, Launch, LaunchGroup, Registered,

@@ -15,7 +15,7 @@
 //! - SHUTDOWN: a kill with half the shutdown grace period.
 //! - The terminal update's acknowledgement ends the executor.
 
-pub mod process;
+mod process;
 
 use super::{
     Acknowledged, ExecutorEnv, ExecutorHandle, Kill, Launch, Registered, SchedulerMessage,

@@ -8,7 +8,7 @@ use std::process::ExitStatus;
 
 /// Why a task's command could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CommandError {
+pub(crate) enum CommandError {
     /// The task has no `CommandInfo`.
     #[error("Task has no command")]
     NoCommand,
@@ -24,7 +24,7 @@ pub enum CommandError {
 /// else `value` executed with `arguments` (whose first element is `argv[0]`, as in Mesos),
 /// with the command's environment added to the executor's. The process gets its own process
 /// group, so that a kill reaches everything it started; the agent's token is scrubbed.
-pub fn build(
+pub(crate) fn build(
     env: &ExecutorEnv,
     command: Option<&CommandInfo>,
 ) -> Result<tokio::process::Command, CommandError> {
@@ -69,7 +69,7 @@ pub fn build(
 
 /// Sends `signal` to the process group `pid` leads, and to `pid` itself (in case it left
 /// the group). Returns whether either reached a process.
-pub fn signal(pid: u32, signal: i32) -> bool {
+pub(crate) fn signal(pid: u32, signal: i32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
@@ -86,7 +86,7 @@ pub fn signal(pid: u32, signal: i32) -> bool {
 
 /// Mesos' words for how a command ended (stout's `WSTRINGIFY` after `Command `):
 /// `Command exited with status 3`, `Command terminated with signal Terminated`.
-pub fn describe(status: &ExitStatus) -> String {
+pub(crate) fn describe(status: &ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("Command exited with status {code}"),
         (None, Some(signal)) => format!("Command terminated with signal {}", signal_name(signal)),
@@ -95,7 +95,7 @@ pub fn describe(status: &ExitStatus) -> String {
 }
 
 /// glibc's `strsignal` text for the common signals.
-pub fn signal_name(signal: i32) -> String {
+pub(crate) fn signal_name(signal: i32) -> String {
     let name = match signal {
         libc::SIGHUP => "Hangup",
         libc::SIGINT => "Interrupt",
