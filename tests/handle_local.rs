@@ -1,3 +1,6 @@
+//! The handle on the embedded local cluster: `reconcile()` before a subscription answers a
+//! typed error; `TaskUpdate::reason` is `None` when Mesos gave no reason.
+//!
 //! `shutdown(Teardown)` drains first: the updates already received reach the user and are
 //! acknowledged, every call in flight is answered, and only then TEARDOWN goes out and the
 //! call connections close. Checked against the embedded local cluster, started apart from
@@ -6,7 +9,11 @@
 use actix::prelude::*;
 use mesos_actix::local::{LocalCluster, LocalClusterConfig};
 use mesos_actix::proto::FrameworkInfo;
-use mesos_actix::scheduler::{Framework, ShutdownMode, TaskSpec, TaskUpdate};
+use mesos_actix::proto::TaskState;
+use mesos_actix::proto::task_status::Reason;
+use mesos_actix::scheduler::{
+    CallError, Framework, FrameworkError, ShutdownMode, TaskSpec, TaskUpdate,
+};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -62,10 +69,11 @@ fn call_trouble(log: &str) -> Vec<String> {
         .collect()
 }
 
-/// Counts final updates.
+/// Counts final updates and keeps them.
 #[derive(Clone, Default)]
 struct Counter {
     finals: Arc<AtomicUsize>,
+    kept: Arc<Mutex<Vec<TaskUpdate>>>,
 }
 
 impl Actor for Counter {
@@ -77,6 +85,7 @@ impl Handler<TaskUpdate> for Counter {
     fn handle(&mut self, update: TaskUpdate, _: &mut Context<Self>) {
         if update.is_final {
             self.finals.fetch_add(1, Ordering::SeqCst);
+            self.kept.lock().unwrap().push(update);
         }
     }
 }
@@ -190,5 +199,60 @@ async fn teardown_while_updates_flow_logs_no_acknowledge_error() {
     assert!(acks.is_empty(), "acknowledgement errors: {acks:#?}");
     let trouble = call_trouble(&log);
     assert!(trouble.is_empty(), "calls refused or failed: {trouble:#?}");
+    cluster.stop().await;
+}
+
+#[actix_rt::test]
+async fn reconcile_before_subscription_answers_not_subscribed() {
+    // Nothing listens on port 1: the runtime keeps trying and is never subscribed.
+    let framework = Framework::builder(FrameworkInfo::new("handle-reconcile"))
+        .master("http://127.0.0.1:1")
+        .start()
+        .await
+        .expect("framework starts");
+    let answer = framework.reconcile().await;
+    assert!(
+        matches!(answer, Err(FrameworkError::Call(CallError::NotSubscribed))),
+        "{answer:?}"
+    );
+    framework.shutdown(ShutdownMode::Failover).await;
+}
+
+#[actix_rt::test]
+async fn reason_is_none_when_unset_and_set_when_given() {
+    let cluster = cluster().await;
+    let counter = Counter::default();
+    let framework = framework(&cluster, &counter).await;
+    framework
+        .reconcile()
+        .await
+        .expect("reconcile while subscribed");
+    let done = framework
+        .submit(TaskSpec::new("ok").cpus(0.1).mem(16.0).command("true"))
+        .await
+        .unwrap();
+    let failed = framework
+        .submit(TaskSpec::new("bad").cpus(0.1).mem(16.0).command("exit 3"))
+        .await
+        .unwrap();
+    tokio::time::timeout(WAIT, framework.wait_finished())
+        .await
+        .expect("final in time")
+        .expect("running");
+    let finals = counter.kept.lock().unwrap().clone();
+    let of = |id| finals.iter().find(|u| &u.task_id == id).cloned().unwrap();
+    let ok = of(&done);
+    assert_eq!(ok.state, TaskState::TaskFinished);
+    if ok.status.reason.is_none() {
+        assert_eq!(ok.reason, None, "an unset reason reads as None: {ok:?}");
+    } else {
+        // A reconciliation answer can be the final word; it carries its reason.
+        assert_eq!(ok.reason, Some(Reason::Reconciliation), "{ok:?}");
+    }
+    let bad = of(&failed);
+    assert_eq!(bad.state, TaskState::TaskFailed);
+    let expected = bad.status.reason.and_then(|r| Reason::try_from(r).ok());
+    assert_eq!(bad.reason, expected, "{bad:?}");
+    framework.shutdown(ShutdownMode::Teardown).await;
     cluster.stop().await;
 }
