@@ -169,11 +169,8 @@ mod tests {
     fn unset_reason_is_none_not_the_protobuf_default() {
         let mut status = TaskStatus::default();
         assert_eq!(reason_of(&status), None);
-        status.reason = Some(Reason::ReasonCommandExecutorFailed as i32);
-        assert_eq!(
-            reason_of(&status),
-            Some(Reason::ReasonCommandExecutorFailed)
-        );
+        status.reason = Some(Reason::CommandExecutorFailed as i32);
+        assert_eq!(reason_of(&status), Some(Reason::CommandExecutorFailed));
         status.reason = Some(i32::MAX);
         assert_eq!(reason_of(&status), None);
     }
