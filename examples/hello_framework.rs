@@ -11,7 +11,7 @@ use actix::prelude::*;
 use clap::Parser;
 use mesos_actix::Encoding;
 use mesos_actix::proto::{CommandInfo, ExecutorInfo, FrameworkInfo, Resource, TaskState};
-use mesos_actix::scheduler::{Framework, ShutdownMode, TaskSpec, TaskUpdate};
+use mesos_actix::scheduler::{Framework, RuntimeConfig, ShutdownMode, TaskSpec, TaskUpdate};
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -104,6 +104,11 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let reporter = Reporter { failed: 0 }.start();
     let mut builder = Framework::builder(FrameworkInfo::new("hello_framework"))
+        // MESOS_ACTIX_* tunables apply; masters come from --master (or MESOS_MASTER).
+        .config(RuntimeConfig {
+            masters: Vec::new(),
+            ..RuntimeConfig::load(None)?
+        })
         .encoding(args.encoding)
         .on_update(reporter.clone().recipient());
     for master in args.master.iter().flat_map(|list| list.split(',')) {

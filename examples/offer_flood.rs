@@ -129,7 +129,9 @@ async fn start_framework(url: &str, args: &Args) -> anyhow::Result<Framework> {
         offer_hold_secs: 0.001,
         call_pipelining: args.call_pipelining,
         call_connections: args.call_connections,
-        ..RuntimeConfig::default()
+        masters: Vec::new(), // the flood's own master, below
+        // Other MESOS_ACTIX_* tunables apply.
+        ..RuntimeConfig::load(None)?
     };
     let framework = Framework::builder(FrameworkInfo::new("offer-flood"))
         .config(config)

@@ -299,6 +299,7 @@ mod tests {
             name: name.to_string(),
             task_id: TaskId::new(format!("{name}-x")),
             state,
+            reason: None,
             status: TaskStatus {
                 task_id: TaskId::new(format!("{name}-x")),
                 state: state as i32,

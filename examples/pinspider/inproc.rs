@@ -75,6 +75,7 @@ impl InProcess {
                     name: s.task.name.clone(),
                     task_id: task_id.clone(),
                     state,
+                    reason: None,
                     status: TaskStatus {
                         task_id,
                         state: state as i32,

@@ -9,6 +9,38 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Tunables of the scheduler runtime. Durations are in seconds (fractions allowed).
+///
+/// Build it with [`RuntimeConfig::load`] (defaults, then an optional TOML file, then
+/// `MESOS_ACTIX_<FIELD>` variables, then `MESOS_MASTER`) so a deployment can tune a
+/// framework without recompiling it; [`RuntimeConfig::default`] ignores the environment.
+///
+/// Defaults (each field's name is also its key in the file and, upper-cased after
+/// `MESOS_ACTIX_`, its environment variable):
+///
+/// | field | default |
+/// |---|---|
+/// | `masters` | empty: the embedded local cluster |
+/// | `encoding` | `protobuf` |
+/// | `refuse_seconds` | 5 |
+/// | `offer_hold_secs` | 10 |
+/// | `revive_interval_secs` | 1 |
+/// | `backoff_initial_secs` | 0.2 |
+/// | `backoff_max_secs` | 15 |
+/// | `heartbeat_misses` | 5 |
+/// | `call_timeout_secs` | 75 |
+/// | `implicit_reconcile_secs` | 900 (15 minutes) |
+/// | `reconcile_backoff_initial_secs` | 1 |
+/// | `reconcile_backoff_max_secs` | 60 |
+/// | `strategy` | `first-fit` |
+/// | `max_record_bytes` | 67108864 (64 MiB) |
+/// | `call_connections` | 4 |
+/// | `call_pipelining` | `true` |
+/// | `shutdown_drain_secs` | 5 |
+///
+/// Variables under `MESOS_ACTIX_EXECUTOR_` belong to the executor runtime and are not
+/// read here; any other `MESOS_ACTIX_*` variable that names no field is logged (WARN) and
+/// ignored, so an unrelated variable never stops a scheduler from starting. A file is
+/// strict: an unknown key there is an error.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuntimeConfig {
@@ -48,6 +80,11 @@ pub struct RuntimeConfig {
     /// `false` sends every call as its own request through `awc`. `https://` masters
     /// always use `awc`.
     pub call_pipelining: bool,
+    /// Longest wait of [`Framework::shutdown`](super::Framework::shutdown) for the updates
+    /// already received to reach the user, their ACKNOWLEDGEs and every other call in
+    /// flight to be answered, before TEARDOWN (or the failover disconnect) and the closing
+    /// of the call connections. 0 does not wait.
+    pub shutdown_drain_secs: f64,
 }
 
 impl Default for RuntimeConfig {
@@ -69,6 +106,7 @@ impl Default for RuntimeConfig {
             max_record_bytes: crate::recordio::DEFAULT_MAX_RECORD,
             call_connections: 4,
             call_pipelining: true,
+            shutdown_drain_secs: 5.0,
         }
     }
 }
@@ -96,6 +134,10 @@ pub(crate) fn secs(value: f64) -> Duration {
 impl RuntimeConfig {
     /// Defaults, then `file` (TOML) if given, then `MESOS_ACTIX_*` variables (for example
     /// `MESOS_ACTIX_REFUSE_SECONDS=3600`), then `MESOS_MASTER` (comma-separated URLs).
+    ///
+    /// Only variables naming a field are read: `MESOS_ACTIX_EXECUTOR_*` (the executor
+    /// runtime's, such as `MESOS_ACTIX_EXECUTOR_ENCODING`) are skipped silently, any other
+    /// unknown `MESOS_ACTIX_*` with a WARN line.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut builder = config::Config::builder();
         if let Some(file) = file {
@@ -106,7 +148,8 @@ impl RuntimeConfig {
                 .prefix_separator("_")
                 .try_parsing(true)
                 .list_separator(",")
-                .with_list_parse_key("masters"),
+                .with_list_parse_key("masters")
+                .source(Some(scheduler_variables(std::env::vars()))),
         );
         let mut loaded: RuntimeConfig = builder.build()?.try_deserialize()?;
         if let Ok(master) = std::env::var("MESOS_MASTER") {
@@ -147,6 +190,12 @@ impl RuntimeConfig {
                 self.refuse_seconds
             )));
         }
+        if !(self.shutdown_drain_secs.is_finite() && self.shutdown_drain_secs >= 0.0) {
+            return Err(ConfigError::Invalid(format!(
+                "shutdown_drain_secs must be >= 0, got {}",
+                self.shutdown_drain_secs
+            )));
+        }
         if self.max_record_bytes == 0 || self.call_connections == 0 {
             return Err(ConfigError::Invalid(
                 "max_record_bytes and call_connections must be > 0".into(),
@@ -154,6 +203,49 @@ impl RuntimeConfig {
         }
         Ok(())
     }
+}
+
+/// Every field of [`RuntimeConfig`], as named in files and (upper-cased) in variables.
+pub(crate) const FIELDS: &[&str] = &[
+    "masters",
+    "encoding",
+    "refuse_seconds",
+    "offer_hold_secs",
+    "revive_interval_secs",
+    "backoff_initial_secs",
+    "backoff_max_secs",
+    "heartbeat_misses",
+    "call_timeout_secs",
+    "implicit_reconcile_secs",
+    "reconcile_backoff_initial_secs",
+    "reconcile_backoff_max_secs",
+    "strategy",
+    "max_record_bytes",
+    "call_connections",
+    "call_pipelining",
+    "shutdown_drain_secs",
+];
+
+/// The prefix of the executor runtime's variables, never read by [`RuntimeConfig::load`].
+pub(crate) const EXECUTOR_PREFIX: &str = "MESOS_ACTIX_EXECUTOR_";
+
+/// The `MESOS_ACTIX_<FIELD>` variables among `vars`; other `MESOS_ACTIX_*` variables are
+/// left out (with a WARN line unless they are the executor runtime's).
+pub(crate) fn scheduler_variables(
+    vars: impl Iterator<Item = (String, String)>,
+) -> config::Map<String, String> {
+    let mut kept = config::Map::new();
+    for (name, value) in vars {
+        let Some(field) = name.strip_prefix("MESOS_ACTIX_") else {
+            continue;
+        };
+        if FIELDS.iter().any(|f| f.eq_ignore_ascii_case(field)) {
+            kept.insert(name, value);
+        } else if !name.starts_with(EXECUTOR_PREFIX) {
+            tracing::warn!(variable = %name, "ignoring MESOS_ACTIX_ variable: it names no RuntimeConfig field");
+        }
+    }
+    kept
 }
 
 /// Splits `http://m1:5050,http://m2:5050` into URLs; a bare `host:port` gets `http://`.
@@ -203,6 +295,48 @@ mod tests {
         assert!(RuntimeConfig::load(Some(&path)).is_err());
         std::fs::write(&path, "refuse_seconds = \"lots\"\n").unwrap();
         assert!(RuntimeConfig::load(Some(&path)).is_err());
+    }
+
+    #[test]
+    fn variables_name_fields_and_executor_ones_are_skipped() {
+        let vars = [
+            ("MESOS_ACTIX_REFUSE_SECONDS", "3600"),
+            ("MESOS_ACTIX_EXECUTOR_ENCODING", "json"),
+            ("MESOS_ACTIX_SKIP_CHROMIUM", "1"),
+            ("PATH", "/bin"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let kept = scheduler_variables(vars.into_iter());
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            kept.get("MESOS_ACTIX_REFUSE_SECONDS").map(String::as_str),
+            Some("3600")
+        );
+    }
+
+    /// `FIELDS` lists exactly the struct's fields (serde names them in its error).
+    #[test]
+    fn fields_list_is_complete() {
+        let err = toml_error("no_such_key = 1\n");
+        for field in FIELDS {
+            assert!(
+                err.contains(&format!("`{field}`")),
+                "{field} not a field: {err}"
+            );
+        }
+        let listed = err.matches('`').count() / 2 - 1; // minus the unknown key itself
+        assert_eq!(
+            listed,
+            FIELDS.len(),
+            "a field is missing from FIELDS: {err}"
+        );
+    }
+
+    fn toml_error(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rt.toml");
+        std::fs::write(&path, text).unwrap();
+        RuntimeConfig::load(Some(&path)).unwrap_err().to_string()
     }
 
     #[test]

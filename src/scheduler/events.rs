@@ -8,6 +8,7 @@
 
 use crate::proto::{
     AgentId, ExecutorId, FrameworkId, MasterInfo, Offer, OfferId, TaskId, TaskState, TaskStatus,
+    task_status::Reason,
 };
 use actix::Message;
 use std::time::Duration;
@@ -52,12 +53,22 @@ pub struct TaskUpdate {
     pub task_id: TaskId,
     /// The new state.
     pub state: TaskState,
+    /// Why the task is in this state, when Mesos said (`None` when the status carries no
+    /// reason, or one this library does not know). Read this rather than
+    /// `status.reason()`, which answers `REASON_COMMAND_EXECUTOR_FAILED` (the protobuf
+    /// default) for an unset reason.
+    pub reason: Option<Reason>,
     /// The whole status as Mesos sent it (message, reason, source, data, ...).
     pub status: TaskStatus,
     /// Which attempt this is: 0 for the first launch, then 1, 2, ... for retries.
     pub attempt: u32,
     /// `true` when the task is terminal and will not be retried: its final word.
     pub is_final: bool,
+}
+
+/// The reason `status` carries: `None` when unset or unknown (never the protobuf default).
+pub(crate) fn reason_of(status: &TaskStatus) -> Option<Reason> {
+    status.reason.and_then(|r| Reason::try_from(r).ok())
 }
 
 /// Bytes an executor sent to the scheduler: `frameworkMessage`. Best effort in Mesos.
@@ -152,5 +163,15 @@ mod tests {
         assert_eq!(f(Some(3 << 8)).exit_code(), Some(3));
         assert_eq!(f(Some(9)).exit_code(), None); // killed by SIGKILL
         assert_eq!(f(None).exit_code(), None);
+    }
+
+    #[test]
+    fn unset_reason_is_none_not_the_protobuf_default() {
+        let mut status = TaskStatus::default();
+        assert_eq!(reason_of(&status), None);
+        status.reason = Some(Reason::CommandExecutorFailed as i32);
+        assert_eq!(reason_of(&status), Some(Reason::CommandExecutorFailed));
+        status.reason = Some(i32::MAX);
+        assert_eq!(reason_of(&status), None);
     }
 }

@@ -15,13 +15,14 @@ use crate::proto::{
     AgentId, ExecutorId, FrameworkId, FrameworkInfo, TaskId,
     framework_info::capability::Type as Capability, scheduler::Call,
 };
+use crate::scheduler::call_gate::{CallsDrained, CloseGate};
 use crate::scheduler::master_connection::{CallError, GetFrameworkId, SendCall, Stop};
 use crate::scheduler::message_router::SendMessage;
 use crate::scheduler::offer_matcher::placement::Strategy;
 use crate::scheduler::offer_matcher::{PendingReason, WhyPending};
 use crate::scheduler::task_tracker::{
-    KillError, KillTask, ListTasks, LocateTask, ReconcileNow, SubmitError, TaskSummary, Track,
-    TrackAll, WaitFinished,
+    KillError, KillTask, ListTasks, LocateTask, Quiesced, ReconcileNow, SubmitError, TaskSummary,
+    Track, TrackAll, WaitFinished,
 };
 use actix::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -269,6 +270,7 @@ impl FrameworkBuilder {
             return Err(FrameworkError::NoMaster);
         }
         let master_url = config.masters[0].clone();
+        let shutdown_drain = super::config::secs(config.shutdown_drain_secs);
         let (watch_actor, link) = SubscriptionWatch::new();
         let arbiter = Arbiter::new();
         let (tx, rx) = oneshot::channel();
@@ -285,6 +287,7 @@ impl FrameworkBuilder {
                 arbiter: Mutex::new(Some(arbiter)),
                 link,
                 master_url,
+                shutdown_drain,
                 #[cfg(feature = "local")]
                 local_cluster: Mutex::new(local_cluster),
             }),
@@ -311,6 +314,8 @@ struct Inner {
     arbiter: Mutex<Option<Arbiter>>,
     link: watch::Receiver<LinkState>,
     master_url: String,
+    /// Bound of the drain before TEARDOWN ([`RuntimeConfig::shutdown_drain_secs`]).
+    shutdown_drain: Duration,
     #[cfg(feature = "local")]
     local_cluster: Mutex<Option<crate::local::LocalCluster>>,
 }
@@ -411,7 +416,19 @@ impl Framework {
     }
 
     /// Reconciles every non-terminal task with the master now.
+    ///
+    /// Only while subscribed: otherwise it does nothing and answers
+    /// `FrameworkError::Call(CallError::NotSubscribed)` (or the error that ended the
+    /// subscription, as [`FrameworkError::Mesos`]). Nothing is lost by that: after every
+    /// (re)subscription the runtime reconciles every non-terminal task on its own.
     pub async fn reconcile(&self) -> Result<(), FrameworkError> {
+        match &*self.inner.link.borrow() {
+            LinkState::Subscribed(_) => {}
+            LinkState::Failed(e) => return Err(FrameworkError::Mesos(e.clone())),
+            LinkState::Connecting | LinkState::Reconnecting(_) => {
+                return Err(FrameworkError::Call(CallError::NotSubscribed));
+            }
+        }
         Ok(self.inner.actors.tracker.send(ReconcileNow).await?)
     }
 
@@ -434,7 +451,7 @@ impl Framework {
     /// Sends a raw call (for raw mode: ACCEPT, DECLINE, ...). `framework_id` and the
     /// stream id are filled in.
     pub async fn call(&self, call: Call) -> Result<(), FrameworkError> {
-        Ok(self.inner.actors.connection.send(SendCall(call)).await??)
+        Ok(self.inner.actors.gate.send(SendCall(call)).await??)
     }
 
     /// The framework id, once subscribed.
@@ -492,12 +509,36 @@ impl Framework {
     /// Shuts the framework down (see [`ShutdownMode`]) and stops the runtime's actors and
     /// the embedded local cluster, if any. Any clone may call it; afterwards every clone's
     /// calls answer [`FrameworkError::Stopped`], and a second call does nothing more.
+    ///
+    /// It drains first, for at most [`RuntimeConfig::shutdown_drain_secs`] (5 s by
+    /// default): the updates already received are delivered to the user's recipients and
+    /// acknowledged, and every call in flight (ACKNOWLEDGE, DECLINE, MESSAGE, ...) gets its
+    /// answer. Then no new call is let through, TEARDOWN is sent (in
+    /// [`ShutdownMode::Teardown`]) and only after its answer are the connections closed.
+    /// So call it from a spawned future, not from inside a handler that blocks the
+    /// mailbox of an actor receiving [`TaskUpdate`]s (that actor could not take the last
+    /// updates, and the drain would wait out its bound).
     pub async fn shutdown(&self, mode: ShutdownMode) {
         let stop = match mode {
             ShutdownMode::Teardown => Stop::Teardown,
             ShutdownMode::Failover => Stop::Failover,
         };
-        let connection = &self.inner.actors.connection;
+        let actors = &self.inner.actors;
+        let deadline = tokio::time::Instant::now() + self.inner.shutdown_drain;
+        if tokio::time::timeout_at(deadline, actors.tracker.send(Quiesced))
+            .await
+            .is_err()
+        {
+            tracing::warn!(bound = ?self.inner.shutdown_drain, "shutdown: updates not all delivered and acknowledged in time");
+        }
+        actors.gate.do_send(CloseGate);
+        if tokio::time::timeout_at(deadline, actors.gate.send(CallsDrained))
+            .await
+            .is_err()
+        {
+            tracing::warn!(bound = ?self.inner.shutdown_drain, "shutdown: calls still unanswered");
+        }
+        let connection = &actors.connection;
         let _ = tokio::time::timeout(Duration::from_secs(10), connection.send(stop)).await;
         self.inner.stop_arbiter();
         #[cfg(feature = "local")]

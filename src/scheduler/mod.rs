@@ -26,9 +26,11 @@
 //! | `events.rs` | what the runtime tells the user's actors |
 //! | `config.rs` | [`RuntimeConfig`] |
 //! | `framework.rs` | [`Framework`] handle and [`FrameworkBuilder`] |
+//! | `call_gate/` | `CallGate`: every call passes it; a shutdown closes it and waits for the calls in flight |
 //! | `watch.rs` | `SubscriptionWatch`: the subscription's state for the handle |
 //! | `raw.rs` | `NoPlacement`: the matcher's stand-in in raw-offer mode |
 
+pub(crate) mod call_gate;
 pub(crate) mod calls;
 pub(crate) mod config;
 pub(crate) mod events;

@@ -32,6 +32,7 @@ pub async fn handle(
         .headers()
         .get(crate::server::call::STREAM_ID)
         .map(|v| v.to_str().unwrap_or("").to_string());
+    let kind = call.r#type();
     let request = SchedulerRequest {
         call,
         stream_id,
@@ -44,7 +45,16 @@ pub async fn handle(
         Ok(Ok(SchedulerReply::Stream { stream_id, stream })) => {
             stream_response(accept, stream, Some(&stream_id))
         }
-        Ok(Err(e)) => error_response(&e),
+        Ok(Err(e)) => {
+            // As the real master logs them: what a scheduler sent that was refused.
+            tracing::info!(
+                call = kind.as_str_name(),
+                status = e.status,
+                message = %e.message,
+                "scheduler call refused"
+            );
+            error_response(&e)
+        }
         Err(e) => error_response(&ApiError::new(503, format!("Master unavailable: {e}"))),
     }
 }

@@ -3,6 +3,7 @@
 
 use super::UserRecipients;
 use crate::proto::FrameworkInfo;
+use crate::scheduler::call_gate::CallGate;
 use crate::scheduler::config::{RuntimeConfig, secs};
 use crate::scheduler::events::{Disconnected, MesosError, Subscribed};
 use crate::scheduler::master_connection::{
@@ -18,6 +19,8 @@ use actix::prelude::*;
 #[derive(Clone)]
 pub(super) struct Actors {
     pub(super) connection: Addr<MasterConnection>,
+    /// Every call goes through it (see [`CallGate`]).
+    pub(super) gate: Addr<CallGate>,
     pub(super) matcher: Option<Addr<OfferMatcher>>,
     pub(super) tracker: Addr<TaskTracker>,
     pub(super) router: Addr<MessageRouter>,
@@ -39,7 +42,8 @@ pub(super) fn wire(
     let tracker = tracker_ctx.address();
     let router = router_ctx.address();
     let watch = watch_actor.start();
-    let calls = connection.clone().recipient::<SendCall>();
+    let gate = CallGate::new(connection.clone()).start();
+    let calls = gate.clone().recipient::<SendCall>();
 
     let matcher = if users.raw.is_none() {
         let settings = MatcherSettings {
@@ -115,6 +119,7 @@ pub(super) fn wire(
     connection_ctx.run(MasterConnection::new(settings, sinks));
     Actors {
         connection,
+        gate,
         matcher,
         tracker,
         router,

@@ -1,7 +1,7 @@
 //! The tracker's outbox: updates go to the user's recipients strictly in order, one at a
 //! time, and each update's ACKNOWLEDGE is sent only once every recipient has handled it.
 
-use super::TaskTracker;
+use super::{Quiesced, TaskTracker};
 use crate::proto::scheduler::Call;
 use crate::scheduler::events::TaskUpdate;
 use crate::scheduler::master_connection::SendCall;
@@ -66,14 +66,31 @@ impl TaskTracker {
             }
             act.check_finished();
             act.pump(ctx);
+            act.check_quiet();
         }));
+    }
+
+    /// Whether nothing is being delivered or waiting for a call's answer.
+    fn is_quiet(&self) -> bool {
+        self.outbox.is_empty() && !self.delivering && self.calls_in_flight == 0
+    }
+
+    /// Wakes the [`Quiesced`] waiters once the tracker is quiet.
+    fn check_quiet(&mut self) {
+        if self.is_quiet() {
+            for waiter in self.quiet_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
     }
 
     /// Sends a call without waiting for the caller; failures are logged (a call refused
     /// while not subscribed is expected: Mesos resends un-acked updates, and the
-    /// reconciliation after the next subscription covers the rest).
+    /// reconciliation after the next subscription covers the rest). Counted in flight
+    /// until answered (see [`Quiesced`]).
     pub(crate) fn fire(&mut self, ctx: &mut Context<Self>, call: Call, what: &'static str) {
         let send = self.calls.send(SendCall(call));
+        self.calls_in_flight += 1;
         ctx.spawn(
             async move {
                 match send.await {
@@ -81,11 +98,35 @@ impl TaskTracker {
                     Ok(Err(crate::scheduler::master_connection::CallError::NotSubscribed)) => {
                         tracing::debug!(call = what, "call not sent: not subscribed");
                     }
+                    // Refused by the closed gate of a shutdown: after TEARDOWN Mesos needs
+                    // no more answers, and after a failover it resends what is unanswered.
+                    Ok(Err(crate::scheduler::master_connection::CallError::Stopped)) => {
+                        tracing::debug!(call = what, "call not sent: the runtime is stopping");
+                    }
                     Ok(Err(e)) => tracing::warn!(call = what, error = %e, "call failed"),
                     Err(e) => tracing::warn!(call = what, error = %e, "connection actor gone"),
                 }
             }
-            .into_actor(self),
+            .into_actor(self)
+            .map(|(), act, _| {
+                act.calls_in_flight = act.calls_in_flight.saturating_sub(1);
+                act.check_quiet();
+            }),
         );
+    }
+}
+
+impl Handler<Quiesced> for TaskTracker {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: Quiesced, _: &mut Context<Self>) -> Self::Result {
+        if self.is_quiet() {
+            return Box::pin(async {});
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.quiet_waiters.push(tx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
     }
 }

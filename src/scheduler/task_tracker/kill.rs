@@ -47,6 +47,7 @@ impl TaskTracker {
             name: r.spec.name.clone(),
             task_id: r.task_id.clone(),
             state: TaskState::TaskKilled,
+            reason: crate::scheduler::events::reason_of(&status),
             status,
             attempt,
             is_final: true,

@@ -98,6 +98,14 @@ pub struct PendingReconciliation;
 #[rtype(result = "()")]
 pub struct WaitFinished;
 
+/// Resolves once the tracker is quiet: every update it received has been delivered to the
+/// user's recipients and every call it sent (ACKNOWLEDGE, RECONCILE, KILL) has its answer.
+/// A shutdown waits for it (bounded) before TEARDOWN, so no acknowledgement of an update
+/// the user already has is lost or overtaken. Also resolves if the tracker stops.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct Quiesced;
+
 /// Where does a task run? Takes any attempt's id and answers for the task's current
 /// attempt (where it last ran once terminal); `None` while it is pending or unknown.
 #[derive(Message, Debug, Clone)]
@@ -224,6 +232,10 @@ pub struct TaskTracker {
     /// User updates queued or being delivered.
     undelivered: usize,
     waiters: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// Calls sent and not answered yet.
+    calls_in_flight: usize,
+    /// [`Quiesced`] waiters.
+    quiet_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     reconcile_loop: Option<SpawnHandle>,
     /// Tasks the explicit reconciliation in flight still waits for.
     reconcile_remaining: Option<usize>,
@@ -261,6 +273,8 @@ impl TaskTracker {
             delivering: false,
             undelivered: 0,
             waiters: Vec::new(),
+            calls_in_flight: 0,
+            quiet_waiters: Vec::new(),
             reconcile_loop: None,
             reconcile_remaining: None,
             implicit_loop: None,
@@ -341,6 +355,7 @@ impl Actor for TaskTracker {
     fn stopped(&mut self, _: &mut Context<Self>) {
         // Waiters resolve when their sender is dropped.
         self.waiters.clear();
+        self.quiet_waiters.clear();
     }
 }
 
@@ -461,6 +476,7 @@ impl Handler<UpdateReceived> for TaskTracker {
                     name: status.task_id.value.clone(),
                     task_id: status.task_id.clone(),
                     state,
+                    reason: super::events::reason_of(&status),
                     attempt: 0,
                     is_final: state.is_terminal(),
                     status,
@@ -524,6 +540,7 @@ impl Handler<UpdateReceived> for TaskTracker {
             name: r.spec.name.clone(),
             task_id: status.task_id.clone(),
             state,
+            reason: super::events::reason_of(&status),
             attempt: r.attempt,
             is_final: outcome == Outcome::Deliver { is_final: true },
             status,
