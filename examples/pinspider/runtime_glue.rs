@@ -41,7 +41,7 @@ mod wired {
         CommandInfo, ExecutorId, ExecutorInfo, FrameworkInfo, Resource, TaskState, command_info,
         executor_info,
     };
-    use mesos_actix::scheduler::{Framework, ShutdownMode, TaskSpec};
+    use mesos_actix::scheduler::{Framework, RuntimeConfig, ShutdownMode, TaskSpec};
     use std::collections::HashMap;
     use std::rc::Rc;
 
@@ -109,7 +109,13 @@ mod wired {
         mut submissions: mpsc::UnboundedReceiver<Submission>,
         mut done: oneshot::Receiver<Summary>,
     ) -> Result<Summary, GlueError> {
+        // MESOS_ACTIX_* variables and their defaults; the master comes from --master below.
+        let config = RuntimeConfig::load(None).map_err(|e| GlueError::Framework(e.to_string()))?;
         let mut builder = Framework::builder(FrameworkInfo::new("pinspider"))
+            .config(RuntimeConfig {
+                masters: Vec::new(),
+                ..config
+            })
             .encoding(settings.encoding.into())
             .on_update(crawler.clone().recipient())
             .on_message(crawler.clone().recipient())
