@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// A test CA.
-fn ca() -> CertifiedIssuer<'static, KeyPair> {
+fn test_ca() -> CertifiedIssuer<'static, KeyPair> {
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let key = KeyPair::generate().expect("CA key");
@@ -55,7 +55,7 @@ fn client_trusting(ca: &CertifiedIssuer<'static, KeyPair>) -> awc::Client {
 #[actix_rt::test]
 async fn serves_https_to_clients_trusting_its_ca_only() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let ca = ca();
+    let ca = test_ca();
     let (certificate, key) = server_files(&ca, dir.path());
     let cluster = LocalCluster::start(LocalClusterConfig {
         tls_certificate: Some(certificate),
@@ -82,7 +82,7 @@ async fn serves_https_to_clients_trusting_its_ca_only() {
     let json: serde_json::Value = state.json().limit(1 << 24).await.expect("state JSON");
     assert_eq!(json["activated_slaves"], 1);
 
-    let other = ca();
+    let other = test_ca();
     let refused = client_trusting(&other)
         .get(format!("{url}/health"))
         .send()
@@ -100,7 +100,7 @@ async fn serves_https_to_clients_trusting_its_ca_only() {
 #[actix_rt::test]
 async fn unusable_tls_settings_are_typed_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (certificate, key) = server_files(&ca(), dir.path());
+    let (certificate, key) = server_files(&test_ca(), dir.path());
     let only_cert = LocalCluster::start(LocalClusterConfig {
         tls_certificate: Some(certificate.clone()),
         ..test_config(1)
