@@ -123,9 +123,7 @@ async fn one_of_three_leads_followers_redirect_and_a_new_leader_takes_over() {
             subscribe_answer(&follower.url(), "/master/api/v1/scheduler").await,
             (
                 307,
-                Some(format!(
-                    "//localhost:{leader_port}/master/api/v1/scheduler"
-                ))
+                Some(format!("//localhost:{leader_port}/master/api/v1/scheduler"))
             ),
             "follower {i}"
         );
@@ -179,7 +177,9 @@ async fn one_of_three_leads_followers_redirect_and_a_new_leader_takes_over() {
         let update = s
             .wait_for("reconciliation of t1", |e| {
                 e.r#type() == event::Type::Update
-                    && e.update.as_ref().is_some_and(|u| u.status.task_id.value == "t1")
+                    && e.update
+                        .as_ref()
+                        .is_some_and(|u| u.status.task_id.value == "t1")
             })
             .await;
         let status = update.update.expect("an update").status;
@@ -199,7 +199,10 @@ async fn no_leader_known_is_503_until_zookeeper_answers() {
         .expect("local master starts without ZooKeeper");
     assert!(!cluster.is_leader());
     let url = cluster.url();
-    assert_eq!(subscribe_answer(&url, "/api/v1/scheduler").await, (503, None));
+    assert_eq!(
+        subscribe_answer(&url, "/api/v1/scheduler").await,
+        (503, None)
+    );
     assert_eq!(get_answer(&url, "/state").await, (503, None));
     assert_eq!(get_answer(&url, "/health").await.0, 200);
     zk.restart().await;

@@ -22,7 +22,14 @@ struct Master {
 impl Master {
     fn start(zk: &str) -> Master {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mesos-local"))
-            .args(["--port", "0", "--agents", "1", "--resources", "cpus:1;mem:256"])
+            .args([
+                "--port",
+                "0",
+                "--agents",
+                "1",
+                "--resources",
+                "cpus:1;mem:256",
+            ])
             .args(["--zk", zk, "--quorum", "2", "--zk-session-timeout", "2"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

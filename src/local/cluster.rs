@@ -55,7 +55,9 @@ impl LocalCluster {
             return Err(LocalError::Config("quorum must be at least 1".into()));
         }
         if config.zk_session_timeout.is_zero() {
-            return Err(LocalError::Config("zk_session_timeout must not be zero".into()));
+            return Err(LocalError::Config(
+                "zk_session_timeout must not be zero".into(),
+            ));
         }
         let tls = match (&config.tls_certificate, &config.tls_key) {
             (Some(certificate), Some(key)) => Some(super::tls::server_config(certificate, key)?),

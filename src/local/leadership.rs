@@ -28,6 +28,8 @@ pub(crate) struct Leadership {
     /// `None` once [`close`](Self::close)d.
     inner: Mutex<Option<Inner>>,
     role: watch::Receiver<Role>,
+    /// Our `MasterInfo.id`: a detected leader with it is us (maybe a stale node of ours).
+    id: String,
 }
 
 struct Inner {
@@ -43,6 +45,7 @@ impl Leadership {
         let registration = Registration::spawn(url.clone(), json, options.clone());
         let detector = LeaderDetector::spawn(url, options);
         Leadership {
+            id: info.id.clone(),
             role: registration.role(),
             inner: Mutex::new(Some(Inner {
                 registration,
@@ -58,7 +61,9 @@ impl Leadership {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Inner>> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Whether this master leads right now.
@@ -79,16 +84,15 @@ impl Leadership {
         let Some(inner) = guard.as_ref() else {
             return Route::NoLeader;
         };
-        let our_node = match &*inner.registration.role().borrow() {
-            Role::Leader { .. } => return Route::Serve,
-            Role::Follower { node, .. } => Some(node.clone()),
-            Role::Registering => None,
-        };
+        if matches!(*inner.registration.role().borrow(), Role::Leader { .. }) {
+            return Route::Serve;
+        }
         let leader = inner.detector.leader().borrow().clone();
         drop(guard);
         match leader {
-            // The detector may still name us after we lost the lead: no leader is known then.
-            Some(leader) if Some(&leader.node) != our_node.as_ref() => {
+            // The detector may still name us (an old node of ours) after we lost the lead:
+            // no leader is known then.
+            Some(leader) if leader.id != self.id => {
                 let host = leader
                     .hostname
                     .clone()

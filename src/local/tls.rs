@@ -24,7 +24,10 @@ pub(crate) fn server_config(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| tls_error(certificate, e.to_string()))?;
     if chain.is_empty() {
-        return Err(tls_error(certificate, "no PEM certificate in the file".into()));
+        return Err(tls_error(
+            certificate,
+            "no PEM certificate in the file".into(),
+        ));
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| tls_error(key, e.to_string()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

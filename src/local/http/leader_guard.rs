@@ -41,7 +41,10 @@ pub(crate) async fn leader_guard(
         .and_then(|state| state.leadership.as_ref().map(|l| l.route()))
         .unwrap_or(Route::Serve);
     if route == Route::Serve || !master_only(req.path()) {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
     let response = match route {
         Route::Redirect { authority } => {
