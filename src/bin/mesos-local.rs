@@ -5,6 +5,11 @@
 //! ```text
 //! mesos-local --port 5050 --agents 2 --resources 'cpus:4;mem:4096;disk:10240;ports:[31000-32000]'
 //! ```
+//!
+//! With `--zk zk://127.0.0.1:2181/mesos` it is one of several masters electing a leader
+//! through ZooKeeper as Apache Mesos masters do (followers redirect schedulers to the
+//! leader; state is not replicated, each keeps its own agents); it exits when it loses the
+//! lead. With `--tls-cert` and `--tls-key` it serves HTTPS.
 
 use clap::Parser;
 use mesos_actix::local::{LocalCluster, LocalClusterConfig, default_resources};
@@ -42,6 +47,25 @@ struct Args {
     /// Seconds between scheduler heartbeats.
     #[arg(long, default_value_t = 15.0)]
     heartbeat_interval: f64,
+    /// Host name this master and its agents report (and followers redirect to).
+    #[arg(long, default_value = "localhost")]
+    hostname: String,
+    /// ZooKeeper group to elect a leader in, e.g. zk://127.0.0.1:2181/mesos (as Apache
+    /// Mesos' --zk). State is not replicated between local masters.
+    #[arg(long)]
+    zk: Option<String>,
+    /// Accepted for compatibility with Apache Mesos' --quorum (no replicated log here).
+    #[arg(long)]
+    quorum: Option<usize>,
+    /// ZooKeeper session timeout in seconds (a dead leader is replaced after it).
+    #[arg(long, default_value_t = 10.0)]
+    zk_session_timeout: f64,
+    /// PEM certificate chain: serve HTTPS (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[actix::main]
@@ -58,6 +82,10 @@ async fn main() {
         eprintln!("mesos-local: --heartbeat-interval must be a positive number of seconds");
         std::process::exit(2);
     }
+    if !(args.zk_session_timeout.is_finite() && args.zk_session_timeout > 0.0) {
+        eprintln!("mesos-local: --zk-session-timeout must be a positive number of seconds");
+        std::process::exit(2);
+    }
     let config = LocalClusterConfig {
         bind: SocketAddr::new(args.ip, args.port),
         agents: args.agents,
@@ -66,6 +94,12 @@ async fn main() {
         work_dir: args.work_dir,
         credentials: args.credentials,
         heartbeat_interval: Duration::from_secs_f64(args.heartbeat_interval),
+        hostname: args.hostname,
+        zk: args.zk,
+        quorum: args.quorum,
+        zk_session_timeout: Duration::from_secs_f64(args.zk_session_timeout),
+        tls_certificate: args.tls_cert,
+        tls_key: args.tls_key,
         ..Default::default()
     };
     let cluster = match LocalCluster::start(config).await {
@@ -77,9 +111,18 @@ async fn main() {
     };
     println!("mesos-local listening on {}", cluster.url());
     let _ = std::io::stdout().flush();
-    wait_for_signal().await;
+    let code = tokio::select! {
+        _ = wait_for_signal() => 0,
+        _ = cluster.lost_leadership() => {
+            eprintln!("mesos-local: lost leadership, exiting (as Apache Mesos masters do)");
+            1
+        }
+    };
     eprintln!("mesos-local: shutting down");
     cluster.stop().await;
+    if code != 0 {
+        std::process::exit(code);
+    }
 }
 
 async fn wait_for_signal() {

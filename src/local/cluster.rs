@@ -5,9 +5,11 @@ use super::agent::LocalAgent;
 use super::attributes::parse_attributes;
 use super::config::{LocalClusterConfig, LocalError};
 use super::http::{self, AppState, common::Credentials};
+use super::leadership::Leadership;
 use super::master::{LocalMaster, RegisterAgent};
 use crate::proto::AgentInfo;
 use crate::resources::Resources;
+use crate::zk::{Role, ZkOptions, ZkUrl};
 use actix::prelude::*;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -16,6 +18,8 @@ use std::sync::Arc;
 /// A running local cluster: one master and `agents` agents behind one HTTP port.
 pub struct LocalCluster {
     addr: SocketAddr,
+    scheme: &'static str,
+    leadership: Option<Arc<Leadership>>,
     master: Addr<LocalMaster>,
     agents: Vec<Addr<LocalAgent>>,
     server: actix_web::dev::ServerHandle,
@@ -43,6 +47,27 @@ impl LocalCluster {
                 return Err(LocalError::Config(format!("{name} must not be zero")));
             }
         }
+        let zk_url = match &config.zk {
+            Some(url) => Some(ZkUrl::parse(url).map_err(|e| LocalError::Zk(e.to_string()))?),
+            None => None,
+        };
+        if config.quorum == Some(0) {
+            return Err(LocalError::Config("quorum must be at least 1".into()));
+        }
+        if config.zk_session_timeout.is_zero() {
+            return Err(LocalError::Config(
+                "zk_session_timeout must not be zero".into(),
+            ));
+        }
+        let tls = match (&config.tls_certificate, &config.tls_key) {
+            (Some(certificate), Some(key)) => Some(super::tls::server_config(certificate, key)?),
+            (None, None) => None,
+            _ => {
+                return Err(LocalError::Config(
+                    "TLS needs both a certificate and a key".into(),
+                ));
+            }
+        };
         let parsed = crate::resources::parse(&config.resources)
             .map_err(|e| LocalError::Resources(e.to_string()))?;
         let resources = Resources::unreserved(&parsed.to_proto());
@@ -65,6 +90,13 @@ impl LocalCluster {
         let master = LocalMaster::new(config.clone(), addr);
         let agent_id = |i: usize| master.agent_id_for(i);
         let agent_ids: Vec<String> = (1..=config.agents).map(agent_id).collect();
+        let leadership = zk_url.map(|url| {
+            let options = ZkOptions {
+                session_timeout: config.zk_session_timeout,
+                ..ZkOptions::default()
+            };
+            Arc::new(Leadership::start(url, &master.info, options))
+        });
         let master = master.start();
         let endpoint = format!("{}:{}", addr.ip(), addr.port());
         let mut agents = Vec::new();
@@ -103,11 +135,15 @@ impl LocalCluster {
             credentials,
             addr,
             hostname: config.hostname.clone(),
+            leadership: leadership.clone(),
         };
-        let server = http::serve(listener, state, config.max_request_bytes)?;
-        tracing::info!(url = %format!("http://{addr}"), agents = config.agents, "local cluster started");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = http::serve(listener, state, config.max_request_bytes, tls)?;
+        tracing::info!(url = %format!("{scheme}://{addr}"), agents = config.agents, zk = ?config.zk, "local cluster started");
         Ok(LocalCluster {
             addr,
+            scheme,
+            leadership,
             master,
             agents,
             server,
@@ -117,9 +153,39 @@ impl LocalCluster {
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` when serving TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Whether this master leads: always when standalone; behind ZooKeeper (`zk`) while its
+    /// group node has the lowest sequence.
+    pub fn is_leader(&self) -> bool {
+        self.leadership.as_ref().is_none_or(|l| l.is_leader())
+    }
+
+    /// Resolves when this master, behind ZooKeeper, has led and then lost the lead (its
+    /// session expired): Apache Mesos masters exit then, and `mesos-local` does too. Never
+    /// resolves for a standalone master or one that never led.
+    pub async fn lost_leadership(&self) {
+        let Some(mut role) = self.leadership.as_ref().map(|l| l.role()) else {
+            return std::future::pending().await;
+        };
+        let mut led = false;
+        loop {
+            let leading = matches!(*role.borrow_and_update(), Role::Leader { .. });
+            if leading {
+                led = true;
+            } else if led {
+                return;
+            }
+            if role.changed().await.is_err() {
+                if led {
+                    return;
+                }
+                return std::future::pending().await;
+            }
+        }
     }
 
     /// The bound address.
@@ -150,6 +216,9 @@ impl LocalCluster {
     /// same in the background, when inside an actix system.)
     pub async fn stop(mut self) {
         self.stopped = true;
+        if let Some(leadership) = &self.leadership {
+            leadership.close();
+        }
         self.server.stop(false).await;
         for agent in &self.agents {
             let stopped = agent.send(super::agent::Stop).await;
@@ -170,6 +239,9 @@ impl Drop for LocalCluster {
     fn drop(&mut self) {
         if self.stopped {
             return;
+        }
+        if let Some(leadership) = &self.leadership {
+            leadership.close();
         }
         for agent in &self.agents {
             agent.do_send(super::agent::Stop);

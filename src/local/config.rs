@@ -46,6 +46,24 @@ pub struct LocalClusterConfig {
     pub max_request_bytes: usize,
     /// Host name reported for the master and agents (default `localhost`).
     pub hostname: String,
+    /// `zk://[user:pass@]host:port[,host:port...]/path`: run as one of several masters that
+    /// elect a leader through ZooKeeper, registered in the group as Apache Mesos masters
+    /// register (default `None`: a standalone master). Followers answer the scheduler API and
+    /// `/state` with `307` to the leader, `503` while no leader is known. State is not
+    /// replicated: each master keeps its own agents and tasks.
+    pub zk: Option<String>,
+    /// The `--quorum` of Apache Mesos, accepted for command-line compatibility; the local
+    /// masters have no replicated log, so it only has to be at least 1 when given.
+    pub quorum: Option<usize>,
+    /// ZooKeeper session timeout of the registration (default 10 s, as Mesos'
+    /// `--zk_session_timeout`); a killed leader's node disappears after it.
+    pub zk_session_timeout: Duration,
+    /// PEM certificate chain to serve HTTPS with (with [`tls_key`](Self::tls_key));
+    /// `None` serves plain HTTP.
+    pub tls_certificate: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) matching
+    /// [`tls_certificate`](Self::tls_certificate).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for LocalClusterConfig {
@@ -67,6 +85,11 @@ impl Default for LocalClusterConfig {
             executor_heartbeat_interval: Duration::from_secs(30 * 60),
             max_request_bytes: 16 * 1024 * 1024,
             hostname: "localhost".to_string(),
+            zk: None,
+            quorum: None,
+            zk_session_timeout: Duration::from_secs(10),
+            tls_certificate: None,
+            tls_key: None,
         }
     }
 }
@@ -109,6 +132,17 @@ pub enum LocalError {
     #[error("invalid credentials file {path}: {reason}")]
     Credentials {
         /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The `zk://` URL does not parse.
+    #[error("invalid ZooKeeper URL: {0}")]
+    Zk(String),
+    /// The TLS certificate or key cannot be read or used.
+    #[error("TLS {path}: {reason}")]
+    Tls {
+        /// The certificate or key file.
         path: PathBuf,
         /// What is wrong with it.
         reason: String,

@@ -27,8 +27,10 @@
 //! | `executor_process.rs` | spawning and signalling processes |
 //! | `attributes.rs` | the attribute text syntax (resources use [`crate::resources`]) |
 //! | `wire.rs` | event streams, API errors, status builders |
-//! | `http/` | the actix-web front |
+//! | `http/` | the actix-web front (`leader_guard.rs`: followers' 307 / 503) |
 //! | `files.rs` | the files API over the sandboxes (`/files/browse`, `/files/read`) |
+//! | `leadership.rs` | ZooKeeper leader election of local masters (`zk`) |
+//! | `tls.rs` | HTTPS serving (`tls_certificate`, `tls_key`) |
 //! | `state.rs`, `ui.rs` | `/state` and the web page |
 
 mod agent;
@@ -39,9 +41,11 @@ mod config;
 mod executor_process;
 mod files;
 mod http;
+mod leadership;
 mod master;
 mod state;
 mod status_updates;
+mod tls;
 mod ui;
 mod wire;
 

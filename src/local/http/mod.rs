@@ -5,6 +5,7 @@
 pub mod common;
 pub mod endpoints;
 pub mod executor_api;
+pub(crate) mod leader_guard;
 pub mod scheduler_api;
 
 use super::agent::LocalAgent;
@@ -28,19 +29,24 @@ pub struct AppState {
     pub addr: SocketAddr,
     /// Host name for redirects.
     pub hostname: String,
+    /// Leader election when the master runs behind ZooKeeper (`None`: standalone, leads).
+    pub leadership: Option<Arc<crate::local::leadership::Leadership>>,
 }
 
-/// Starts the server on `listener` in the current actix system; returns its handle.
+/// Starts the server on `listener` in the current actix system (HTTPS when `tls` is given);
+/// returns its handle.
 pub fn serve(
     listener: TcpListener,
     state: AppState,
     max_body: usize,
+    tls: Option<rustls::ServerConfig>,
 ) -> std::io::Result<ServerHandle> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(max_body))
+            .wrap(actix_web::middleware::from_fn(leader_guard::leader_guard))
             .route("/api/v1/scheduler", web::route().to(scheduler_api::handle))
             .route(
                 "/master/api/v1/scheduler",
@@ -86,10 +92,13 @@ pub fn serve(
             .route("/metrics", web::get().to(endpoints::metrics_prometheus))
     })
     .workers(1)
-    .on_connect(crate::server::tcp::on_connect)
+    .on_connect(crate::local::tls::on_connect)
     .disable_signals()
-    .shutdown_timeout(1)
-    .listen(listener)?
+    .shutdown_timeout(1);
+    let server = match tls {
+        Some(config) => server.listen_rustls_0_23(listener, config)?,
+        None => server.listen(listener)?,
+    }
     .run();
     let handle = server.handle();
     actix_rt::spawn(server);
