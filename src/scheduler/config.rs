@@ -48,6 +48,9 @@ pub struct RuntimeConfig {
     /// `false` sends every call as its own request through `awc`. `https://` masters
     /// always use `awc`.
     pub call_pipelining: bool,
+    /// CA bundle for `https://` masters: PEM text, or the path of a PEM file. `None`
+    /// trusts the web PKI roots.
+    pub tls_ca: Option<String>,
 }
 
 impl Default for RuntimeConfig {
@@ -69,6 +72,7 @@ impl Default for RuntimeConfig {
             max_record_bytes: crate::recordio::DEFAULT_MAX_RECORD,
             call_connections: 4,
             call_pipelining: true,
+            tls_ca: None,
         }
     }
 }
@@ -157,7 +161,13 @@ impl RuntimeConfig {
 }
 
 /// Splits `http://m1:5050,http://m2:5050` into URLs; a bare `host:port` gets `http://`.
+/// A `zk://` or `file://` string (whose commas are its own) stays one entry.
 pub(crate) fn parse_master_list(value: &str) -> Vec<String> {
+    let trimmed = value.trim();
+    let lower = trimmed.get(..7).unwrap_or_default().to_ascii_lowercase();
+    if lower.starts_with("zk://") || lower.starts_with("file://") {
+        return vec![trimmed.to_string()];
+    }
     value
         .split(',')
         .map(str::trim)

@@ -26,6 +26,7 @@ use tracing::Instrument;
 use wire::{Attempt, Wire};
 
 mod backoff;
+mod detection;
 mod endpoint;
 mod lifecycle;
 mod stream;
@@ -104,8 +105,13 @@ pub struct ConnectionSinks {
 /// How to reach and talk to the master.
 #[derive(Debug, Clone)]
 pub struct ConnectionSettings {
-    /// Candidate master base URLs (`http://host:5050`), tried in turn.
+    /// Candidate master base URLs (`http://host:5050`), tried in turn. A single `zk://`
+    /// entry (or [`zk`](Self::zk)) means: follow the leader ZooKeeper names.
     pub masters: Vec<String>,
+    /// The ZooKeeper group whose leader is the master, when masters are detected.
+    pub zk: Option<crate::zk::ZkUrl>,
+    /// TLS settings for `https://` masters (`None`: the web PKI roots).
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     /// The framework to subscribe (its `id` is set when resuming a known framework).
     pub framework_info: FrameworkInfo,
     /// Wire encoding.
@@ -138,6 +144,11 @@ impl ConnectionSettings {
         use super::config::secs;
         ConnectionSettings {
             masters: config.masters.clone(),
+            zk: None,
+            tls: config
+                .tls_ca
+                .as_deref()
+                .and_then(|ca| crate::transport::client::tls_config(Some(ca)).ok()),
             framework_info,
             encoding: config.encoding,
             credentials: None,
@@ -257,12 +268,23 @@ pub struct MasterConnection {
     watchdog: Option<SpawnHandle>,
     backoff: Backoff,
     disconnected_since: Option<Instant>,
+    /// ZooKeeper leader detection, when the master is given as `zk://`.
+    detector: Option<crate::zk::LeaderDetector>,
+    /// Whether ZooKeeper detection is failing (reported once per outage).
+    zk_failing: bool,
 }
 
 impl MasterConnection {
     /// A connection that will subscribe `settings.framework_info` (resuming its `id` when
     /// set) to one of `settings.masters` once started.
     pub fn new(mut settings: ConnectionSettings, sinks: ConnectionSinks) -> MasterConnection {
+        if settings.zk.is_none()
+            && let Ok(crate::zk::MasterSpec::Zk(zk)) =
+                crate::zk::MasterSpec::parse(&settings.masters.join(","))
+        {
+            settings.zk = Some(zk);
+            settings.masters.clear();
+        }
         settings.masters.retain(|master| {
             let usable = endpoint::is_supported(master);
             if !usable {
@@ -309,6 +331,8 @@ impl MasterConnection {
             watchdog: None,
             backoff,
             disconnected_since: None,
+            detector: None,
+            zk_failing: false,
         }
     }
 
@@ -328,6 +352,11 @@ impl MasterConnection {
         }
         let url = match (&self.leader_url, self.settings.masters.len()) {
             (Some(url), _) => url.clone(),
+            (None, 0) if self.settings.zk.is_some() => {
+                self.phase = Phase::Waiting;
+                tracing::debug!(parent: &self.span, "waiting for ZooKeeper to name a leader");
+                return;
+            }
             (None, 0) => {
                 self.fatal(
                     ctx,
@@ -346,7 +375,10 @@ impl MasterConnection {
         self.phase = Phase::Connecting;
         tracing::debug!(parent: &self.span, %url, "subscribing");
         // A fresh client per attempt: the subscription gets a connection of its own.
-        let client = crate::transport::client::http_client(self.settings.call_timeout);
+        let client = crate::transport::client::http_client_with_tls(
+            self.settings.call_timeout,
+            self.settings.tls.clone(),
+        );
         let attempt = wire::subscribe(client, url, self.subscribe_body(), self.wire.clone())
             .instrument(self.span.clone());
         ctx.spawn(
@@ -384,6 +416,11 @@ impl MasterConnection {
             }
             Attempt::Unreachable { url, error } => {
                 tracing::warn!(parent: &self.span, %url, %error, "master unreachable");
+                if crate::transport::client::is_certificate_error(&error) {
+                    let message = format!("TLS certificate of {url} refused: {error}");
+                    return self.fatal(ctx, MesosErrorKind::Tls, message);
+                }
+                self.broadcast_disconnected(format!("{url} unreachable: {error}"), true);
                 if self.leader_url.take().is_none() {
                     self.master_index = self.master_index.wrapping_add(1);
                 }
@@ -398,6 +435,7 @@ impl MasterConnection {
             }
             Attempt::Retry { reason } => {
                 tracing::warn!(parent: &self.span, %reason, "subscription refused for now");
+                self.broadcast_disconnected(reason, true);
                 if self.leader_url.take().is_none() {
                     self.master_index = self.master_index.wrapping_add(1);
                 }
@@ -417,7 +455,10 @@ impl MasterConnection {
         if let Some(client) = self.call_clients.get(index) {
             return client.clone();
         }
-        let client = crate::transport::client::http_client(self.settings.call_timeout);
+        let client = crate::transport::client::http_client_with_tls(
+            self.settings.call_timeout,
+            self.settings.tls.clone(),
+        );
         self.call_clients.push(client.clone());
         client
     }
@@ -427,7 +468,8 @@ impl Actor for MasterConnection {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        tracing::info!(parent: &self.span, masters = ?self.settings.masters, "starting");
+        tracing::info!(parent: &self.span, masters = ?self.settings.masters, zk = ?self.settings.zk, "starting");
+        self.start_detection(ctx);
         self.connect(ctx);
     }
 
