@@ -108,7 +108,14 @@ async fn unresolvable_host_is_reported_on_every_attempt() {
 
 #[actix_rt::test]
 async fn malformed_masters_fail_start_with_a_typed_error() {
-    for bad in ["not a url", "ftp://m1:5050", "http://", "zk://", "https://..:1", "http://a..b:5050"] {
+    for bad in [
+        "not a url",
+        "ftp://m1:5050",
+        "http://",
+        "zk://",
+        "https://..:1",
+        "http://a..b:5050",
+    ] {
         let disconnects = Disconnects::default();
         match start(bad, &disconnects).await {
             Err(FrameworkError::Master(_)) => {}

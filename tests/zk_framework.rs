@@ -57,7 +57,10 @@ impl Recorder {
     async fn wait(&self, what: &str, check: impl Fn(&Heard) -> bool) {
         let deadline = Instant::now() + WAIT;
         while !check(&self.0.lock().unwrap()) {
-            assert!(Instant::now() < deadline, "{what}: not seen within {WAIT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not seen within {WAIT:?}"
+            );
             actix_rt::time::sleep(Duration::from_millis(20)).await;
         }
     }
