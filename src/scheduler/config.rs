@@ -192,6 +192,10 @@ mod tests {
             parse_master_list(" http://a:5050, b:5050 ,,"),
             vec!["http://a:5050".to_string(), "http://b:5050".to_string()]
         );
+        assert_eq!(
+            parse_master_list(" zk://h1:2181,h2:2181/mesos "),
+            vec!["zk://h1:2181,h2:2181/mesos".to_string()]
+        );
     }
 
     #[test]
