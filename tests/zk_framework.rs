@@ -195,3 +195,46 @@ async fn zookeeper_outage_keeps_the_master_and_detection_resumes() {
     first.stop().await;
     second.stop().await;
 }
+
+#[actix_rt::test]
+async fn tasks_running_on_a_dead_leader_are_relaunched_on_the_new_one() {
+    let server = ZkServer::start().await;
+    let first = cluster().await;
+    let second = cluster().await;
+    let first_node = FakeMesosMaster::register(&server, "/mesos", first.addr().port()).await;
+    let _second_node = FakeMesosMaster::register(&server, "/mesos", second.addr().port()).await;
+
+    let recorder = Recorder::default();
+    let framework = framework(&server.url("/mesos"), &recorder).await;
+    framework.wait_subscribed(WAIT).await.expect("subscribed");
+    let specs = (0..2)
+        .map(|n| {
+            TaskSpec::new(format!("long-{n}"))
+                .cpus(0.1)
+                .mem(32.0)
+                .retries(1)
+                .command("sleep 2")
+        })
+        .collect();
+    framework.submit_all(specs).await.expect("submit");
+    recorder
+        .wait("tasks running on the first leader", |h| {
+            h.updates
+                .iter()
+                .filter(|u| u.state == TaskState::TaskRunning)
+                .count()
+                >= 2
+        })
+        .await;
+    // The leader dies with its agents and their tasks.
+    drop(first_node);
+    first.stop().await;
+    tokio::time::timeout(WAIT, framework.wait_finished())
+        .await
+        .expect("tasks final in time")
+        .expect("framework running");
+    assert_eq!(framework.master_url(), second.url());
+    assert_eq!(recorder.finished_count(), 2);
+    framework.shutdown(ShutdownMode::Teardown).await;
+    second.stop().await;
+}
