@@ -5,7 +5,8 @@
 //! decoding of the RecordIO event stream into typed messages for the other actors; the
 //! heartbeat watchdog; reconnection with exponential backoff and jitter; 307 leader
 //! redirects (scheme-less `Location`), 503 retries, a list of master candidates; failover
-//! with the framework id in both places; HTTP Basic auth; JSON or protobuf.
+//! with the framework id in both places; HTTP Basic auth; JSON or protobuf; `zk://` leader
+//! detection (`detection.rs`); `https://` with a configurable CA bundle.
 
 use super::events::{
     Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, Offers, Rescind, Subscribed,
@@ -195,7 +196,7 @@ enum Phase {
     Stopped,
 }
 
-/// The only actor that speaks HTTP to the master; see the [module docs](self).
+/// The only actor that speaks HTTP to the master; see the module docs.
 ///
 /// Starting it subscribes. Send it [`SendCall`] for every call, [`Stop`] to leave, and
 /// [`GetFrameworkId`] to learn the framework id. What it hears goes to the
@@ -207,6 +208,13 @@ enum Phase {
 ///   5xx or 404, it waits with exponential backoff and jitter, reset by a SUBSCRIBED).
 ///   Redirects (307 with a protocol-relative `Location`) are followed by hand, up to 5
 ///   hops, and the target becomes the URL of the subscription and of every later call.
+/// - Every failed attempt (unreachable, 503, 5xx...) is reported as
+///   `Disconnected { will_retry: true }` with its cause. A refused TLS certificate
+///   ([`MesosErrorKind::Tls`]) and a URL the client cannot use (`InvalidMaster`) are final.
+/// - With a `zk://` master a [`LeaderDetector`](crate::zk::LeaderDetector) names the leader;
+///   a new leader closes the stream and re-subscribes to it with the framework id. While
+///   ZooKeeper is unreachable the current master is kept and one
+///   [`MesosErrorKind::ZooKeeper`] error is reported per outage.
 /// - 401 ([`MesosErrorKind::Unauthorized`]), 403 (`Forbidden`), other 4xx
 ///   (`SubscribeRejected`) and an `ERROR` event (`ErrorEvent`) are final: one
 ///   [`MesosError`], one `Disconnected { will_retry: false }`, and the actor stops.
