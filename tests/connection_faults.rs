@@ -217,7 +217,8 @@ async fn malformed_json_stream_is_reported_and_reconnected() {
 #[actix_rt::test]
 async fn no_usable_master_url_is_a_typed_error() {
     let (conn, log) = start(settings(
-        vec!["zk://127.0.0.1:2181/mesos".into()],
+        // (`zk://` is detected through ZooKeeper now; see tests/zk_framework.rs.)
+        vec!["ftp://127.0.0.1:2181/mesos".into()],
         Encoding::Protobuf,
     ));
     assert_final(&conn, &log, MesosErrorKind::GaveUp).await;

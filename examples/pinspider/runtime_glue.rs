@@ -129,7 +129,7 @@ mod wired {
                 .await
                 .map_err(|e| GlueError::Framework(e.to_string()))?,
         );
-        tracing::info!(master = framework.master_url(), "framework started");
+        tracing::info!(master = %framework.master_url(), "framework started");
         let uri = settings.executor_uri.as_deref();
         let profile = executor_info(TaskKind::Profile, uri);
         let boards = executor_info(TaskKind::Boards, uri);

@@ -85,6 +85,9 @@ pub struct RuntimeConfig {
     /// flight to be answered, before TEARDOWN (or the failover disconnect) and the closing
     /// of the call connections. 0 does not wait.
     pub shutdown_drain_secs: f64,
+    /// CA bundle for `https://` masters: PEM text, or the path of a PEM file. `None`
+    /// trusts the web PKI roots.
+    pub tls_ca: Option<String>,
 }
 
 impl Default for RuntimeConfig {
@@ -107,6 +110,7 @@ impl Default for RuntimeConfig {
             call_connections: 4,
             call_pipelining: true,
             shutdown_drain_secs: 5.0,
+            tls_ca: None,
         }
     }
 }
@@ -224,6 +228,7 @@ pub(crate) const FIELDS: &[&str] = &[
     "call_connections",
     "call_pipelining",
     "shutdown_drain_secs",
+    "tls_ca",
 ];
 
 /// The prefix of the executor runtime's variables, never read by [`RuntimeConfig::load`].
@@ -249,7 +254,13 @@ pub(crate) fn scheduler_variables(
 }
 
 /// Splits `http://m1:5050,http://m2:5050` into URLs; a bare `host:port` gets `http://`.
+/// A `zk://` or `file://` string (whose commas are its own) stays one entry.
 pub(crate) fn parse_master_list(value: &str) -> Vec<String> {
+    let trimmed = value.trim();
+    let lower = trimmed.get(..7).unwrap_or_default().to_ascii_lowercase();
+    if lower.starts_with("zk://") || lower.starts_with("file://") {
+        return vec![trimmed.to_string()];
+    }
     value
         .split(',')
         .map(str::trim)
@@ -273,6 +284,10 @@ mod tests {
         assert_eq!(
             parse_master_list(" http://a:5050, b:5050 ,,"),
             vec!["http://a:5050".to_string(), "http://b:5050".to_string()]
+        );
+        assert_eq!(
+            parse_master_list(" zk://h1:2181,h2:2181/mesos "),
+            vec!["zk://h1:2181,h2:2181/mesos".to_string()]
         );
     }
 

@@ -134,6 +134,13 @@ pub enum MesosErrorKind {
     GaveUp,
     /// The stream carried bytes that could not be decoded (reported, then reconnected).
     MalformedStream,
+    /// A master URL the HTTP client cannot use (bad host, bad port). Not retried.
+    InvalidMaster,
+    /// The master's TLS certificate was refused (wrong or missing CA). Not retried.
+    Tls,
+    /// ZooKeeper master detection is failing; the current master is kept and detection
+    /// retries by itself. Reported, not fatal.
+    ZooKeeper,
 }
 
 /// New offers (`resourceOffers`). They go to the built-in offer matcher, or in raw mode

@@ -62,6 +62,20 @@ pub enum FrameworkError {
     /// Timed out waiting.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// A master string is malformed or names an unsupported scheme (checked at `start()`).
+    #[error("master: {0}")]
+    Master(#[from] crate::zk::MasterSpecError),
+    /// The TLS CA bundle is unusable (checked at `start()`).
+    #[error("tls: {0}")]
+    Tls(#[from] crate::transport::client::TlsConfigError),
+    /// [`Framework::wait_subscribed`] timed out; carries the last connection error, if any.
+    #[error("not subscribed after {timeout:?}{}", last_error.as_ref().map(|e| format!(": last error: {e}")).unwrap_or_default())]
+    SubscribeTimeout {
+        /// How long it waited.
+        timeout: Duration,
+        /// Why the last attempt failed (as reported to `on_disconnected`).
+        last_error: Option<String>,
+    },
     /// The runtime's actors are gone (shut down).
     #[error("the runtime is stopped")]
     Stopped,
@@ -117,8 +131,9 @@ impl FrameworkBuilder {
         self
     }
 
-    /// Uses this master (`http://host:5050`); call again or use [`masters`](Self::masters)
-    /// for several candidates.
+    /// Uses this master: anything the Mesos CLI accepts (`host:port`, `http(s)://host:port`,
+    /// a comma list, `zk://[user:pass@]host:port,.../path`, `file:///path`); call again or use
+    /// [`masters`](Self::masters) for several candidates. Checked at [`start`](Self::start).
     pub fn master(mut self, url: impl Into<String>) -> Self {
         self.config.masters.push(url.into());
         self
@@ -130,8 +145,8 @@ impl FrameworkBuilder {
         self
     }
 
-    /// Uses `MESOS_MASTER` (comma-separated URLs) when it is set; otherwise the framework
-    /// runs on the embedded local cluster.
+    /// Uses `MESOS_MASTER` (what the Mesos CLI accepts, see [`master`](Self::master)) when it
+    /// is set; otherwise the framework runs on the embedded local cluster.
     pub fn master_from_env(mut self) -> Self {
         if let Ok(value) = std::env::var("MESOS_MASTER") {
             self.config.masters = super::config::parse_master_list(&value);
@@ -183,6 +198,20 @@ impl FrameworkBuilder {
         let principal = principal.into();
         self.info.principal = Some(principal.clone());
         self.credentials = Some((principal, secret.into()));
+        self
+    }
+
+    /// Trusts the certificate authorities of `pem` (PEM text) for `https://` masters instead
+    /// of the web PKI roots. A certificate the master presents that does not chain to them
+    /// ends the framework with [`MesosErrorKind::Tls`](super::events::MesosErrorKind::Tls).
+    pub fn tls_ca_pem(mut self, pem: impl Into<String>) -> Self {
+        self.config.tls_ca = Some(pem.into());
+        self
+    }
+
+    /// Like [`tls_ca_pem`](Self::tls_ca_pem), with the PEM bundle read from `path` at start.
+    pub fn tls_ca_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.config.tls_ca = Some(path.as_ref().display().to_string());
         self
     }
 
@@ -248,6 +277,10 @@ impl FrameworkBuilder {
     /// background (see [`Framework::wait_subscribed`]). Must be called inside an actix system.
     pub async fn start(self) -> Result<Framework, FrameworkError> {
         self.config.validate()?;
+        if !self.config.masters.is_empty() {
+            crate::zk::MasterSpec::parse(&self.config.masters.join(","))?;
+        }
+        crate::transport::client::tls_config(self.config.tls_ca.as_deref())?;
         let FrameworkBuilder {
             info,
             mut config,
@@ -269,9 +302,17 @@ impl FrameworkBuilder {
             #[cfg(not(feature = "local"))]
             return Err(FrameworkError::NoMaster);
         }
-        let master_url = config.masters[0].clone();
         let shutdown_drain = super::config::secs(config.shutdown_drain_secs);
-        let (watch_actor, link) = SubscriptionWatch::new();
+        let first = crate::zk::MasterSpec::parse(&config.masters.join(","))?;
+        let master_url = match first {
+            crate::zk::MasterSpec::Urls(urls) => urls
+                .first()
+                .map(|u| u.as_str().trim_end_matches('/').to_string())
+                .unwrap_or_default(),
+            crate::zk::MasterSpec::Zk(_) => config.masters.join(","),
+        };
+        let master_url = Arc::new(Mutex::new(master_url));
+        let (watch_actor, link) = SubscriptionWatch::new(master_url.clone());
         let arbiter = Arbiter::new();
         let (tx, rx) = oneshot::channel();
         let spawned = arbiter.spawn_fn(move || {
@@ -313,7 +354,8 @@ struct Inner {
     /// The runtime's arbiter, until it is stopped.
     arbiter: Mutex<Option<Arbiter>>,
     link: watch::Receiver<LinkState>,
-    master_url: String,
+    /// The master in use: the first candidate until subscribed, then the one subscribed to.
+    master_url: Arc<Mutex<String>>,
     /// Bound of the drain before TEARDOWN ([`RuntimeConfig::shutdown_drain_secs`]).
     shutdown_drain: Duration,
     #[cfg(feature = "local")]
@@ -347,9 +389,15 @@ impl Framework {
         }
     }
 
-    /// The master URL first tried (the embedded cluster's when none was given).
-    pub fn master_url(&self) -> &str {
-        &self.inner.master_url
+    /// The master in use (`scheme://host:port`): the one subscribed to (after redirects
+    /// and ZooKeeper detection) once subscribed, before that the first candidate (the
+    /// embedded cluster's when none was given, the `zk://` string while no leader is known).
+    pub fn master_url(&self) -> String {
+        self.inner
+            .master_url
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Queues a task; answers the Mesos task id of its first attempt.
@@ -481,9 +529,16 @@ impl Framework {
                 }
             }
         };
-        tokio::time::timeout(timeout, wait)
-            .await
-            .map_err(|_| FrameworkError::Timeout(timeout))?
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(result) => result,
+            Err(_) => Err(FrameworkError::SubscribeTimeout {
+                timeout,
+                last_error: match &*self.inner.link.borrow() {
+                    LinkState::Reconnecting(reason) => Some(reason.clone()),
+                    _ => None,
+                },
+            }),
+        }
     }
 
     /// Resolves when every submitted task is final (terminal, no retry left), or with the

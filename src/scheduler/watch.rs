@@ -5,6 +5,7 @@
 use super::events::{Disconnected, MesosError, Subscribed};
 use crate::proto::FrameworkId;
 use actix::prelude::*;
+use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 /// The subscription as last heard of.
@@ -24,13 +25,18 @@ pub(crate) enum LinkState {
 /// Publishes [`LinkState`] changes.
 pub(crate) struct SubscriptionWatch {
     state: watch::Sender<LinkState>,
+    /// The master in use (`scheme://host:port`), updated on every subscription.
+    master_url: Arc<Mutex<String>>,
 }
 
 impl SubscriptionWatch {
     /// A watch and the receiver that follows it.
-    pub(crate) fn new() -> (SubscriptionWatch, watch::Receiver<LinkState>) {
+    /// `master_url` is rewritten with the master of each subscription.
+    pub(crate) fn new(
+        master_url: Arc<Mutex<String>>,
+    ) -> (SubscriptionWatch, watch::Receiver<LinkState>) {
         let (state, rx) = watch::channel(LinkState::Connecting);
-        (SubscriptionWatch { state }, rx)
+        (SubscriptionWatch { state, master_url }, rx)
     }
 }
 
@@ -41,6 +47,13 @@ impl Actor for SubscriptionWatch {
 impl Handler<Subscribed> for SubscriptionWatch {
     type Result = ();
     fn handle(&mut self, msg: Subscribed, _: &mut Context<Self>) {
+        if let Ok(url) = url::Url::parse(&msg.master_url) {
+            *self
+                .master_url
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                url.origin().ascii_serialization();
+        }
         self.state
             .send_replace(LinkState::Subscribed(msg.framework_id));
     }
@@ -60,8 +73,8 @@ impl Handler<MesosError> for SubscriptionWatch {
     type Result = ();
     fn handle(&mut self, msg: MesosError, _: &mut Context<Self>) {
         use super::events::MesosErrorKind::*;
-        // Malformed streams and refused calls are reported but not fatal.
-        if !matches!(msg.kind, MalformedStream | CallRejected) {
+        // Malformed streams, refused calls and ZooKeeper trouble are reported but not fatal.
+        if !matches!(msg.kind, MalformedStream | CallRejected | ZooKeeper) {
             self.state.send_replace(LinkState::Failed(msg));
         }
     }

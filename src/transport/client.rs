@@ -18,6 +18,105 @@ pub fn http_client(timeout: Duration) -> awc::Client {
         .finish()
 }
 
+/// An [`http_client`] whose `https://` connections trust `tls` (see [`tls_config`]) instead
+/// of awc's built-in web PKI roots.
+pub fn http_client_with_tls(
+    timeout: Duration,
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+) -> awc::Client {
+    let Some(tls) = tls else {
+        return http_client(timeout);
+    };
+    awc::Client::builder()
+        .disable_redirects()
+        .timeout(timeout)
+        .connector(
+            awc::Connector::new()
+                .timeout(timeout.min(Duration::from_secs(10)))
+                .rustls_0_23(tls),
+        )
+        .finish()
+}
+
+/// Why a CA bundle could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsConfigError {
+    /// The CA file could not be read.
+    #[error("cannot read CA bundle {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The bundle holds no usable certificate.
+    #[error("CA bundle holds no usable PEM certificate{0}")]
+    NoCertificate(String),
+}
+
+/// Largest CA bundle file read, in bytes.
+const MAX_CA_BUNDLE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A rustls client configuration trusting the certificates of `ca`: a PEM string (when it
+/// contains `-----BEGIN`) or the path of a PEM file. `None` trusts the web PKI roots
+/// (Mozilla's, as compiled into `webpki-roots`). HTTP/1.1 only (the event stream is a
+/// chunked HTTP/1.1 response).
+pub fn tls_config(
+    ca: Option<&str>,
+) -> Result<std::sync::Arc<rustls::ClientConfig>, TlsConfigError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    use std::io::Read as _;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca {
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(ca) => {
+            let pem = if ca.contains("-----BEGIN") {
+                ca.as_bytes().to_vec()
+            } else {
+                let read_error = |e: std::io::Error| TlsConfigError::Read {
+                    path: ca.to_string(),
+                    reason: e.to_string(),
+                };
+                let mut bytes = Vec::new();
+                std::fs::File::open(ca)
+                    .map_err(read_error)?
+                    .take(MAX_CA_BUNDLE_BYTES)
+                    .read_to_end(&mut bytes)
+                    .map_err(read_error)?;
+                bytes
+            };
+            let mut last_error = String::new();
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                match cert.map(|c| roots.add(c)) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => last_error = format!(" ({e})"),
+                    Err(e) => last_error = format!(" ({e})"),
+                }
+            }
+            if roots.is_empty() {
+                return Err(TlsConfigError::NoCertificate(last_error));
+            }
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsConfigError::NoCertificate(format!(" ({e})")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(std::sync::Arc::new(config))
+}
+
+/// Whether a connection error text says the server's certificate was refused (a
+/// configuration problem that retrying cannot fix).
+pub(crate) fn is_certificate_error(error: &str) -> bool {
+    let error = error.to_ascii_lowercase();
+    error.contains("invalid peer certificate")
+        || error.contains("unknownissuer")
+        || error.contains("certificate verify failed")
+}
+
 /// Cap on the error body read from a refused call.
 pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 

@@ -164,6 +164,13 @@ fn parse_plain(entry: &str) -> Result<Url, MasterSpecError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("no host"));
     }
+    if let Some(url::Host::Domain(domain)) = url.host() {
+        // One trailing dot is a fully qualified name; any other empty label is a typo.
+        let labels = domain.strip_suffix('.').unwrap_or(domain);
+        if labels.split('.').any(str::is_empty) {
+            return Err(bad("empty label in host name"));
+        }
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad("credentials in a master URL"));
     }

@@ -95,7 +95,7 @@ pub enum ZkError {
         /// The node.
         path: String,
     },
-    /// ZooKeeper did not answer within [`ZkOptions::request_timeout`].
+    /// ZooKeeper did not answer within the request timeout (twice the session timeout).
     #[error("ZooKeeper did not answer within {0:?}")]
     Timeout(Duration),
     /// Any other failed request.

@@ -130,6 +130,8 @@ collect!(
 pub fn settings(masters: Vec<String>, encoding: Encoding) -> ConnectionSettings {
     ConnectionSettings {
         masters,
+        zk: None,
+        tls: None,
         framework_info: FrameworkInfo::new("conn-test"),
         encoding,
         credentials: None,

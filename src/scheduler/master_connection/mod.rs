@@ -5,7 +5,8 @@
 //! decoding of the RecordIO event stream into typed messages for the other actors; the
 //! heartbeat watchdog; reconnection with exponential backoff and jitter; 307 leader
 //! redirects (scheme-less `Location`), 503 retries, a list of master candidates; failover
-//! with the framework id in both places; HTTP Basic auth; JSON or protobuf.
+//! with the framework id in both places; HTTP Basic auth; JSON or protobuf; `zk://` leader
+//! detection (`detection.rs`); `https://` with a configurable CA bundle.
 
 use super::events::{
     Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, Offers, Rescind, Subscribed,
@@ -26,6 +27,7 @@ use tracing::Instrument;
 use wire::{Attempt, Wire};
 
 mod backoff;
+mod detection;
 mod endpoint;
 mod lifecycle;
 mod stream;
@@ -104,8 +106,13 @@ pub struct ConnectionSinks {
 /// How to reach and talk to the master.
 #[derive(Debug, Clone)]
 pub struct ConnectionSettings {
-    /// Candidate master base URLs (`http://host:5050`), tried in turn.
+    /// Candidate master base URLs (`http://host:5050`), tried in turn. A single `zk://`
+    /// entry (or [`zk`](Self::zk)) means: follow the leader ZooKeeper names.
     pub masters: Vec<String>,
+    /// The ZooKeeper group whose leader is the master, when masters are detected.
+    pub zk: Option<crate::zk::ZkUrl>,
+    /// TLS settings for `https://` masters (`None`: the web PKI roots).
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     /// The framework to subscribe (its `id` is set when resuming a known framework).
     pub framework_info: FrameworkInfo,
     /// Wire encoding.
@@ -138,6 +145,11 @@ impl ConnectionSettings {
         use super::config::secs;
         ConnectionSettings {
             masters: config.masters.clone(),
+            zk: None,
+            tls: config
+                .tls_ca
+                .as_deref()
+                .and_then(|ca| crate::transport::client::tls_config(Some(ca)).ok()),
             framework_info,
             encoding: config.encoding,
             credentials: None,
@@ -184,7 +196,7 @@ enum Phase {
     Stopped,
 }
 
-/// The only actor that speaks HTTP to the master; see the [module docs](self).
+/// The only actor that speaks HTTP to the master; see the module docs.
 ///
 /// Starting it subscribes. Send it [`SendCall`] for every call, [`Stop`] to leave, and
 /// [`GetFrameworkId`] to learn the framework id. What it hears goes to the
@@ -196,6 +208,13 @@ enum Phase {
 ///   5xx or 404, it waits with exponential backoff and jitter, reset by a SUBSCRIBED).
 ///   Redirects (307 with a protocol-relative `Location`) are followed by hand, up to 5
 ///   hops, and the target becomes the URL of the subscription and of every later call.
+/// - Every failed attempt (unreachable, 503, 5xx...) is reported as
+///   `Disconnected { will_retry: true }` with its cause. A refused TLS certificate
+///   ([`MesosErrorKind::Tls`]) and a URL the client cannot use (`InvalidMaster`) are final.
+/// - With a `zk://` master a [`LeaderDetector`](crate::zk::LeaderDetector) names the leader;
+///   a new leader closes the stream and re-subscribes to it with the framework id. While
+///   ZooKeeper is unreachable the current master is kept and one
+///   [`MesosErrorKind::ZooKeeper`] error is reported per outage.
 /// - 401 ([`MesosErrorKind::Unauthorized`]), 403 (`Forbidden`), other 4xx
 ///   (`SubscribeRejected`) and an `ERROR` event (`ErrorEvent`) are final: one
 ///   [`MesosError`], one `Disconnected { will_retry: false }`, and the actor stops.
@@ -257,12 +276,23 @@ pub struct MasterConnection {
     watchdog: Option<SpawnHandle>,
     backoff: Backoff,
     disconnected_since: Option<Instant>,
+    /// ZooKeeper leader detection, when the master is given as `zk://`.
+    detector: Option<crate::zk::LeaderDetector>,
+    /// Whether ZooKeeper detection is failing (reported once per outage).
+    zk_failing: bool,
 }
 
 impl MasterConnection {
     /// A connection that will subscribe `settings.framework_info` (resuming its `id` when
     /// set) to one of `settings.masters` once started.
     pub fn new(mut settings: ConnectionSettings, sinks: ConnectionSinks) -> MasterConnection {
+        if settings.zk.is_none()
+            && let Ok(crate::zk::MasterSpec::Zk(zk)) =
+                crate::zk::MasterSpec::parse(&settings.masters.join(","))
+        {
+            settings.zk = Some(zk);
+            settings.masters.clear();
+        }
         settings.masters.retain(|master| {
             let usable = endpoint::is_supported(master);
             if !usable {
@@ -309,6 +339,8 @@ impl MasterConnection {
             watchdog: None,
             backoff,
             disconnected_since: None,
+            detector: None,
+            zk_failing: false,
         }
     }
 
@@ -328,6 +360,11 @@ impl MasterConnection {
         }
         let url = match (&self.leader_url, self.settings.masters.len()) {
             (Some(url), _) => url.clone(),
+            (None, 0) if self.settings.zk.is_some() => {
+                self.phase = Phase::Waiting;
+                tracing::debug!(parent: &self.span, "waiting for ZooKeeper to name a leader");
+                return;
+            }
             (None, 0) => {
                 self.fatal(
                     ctx,
@@ -346,7 +383,10 @@ impl MasterConnection {
         self.phase = Phase::Connecting;
         tracing::debug!(parent: &self.span, %url, "subscribing");
         // A fresh client per attempt: the subscription gets a connection of its own.
-        let client = crate::transport::client::http_client(self.settings.call_timeout);
+        let client = crate::transport::client::http_client_with_tls(
+            self.settings.call_timeout,
+            self.settings.tls.clone(),
+        );
         let attempt = wire::subscribe(client, url, self.subscribe_body(), self.wire.clone())
             .instrument(self.span.clone());
         ctx.spawn(
@@ -384,6 +424,11 @@ impl MasterConnection {
             }
             Attempt::Unreachable { url, error } => {
                 tracing::warn!(parent: &self.span, %url, %error, "master unreachable");
+                if crate::transport::client::is_certificate_error(&error) {
+                    let message = format!("TLS certificate of {url} refused: {error}");
+                    return self.fatal(ctx, MesosErrorKind::Tls, message);
+                }
+                self.broadcast_disconnected(format!("{url} unreachable: {error}"), true);
                 if self.leader_url.take().is_none() {
                     self.master_index = self.master_index.wrapping_add(1);
                 }
@@ -398,6 +443,7 @@ impl MasterConnection {
             }
             Attempt::Retry { reason } => {
                 tracing::warn!(parent: &self.span, %reason, "subscription refused for now");
+                self.broadcast_disconnected(reason, true);
                 if self.leader_url.take().is_none() {
                     self.master_index = self.master_index.wrapping_add(1);
                 }
@@ -417,7 +463,10 @@ impl MasterConnection {
         if let Some(client) = self.call_clients.get(index) {
             return client.clone();
         }
-        let client = crate::transport::client::http_client(self.settings.call_timeout);
+        let client = crate::transport::client::http_client_with_tls(
+            self.settings.call_timeout,
+            self.settings.tls.clone(),
+        );
         self.call_clients.push(client.clone());
         client
     }
@@ -427,7 +476,8 @@ impl Actor for MasterConnection {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        tracing::info!(parent: &self.span, masters = ?self.settings.masters, "starting");
+        tracing::info!(parent: &self.span, masters = ?self.settings.masters, zk = ?self.settings.zk, "starting");
+        self.start_detection(ctx);
         self.connect(ctx);
     }
 

@@ -115,6 +115,12 @@ pub(super) async fn subscribe(
     for _ in 0..=MAX_REDIRECTS {
         let mut response = match wire.post(&client, &url).send_body(body.clone()).await {
             Ok(response) => response,
+            Err(awc::error::SendRequestError::Url(error)) => {
+                return Attempt::Fatal {
+                    kind: MesosErrorKind::InvalidMaster,
+                    message: format!("unusable master URL {url}: {error}"),
+                };
+            }
             Err(error) => {
                 return Attempt::Unreachable {
                     url,

@@ -113,3 +113,17 @@ fn refusals() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn empty_host_labels_are_refused() {
+    for bad in ["https://..:1", "http://a..b:5050", ".m1:5050"] {
+        assert!(
+            matches!(
+                MasterSpec::parse(bad),
+                Err(MasterSpecError::BadMaster { .. })
+            ),
+            "{bad}"
+        );
+    }
+    assert!(MasterSpec::parse("http://m1.example.:5050").is_ok());
+}
