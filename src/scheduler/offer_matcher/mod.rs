@@ -1,9 +1,9 @@
 //! `OfferMatcher`: the queue of pending tasks and the placement of tasks onto offers.
 //!
-//! On [`Offers`] it places pending tasks with the resource algebra of
-//! [`crate::resources`] under the configured [`Strategy`] and
-//! the tasks' constraints, sends one ACCEPT per used offer and declines the rest (batched)
-//! with the configured refuse filter. It SUPPRESSes when nothing is pending, REVIVEs
+//! On [`Offers`] it pools the held offers of each agent (and allocation role), places
+//! pending tasks with the resource algebra of [`crate::resources`] under the configured
+//! [`Strategy`] and the tasks' constraints, sends one ACCEPT per used pool (naming every
+//! offer in it) and declines the rest (batched) with the configured refuse filter. It SUPPRESSes when nothing is pending, REVIVEs
 //! (rate-limited) when work arrives, never holds an offer past a bound, forgets every offer
 //! on a new subscription, and can say why a pending task is not placed.
 //!
@@ -23,6 +23,18 @@
 //!   every task of that executor on that agent.
 //! - `UniqueHostname`/`MaxPerHost` count this matcher's placed tasks of the same spec
 //!   name per hostname until the tracker sends [`Released`]; spread counts all of them.
+//! - Offers of one agent and one allocation role pool: placement sees their sum, and the
+//!   ACCEPT names all of them (Mesos allows several offers of one agent and role in one
+//!   ACCEPT). Room freed piecemeal by finishing tasks arrives as separate small offers;
+//!   held together, they take a task as soon as their sum fits, so a fitting task never
+//!   waits out `offer_hold` on fragments. A new offer joins its agent's pool, which then
+//!   takes the new offer's hold deadline (the pool is declined as a whole when it ends).
+//! - When a round launched tasks, work is left and no held offer remains, the matcher
+//!   REVIVEs (rate-limited) so that left-overs declined earlier under a filter come back
+//!   at once.
+//! - Tasks queued before SUBSCRIBED wait in the queue; the first offer takes as many of
+//!   them as fit in one ACCEPT. Queue a batch before the offers come (`submit_all`, or
+//!   submits before SUBSCRIBED) to launch it in as few ACCEPTs as possible.
 //! - Unused offers are held at most `offer_hold` (and at most [`MAX_HELD_OFFERS`] of
 //!   them) while work is pending, and declined at once when nothing is. Declines of one
 //!   round or timer go out as one DECLINE call, and so do those of one burst of mailbox
