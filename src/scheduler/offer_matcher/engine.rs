@@ -9,7 +9,7 @@ use crate::proto::scheduler::Call;
 use crate::proto::{
     AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, Resource, TaskId,
 };
-use crate::resources::Resources;
+use crate::resources::{Amount, Resources, Scalar};
 use crate::scheduler::calls;
 use crate::scheduler::spec::TaskSpec;
 use crate::scheduler::task_tracker::Launched;
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 /// How many offers that left the matcher are remembered for `why_pending`.
 const RECENT_OFFERS: usize = 32;
-/// Most offers named in one `why_pending` answer (the nearest misses).
+/// Most agents named in one `why_pending` answer (the nearest misses).
 const MAX_REJECTIONS: usize = 64;
 /// Most offers held unused at once; the oldest beyond are declined.
 pub const MAX_HELD_OFFERS: usize = 1024;
@@ -128,6 +128,9 @@ pub struct MatcherCore {
     last_revive: Option<Instant>,
     revive_due: Option<Instant>,
     pub(super) launched: HashMap<TaskId, LaunchRecord>,
+    /// Scalar resource name -> the most of it one agent offered at once (its pool), for
+    /// telling "never fits" from "no room right now".
+    largest: HashMap<String, Scalar>,
     /// Spec name -> hostname -> tasks placed (for per-host constraints).
     pub(super) per_name_host: HashMap<String, HashMap<String, usize>>,
     /// Hostname -> our tasks placed (for spread).
@@ -153,6 +156,7 @@ impl MatcherCore {
             last_revive: None,
             revive_due: None,
             launched: HashMap::new(),
+            largest: HashMap::new(),
             per_name_host: HashMap::new(),
             per_host: HashMap::new(),
             executors: HashMap::new(),
@@ -375,6 +379,9 @@ impl MatcherCore {
                 }
             }
         }
+        for h in &fresh {
+            self.note_size(&h.pool);
+        }
         let start = self.held.len();
         self.held.extend(fresh);
         if !self.queue.is_empty() {
@@ -382,6 +389,19 @@ impl MatcherCore {
         }
         self.finish_round(now, start, &mut out);
         out
+    }
+
+    /// Records the scalars of an agent's pool as the largest seen, where they are.
+    fn note_size(&mut self, pool: &Resources) {
+        for (meta, amount) in pool.iter() {
+            if let Amount::Scalar(_) = amount {
+                let total = pool.plain_scalar(&meta.name);
+                let best = self.largest.entry(meta.name.clone()).or_insert(Scalar::ZERO);
+                if total.milli() > best.milli() {
+                    *best = total;
+                }
+            }
+        }
     }
 
     /// A rescinded offer is dropped (never accepted, never declined); an offer pooled
@@ -559,11 +579,29 @@ impl MatcherCore {
     pub fn why_pending(&self, task_id: &TaskId) -> Option<PendingReason> {
         if let Some(msg) = self.invalid.get(task_id) {
             return Some(PendingReason::Rejected(vec![OfferRejection {
+                agent_id: AgentId::default(),
                 hostname: String::new(),
                 reason: RejectReason::Invalid(msg.clone()),
             }]));
         }
         let (p, bucket) = self.queue.get(task_id)?;
+        if !self.largest.is_empty() {
+            let demand = if bucket.executor_id.is_some() {
+                &bucket.with_executor
+            } else {
+                &bucket.demand
+            };
+            for (name, need) in &demand.scalars {
+                let largest = self.largest.get(name).copied().unwrap_or(Scalar::ZERO);
+                if need.milli() > largest.milli() {
+                    return Some(PendingReason::NeverFits {
+                        resource: name.clone(),
+                        needed: need.to_f64(),
+                        largest: largest.to_f64(),
+                    });
+                }
+            }
+        }
         let held = self
             .held
             .iter()
@@ -578,6 +616,7 @@ impl MatcherCore {
             .filter_map(|(offer, pool, execs)| {
                 self.reject_reason(bucket, &p.spec.name, offer, pool, execs)
                     .map(|reason| OfferRejection {
+                        agent_id: offer.agent_id.clone(),
                         hostname: offer.hostname.clone(),
                         reason,
                     })
@@ -587,6 +626,9 @@ impl MatcherCore {
             return Some(PendingReason::NoOffers);
         }
         rejections.sort_by(|a, b| rank(&a.reason).total_cmp(&rank(&b.reason)));
+        // One entry per agent: its nearest miss.
+        let mut seen = HashSet::new();
+        rejections.retain(|r| seen.insert(r.agent_id.clone()));
         rejections.truncate(MAX_REJECTIONS);
         Some(PendingReason::Rejected(rejections))
     }

@@ -232,9 +232,28 @@ fn why_pending_names_no_offers_then_the_short_resource() {
         ],
         now,
     );
-    match m.why_pending(&TaskId::new("big")).unwrap() {
+    // No agent offered 64 cpus: it can never fit, as far as the offers show.
+    let never = m.why_pending(&TaskId::new("big")).unwrap();
+    assert_eq!(
+        never,
+        PendingReason::NeverFits {
+            resource: "cpus".into(),
+            needed: 64.0,
+            largest: 32.0
+        }
+    );
+    assert_eq!(
+        never.to_string(),
+        "no agent can ever fit this: needs 64 cpus (largest agent: 32 cpus)"
+    );
+    // A 64-cpu agent, busy now (a filler task took it whole), makes it a matter of room.
+    place(&mut m, "fill", task("fill").cpus(64.0).mem(100.0), now);
+    let out = m.offers(vec![offer("z", "h3", "cpus:64;mem:200", None)], now);
+    assert_eq!(out.launched.len(), 1, "{:?}", out.calls);
+    assert_eq!(out.launched[0].task_id, TaskId::new("big"), "first come, first placed");
+    match m.why_pending(&TaskId::new("fill")).unwrap() {
         PendingReason::Rejected(r) => {
-            assert_eq!(r.len(), 2);
+            assert_eq!(r.len(), 3, "one per agent: {r:?}");
             // Nearest miss first.
             assert_eq!(r[0].hostname, "h2");
             assert_eq!(
@@ -249,10 +268,18 @@ fn why_pending_names_no_offers_then_the_short_resource() {
         }
         other => panic!("unexpected {other:?}"),
     }
+    let line = m.why_pending(&TaskId::new("fill")).unwrap().to_string();
+    assert!(
+        line.starts_with(
+            "no free room right now: agent agent-h2 (h2): not enough cpus: need 64, offered 32; agent agent-h1 (h1)"
+        ),
+        "{line}"
+    );
+    assert!(!line.contains('\n'));
     // After the held offers are declined, they are still the most recent evidence.
     m.tick(now + Duration::from_secs(11));
     assert!(matches!(
-        m.why_pending(&TaskId::new("big")),
+        m.why_pending(&TaskId::new("fill")),
         Some(PendingReason::Rejected(_))
     ));
     // A task queued after those offers were declined has seen no offers.
