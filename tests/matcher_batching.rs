@@ -39,7 +39,10 @@ async fn three_tasks_one_accept(before_subscribed: bool) {
         framework.wait_subscribed(WAIT).await.unwrap();
     }
     for i in 0..3 {
-        let spec = TaskSpec::new(format!("t{i}")).cpus(0.5).mem(64.0).command("true");
+        let spec = TaskSpec::new(format!("t{i}"))
+            .cpus(0.5)
+            .mem(64.0)
+            .command("true");
         framework.submit(spec).await.unwrap();
     }
     framework.wait_subscribed(WAIT).await.unwrap();

@@ -36,7 +36,11 @@ fn batch() -> Vec<TaskSpec> {
     let secs = [0.3, 0.5, 0.7, 0.4, 0.6, 0.8, 0.2, 0.9, 0.5];
     (0..19)
         .map(|i| {
-            let cpus = if i < 13 { small[i % small.len()] } else { 0.5 + 0.1 * (i % 3) as f64 };
+            let cpus = if i < 13 {
+                small[i % small.len()]
+            } else {
+                0.5 + 0.1 * (i % 3) as f64
+            };
             TaskSpec::new(format!("mixed-{i}"))
                 .cpus(cpus)
                 .mem(32.0)

@@ -8,7 +8,7 @@ use super::config::RuntimeConfig;
 use super::events::{
     Disconnected, ExecutorMessage, Failure, MesosError, Offers, Rescind, Subscribed, TaskUpdate,
 };
-use super::spec::TaskSpec;
+use super::spec::{SpecRules, TaskSpec};
 use super::watch::{LinkState, SubscriptionWatch};
 use crate::codec::Encoding;
 use crate::proto::{
@@ -269,6 +269,7 @@ impl FrameworkBuilder {
             return Err(FrameworkError::NoMaster);
         }
         let master_url = config.masters[0].clone();
+        let rules = SpecRules::of(&info);
         let (watch_actor, link) = SubscriptionWatch::new();
         let arbiter = Arbiter::new();
         let (tx, rx) = oneshot::channel();
@@ -285,6 +286,7 @@ impl FrameworkBuilder {
                 arbiter: Mutex::new(Some(arbiter)),
                 link,
                 master_url,
+                rules,
                 #[cfg(feature = "local")]
                 local_cluster: Mutex::new(local_cluster),
             }),
@@ -311,6 +313,8 @@ struct Inner {
     arbiter: Mutex<Option<Arbiter>>,
     link: watch::Receiver<LinkState>,
     master_url: String,
+    /// What a submitted spec may ask for, from the `FrameworkInfo`.
+    rules: SpecRules,
     #[cfg(feature = "local")]
     local_cluster: Mutex<Option<crate::local::LocalCluster>>,
 }
@@ -347,8 +351,14 @@ impl Framework {
         &self.inner.master_url
     }
 
-    /// Queues a task; answers the Mesos task id of its first attempt.
+    /// Queues a task; answers the Mesos task id of its first attempt. A submit before
+    /// SUBSCRIBED is queued too (the first offers take it). The spec is checked against
+    /// the `FrameworkInfo` first ([`TaskSpec::validate_for`]).
     pub async fn submit(&self, spec: TaskSpec) -> Result<TaskId, FrameworkError> {
+        self.inner
+            .rules
+            .check(&spec)
+            .map_err(SubmitError::Invalid)?;
         Ok(self.inner.actors.tracker.send(Track(spec)).await??)
     }
 
@@ -365,6 +375,10 @@ impl Framework {
     /// # Ok(()) }
     /// ```
     pub async fn submit_all(&self, specs: Vec<TaskSpec>) -> Result<Vec<TaskId>, FrameworkError> {
+        for (index, spec) in specs.iter().enumerate() {
+            let check = self.inner.rules.check(spec);
+            check.map_err(|error| SubmitError::InvalidInBatch { index, error })?;
+        }
         Ok(self.inner.actors.tracker.send(TrackAll(specs)).await??)
     }
 

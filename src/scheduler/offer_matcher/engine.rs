@@ -369,7 +369,10 @@ impl MatcherCore {
         // deadline and moves to the end (deadlines stay in arrival order).
         if !by_agent.is_empty() && !self.held.is_empty() {
             for h in std::mem::take(&mut self.held) {
-                match by_agent.get(&pool_key(&h.offer)).and_then(|&i| fresh.get_mut(i)) {
+                match by_agent
+                    .get(&pool_key(&h.offer))
+                    .and_then(|&i| fresh.get_mut(i))
+                {
                     Some(newer) => {
                         if let Err(h) = pool_into(newer, h) {
                             self.held.push(h);
@@ -396,7 +399,10 @@ impl MatcherCore {
         for (meta, amount) in pool.iter() {
             if let Amount::Scalar(_) = amount {
                 let total = pool.plain_scalar(&meta.name);
-                let best = self.largest.entry(meta.name.clone()).or_insert(Scalar::ZERO);
+                let best = self
+                    .largest
+                    .entry(meta.name.clone())
+                    .or_insert(Scalar::ZERO);
                 if total.milli() > best.milli() {
                     *best = total;
                 }
@@ -431,7 +437,10 @@ impl MatcherCore {
         }
         h.parts.retain(|(id, _)| id != offer_id);
         let (pool, _) = Resources::from_proto_lossy(
-            h.parts.iter().flat_map(|(_, r)| r.iter().cloned()).collect(),
+            h.parts
+                .iter()
+                .flat_map(|(_, r)| r.iter().cloned())
+                .collect(),
         );
         h.pool = pool;
         if h.others.is_empty() {
@@ -637,10 +646,7 @@ impl MatcherCore {
 /// Offers pool when they are of the same agent and the same allocation role (Mesos
 /// requires both of the offers in one ACCEPT).
 fn pool_key(offer: &Offer) -> (AgentId, Option<String>) {
-    let role = offer
-        .allocation_info
-        .as_ref()
-        .and_then(|a| a.role.clone());
+    let role = offer.allocation_info.as_ref().and_then(|a| a.role.clone());
     (offer.agent_id.clone(), role)
 }
 
@@ -653,10 +659,14 @@ fn pool_into(newer: &mut HeldOffer, older: HeldOffer) -> Result<(), HeldOffer> {
         return Err(older);
     }
     if newer.parts.is_empty() {
-        newer.parts.push((newer.offer.id.clone(), newer.pool.to_proto()));
+        newer
+            .parts
+            .push((newer.offer.id.clone(), newer.pool.to_proto()));
     }
     if older.parts.is_empty() {
-        newer.parts.push((older.offer.id.clone(), older.pool.to_proto()));
+        newer
+            .parts
+            .push((older.offer.id.clone(), older.pool.to_proto()));
     } else {
         newer.parts.extend(older.parts);
     }

@@ -250,7 +250,11 @@ fn why_pending_names_no_offers_then_the_short_resource() {
     place(&mut m, "fill", task("fill").cpus(64.0).mem(100.0), now);
     let out = m.offers(vec![offer("z", "h3", "cpus:64;mem:200", None)], now);
     assert_eq!(out.launched.len(), 1, "{:?}", out.calls);
-    assert_eq!(out.launched[0].task_id, TaskId::new("big"), "first come, first placed");
+    assert_eq!(
+        out.launched[0].task_id,
+        TaskId::new("big"),
+        "first come, first placed"
+    );
     match m.why_pending(&TaskId::new("fill")).unwrap() {
         PendingReason::Rejected(r) => {
             assert_eq!(r.len(), 3, "one per agent: {r:?}");
@@ -589,7 +593,12 @@ fn accepted_ids(a: &crate::proto::scheduler::call::Accept) -> Vec<String> {
 #[test]
 fn fragments_of_one_agent_pool_into_one_accept() {
     let (mut m, now) = core(Strategy::FirstFit);
-    place(&mut m, "big", TaskSpec::new("big").cpus(0.5).mem(64.0).command("true"), now);
+    place(
+        &mut m,
+        "big",
+        TaskSpec::new("big").cpus(0.5).mem(64.0).command("true"),
+        now,
+    );
     // Two fragments of agent-h1, each too small alone, arriving in separate events, and
     // one of another agent that must not join them.
     let out = m.offers(vec![offer("o1", "h1", "cpus:0.3;mem:100", None)], now);
@@ -600,21 +609,33 @@ fn fragments_of_one_agent_pool_into_one_accept() {
     let out = m.offers(vec![offer("o3", "h1", "cpus:0.2;mem:100", None)], now);
     let acc = accepts(&out.calls);
     assert_eq!(acc.len(), 1, "{:?}", out.calls);
-    assert_eq!(accepted_ids(acc[0]), ["o1", "o3"], "both offers of h1, not h2's");
+    assert_eq!(
+        accepted_ids(acc[0]),
+        ["o1", "o3"],
+        "both offers of h1, not h2's"
+    );
     let ts = tasks(acc[0]);
     assert_eq!(ts.len(), 1);
     assert!((scalar(ts[0], "cpus") - 0.5).abs() < 1e-9);
     assert_eq!(out.launched.len(), 1);
     assert_eq!(m.pending(), 0);
     // Nothing is pending: h2's offer is declined.
-    let declined: Vec<&OfferId> = declines(&out.calls).iter().flat_map(|d| &d.offer_ids).collect();
+    let declined: Vec<&OfferId> = declines(&out.calls)
+        .iter()
+        .flat_map(|d| &d.offer_ids)
+        .collect();
     assert_eq!(declined, [&OfferId::new("o2")]);
 }
 
 #[test]
 fn offers_of_one_agent_in_one_event_pool_and_roles_stay_apart() {
     let (mut m, now) = core(Strategy::FirstFit);
-    place(&mut m, "t", TaskSpec::new("t").cpus(1.0).mem(64.0).command("true"), now);
+    place(
+        &mut m,
+        "t",
+        TaskSpec::new("t").cpus(1.0).mem(64.0).command("true"),
+        now,
+    );
     let out = m.offers(
         vec![
             offer("a", "h1", "cpus:0.5;mem:100", Some("r1")),
@@ -632,7 +653,12 @@ fn offers_of_one_agent_in_one_event_pool_and_roles_stay_apart() {
 #[test]
 fn a_rescinded_offer_leaves_its_pool() {
     let (mut m, now) = core(Strategy::FirstFit);
-    place(&mut m, "t", TaskSpec::new("t").cpus(1.0).mem(64.0).command("true"), now);
+    place(
+        &mut m,
+        "t",
+        TaskSpec::new("t").cpus(1.0).mem(64.0).command("true"),
+        now,
+    );
     m.offers(vec![offer("o1", "h1", "cpus:0.6;mem:100", None)], now);
     m.offers(vec![offer("o2", "h1", "cpus:0.3;mem:100", None)], now);
     assert_eq!(m.held_offers(), 2);
