@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 const RECENT_OFFERS: usize = 32;
 /// Most agents named in one `why_pending` answer (the nearest misses).
 const MAX_REJECTIONS: usize = 64;
-/// Most offers held unused at once; the oldest beyond are declined.
+/// Most pools (agents, each with its pooled offers) held unused at once; the oldest
+/// beyond are declined.
 pub const MAX_HELD_OFFERS: usize = 1024;
 /// Most offer ids in one DECLINE call.
 pub const MAX_DECLINE_BATCH: usize = 4096;
@@ -594,23 +595,6 @@ impl MatcherCore {
             }]));
         }
         let (p, bucket) = self.queue.get(task_id)?;
-        if !self.largest.is_empty() {
-            let demand = if bucket.executor_id.is_some() {
-                &bucket.with_executor
-            } else {
-                &bucket.demand
-            };
-            for (name, need) in &demand.scalars {
-                let largest = self.largest.get(name).copied().unwrap_or(Scalar::ZERO);
-                if need.milli() > largest.milli() {
-                    return Some(PendingReason::NeverFits {
-                        resource: name.clone(),
-                        needed: need.to_f64(),
-                        largest: largest.to_f64(),
-                    });
-                }
-            }
-        }
         let held = self
             .held
             .iter()
@@ -633,6 +617,24 @@ impl MatcherCore {
             .collect();
         if rejections.is_empty() {
             return Some(PendingReason::NoOffers);
+        }
+        // Offers were seen since it was queued; if no agent ever offered enough, say so.
+        {
+            let demand = if bucket.executor_id.is_some() {
+                &bucket.with_executor
+            } else {
+                &bucket.demand
+            };
+            for (name, need) in &demand.scalars {
+                let largest = self.largest.get(name).copied().unwrap_or(Scalar::ZERO);
+                if need.milli() > largest.milli() {
+                    return Some(PendingReason::NeverFits {
+                        resource: name.clone(),
+                        needed: need.to_f64(),
+                        largest: largest.to_f64(),
+                    });
+                }
+            }
         }
         rejections.sort_by(|a, b| rank(&a.reason).total_cmp(&rank(&b.reason)));
         // One entry per agent: its nearest miss.
