@@ -356,7 +356,7 @@ impl MatcherCore {
                     // Both are this call's: the later one is the newer.
                     let mut h = h;
                     std::mem::swap(newer, &mut h);
-                    if let Err(h) = pool_into(newer, h) {
+                    if let Some(h) = pool_into(newer, h) {
                         fresh.push(h);
                     }
                 }
@@ -375,7 +375,7 @@ impl MatcherCore {
                     .and_then(|&i| fresh.get_mut(i))
                 {
                     Some(newer) => {
-                        if let Err(h) = pool_into(newer, h) {
+                        if let Some(h) = pool_into(newer, h) {
                             self.held.push(h);
                         }
                     }
@@ -654,11 +654,11 @@ fn pool_key(offer: &Offer) -> (AgentId, Option<String>) {
 
 /// Moves the offers of `older` into `newer`'s pool (`newer` keeps its offer, deadline and
 /// metadata). `older` comes back unchanged when the resources do not add up.
-fn pool_into(newer: &mut HeldOffer, older: HeldOffer) -> Result<(), HeldOffer> {
+fn pool_into(newer: &mut HeldOffer, older: HeldOffer) -> Option<HeldOffer> {
     let mut pool = newer.pool.clone();
     if let Err(e) = pool.add(&older.pool) {
         tracing::warn!(error = %e, agent_id = %older.offer.agent_id, "offers of one agent do not pool; holding them apart");
-        return Err(older);
+        return Some(older);
     }
     if newer.parts.is_empty() {
         newer
@@ -675,7 +675,7 @@ fn pool_into(newer: &mut HeldOffer, older: HeldOffer) -> Result<(), HeldOffer> {
     newer.pool = pool;
     newer.others.push(older.offer.id);
     newer.others.extend(older.others);
-    Ok(())
+    None
 }
 
 /// Lower is a nearer miss: short resources by how much is missing, then constraints, then
