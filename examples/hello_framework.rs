@@ -120,20 +120,26 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let framework = builder.start().await?;
+    // The whole batch is queued at once, before SUBSCRIBED: a submit before SUBSCRIBED
+    // is queued (and answered) at once, and the first offer with room takes as many of
+    // the tasks as fit in one ACCEPT. Submitting one task per `await` after SUBSCRIBED
+    // instead lets the first offer leave with only the tasks queued so far.
+    let specs = (0..args.tasks)
+        .map(|n| {
+            let spec = TaskSpec::new(format!("hello-{n}"))
+                .cpus(args.cpus)
+                .mem(args.mem);
+            match &args.executor {
+                Some(path) => spec
+                    .executor(executor_info(path, n))
+                    .data(args.command.clone()),
+                None => spec.command(args.command.clone()),
+            }
+        })
+        .collect();
+    framework.submit_all(specs).await?;
     let id = framework.wait_subscribed(Duration::from_secs(30)).await?;
     eprintln!("subscribed to {} as {id}", framework.master_url());
-    for n in 0..args.tasks {
-        let spec = TaskSpec::new(format!("hello-{n}"))
-            .cpus(args.cpus)
-            .mem(args.mem);
-        let spec = match &args.executor {
-            Some(path) => spec
-                .executor(executor_info(path, n))
-                .data(args.command.clone()),
-            None => spec.command(args.command.clone()),
-        };
-        framework.submit(spec).await?;
-    }
     framework.wait_finished().await?;
     let failed = reporter.send(FailedCount).await?;
     framework.shutdown(ShutdownMode::Teardown).await;

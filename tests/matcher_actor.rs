@@ -5,8 +5,8 @@ mod matcher_support;
 use actix::prelude::*;
 use matcher_support::*;
 use mesos_actix::__internals::offer_matcher::{
-    GetMatcherStats, MatcherSettings, OfferMatcher, PendingCount, PendingReason, Place,
-    RejectReason, Unplace, WhyPending,
+    GetMatcherStats, MatcherSettings, OfferMatcher, PendingCount, PendingReason, Place, Unplace,
+    WhyPending,
 };
 use mesos_actix::proto::scheduler::call;
 use mesos_actix::proto::{FrameworkId, OfferId, TaskId};
@@ -142,14 +142,12 @@ async fn held_offer_is_declined_after_the_bound() {
         .unwrap()
         .unwrap()
     {
-        PendingReason::Rejected(r) => assert_eq!(
-            r[0].reason,
-            RejectReason::Short {
-                name: "cpus".into(),
-                needed: 64.0,
-                available: 8.0
-            }
-        ),
+        // The only agent seen offered 8 cpus in all: the task can never fit there.
+        PendingReason::NeverFits {
+            resource,
+            needed,
+            largest,
+        } => assert_eq!((resource.as_str(), needed, largest), ("cpus", 64.0, 8.0)),
         other => panic!("unexpected {other:?}"),
     }
     // Unplacing the last task suppresses.

@@ -173,7 +173,8 @@ fn held_offers_are_capped() {
     place(&mut m, "big", task("big").cpus(64.0), now);
     let n = mesos_actix::__internals::offer_matcher::MAX_HELD_OFFERS + 5;
     let offers = (0..n)
-        .map(|i| offer(&format!("o{i}"), "h", "cpus:1", None))
+        // One agent each: offers of one agent pool, and the cap counts pools.
+        .map(|i| offer(&format!("o{i}"), &format!("h{i}"), "cpus:1", None))
         .collect();
     let out = m.offers(offers, now);
     assert_eq!(

@@ -39,16 +39,16 @@ pub(crate) fn teardown(framework_id: FrameworkId) -> Call {
     base(call::Type::Teardown, Some(framework_id))
 }
 
-/// One ACCEPT with one LAUNCH of `tasks` on `offer_id`.
+/// One ACCEPT with one LAUNCH of `tasks` on `offer_ids` (all of one agent and role).
 pub(crate) fn accept(
     framework_id: Option<FrameworkId>,
-    offer_id: OfferId,
+    offer_ids: Vec<OfferId>,
     tasks: Vec<TaskInfo>,
     filters: Filters,
 ) -> Call {
     let mut c = base(call::Type::Accept, framework_id);
     c.accept = Some(call::Accept {
-        offer_ids: vec![offer_id],
+        offer_ids,
         operations: vec![offer::Operation {
             r#type: Some(offer::operation::Type::Launch as i32),
             launch: Some(offer::operation::Launch { task_infos: tasks }),

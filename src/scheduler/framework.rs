@@ -8,7 +8,7 @@ use super::config::RuntimeConfig;
 use super::events::{
     Disconnected, ExecutorMessage, Failure, MesosError, Offers, Rescind, Subscribed, TaskUpdate,
 };
-use super::spec::TaskSpec;
+use super::spec::{SpecRules, TaskSpec};
 use super::watch::{LinkState, SubscriptionWatch};
 use crate::codec::Encoding;
 use crate::proto::{
@@ -312,6 +312,7 @@ impl FrameworkBuilder {
             crate::zk::MasterSpec::Zk(_) => config.masters.join(","),
         };
         let master_url = Arc::new(Mutex::new(master_url));
+        let rules = SpecRules::of(&info);
         let (watch_actor, link) = SubscriptionWatch::new(master_url.clone());
         let arbiter = Arbiter::new();
         let (tx, rx) = oneshot::channel();
@@ -329,6 +330,7 @@ impl FrameworkBuilder {
                 link,
                 master_url,
                 shutdown_drain,
+                rules,
                 #[cfg(feature = "local")]
                 local_cluster: Mutex::new(local_cluster),
             }),
@@ -358,6 +360,8 @@ struct Inner {
     master_url: Arc<Mutex<String>>,
     /// Bound of the drain before TEARDOWN ([`RuntimeConfig::shutdown_drain_secs`]).
     shutdown_drain: Duration,
+    /// What a submitted spec may ask for, from the `FrameworkInfo`.
+    rules: SpecRules,
     #[cfg(feature = "local")]
     local_cluster: Mutex<Option<crate::local::LocalCluster>>,
 }
@@ -400,8 +404,14 @@ impl Framework {
             .clone()
     }
 
-    /// Queues a task; answers the Mesos task id of its first attempt.
+    /// Queues a task; answers the Mesos task id of its first attempt. A submit before
+    /// SUBSCRIBED is queued too (the first offers take it). The spec is checked against
+    /// the `FrameworkInfo` first ([`TaskSpec::validate_for`]).
     pub async fn submit(&self, spec: TaskSpec) -> Result<TaskId, FrameworkError> {
+        self.inner
+            .rules
+            .check(&spec)
+            .map_err(SubmitError::Invalid)?;
         Ok(self.inner.actors.tracker.send(Track(spec)).await??)
     }
 
@@ -418,6 +428,10 @@ impl Framework {
     /// # Ok(()) }
     /// ```
     pub async fn submit_all(&self, specs: Vec<TaskSpec>) -> Result<Vec<TaskId>, FrameworkError> {
+        for (index, spec) in specs.iter().enumerate() {
+            let check = self.inner.rules.check(spec);
+            check.map_err(|error| SubmitError::InvalidInBatch { index, error })?;
+        }
         Ok(self.inner.actors.tracker.send(TrackAll(specs)).await??)
     }
 

@@ -1,7 +1,8 @@
 //! [`TaskSpec`]: what the user submits. The runtime turns it into a Mesos `TaskInfo` once
 //! an offer fits, and again (with a new task id) for each retry.
 
-use crate::proto::{CommandInfo, ContainerInfo, ExecutorInfo, Label, Labels};
+use crate::proto::framework_info::capability::Type as Capability;
+use crate::proto::{CommandInfo, ContainerInfo, ExecutorInfo, FrameworkInfo, Label, Labels};
 use crate::scheduler::offer_matcher::placement::Constraint;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -195,6 +196,23 @@ impl TaskSpec {
         Ok(())
     }
 
+    /// [`TaskSpec::validate`], then what Mesos would reject or ignore for the framework
+    /// described by `info`: some resource at all, a [`TaskSpec::role`] only with the
+    /// MULTI_ROLE capability and one of the framework's roles, `gpus` only with the
+    /// GPU_RESOURCES capability. `Framework::submit` and `submit_all` run it.
+    ///
+    /// ```
+    /// use mesos_actix::proto::FrameworkInfo;
+    /// use mesos_actix::scheduler::{SpecError, TaskSpec};
+    /// let info = FrameworkInfo::new("fw");
+    /// let spec = TaskSpec::new("t").cpus(1.0).gpus(1.0).command("true");
+    /// assert!(matches!(spec.validate_for(&info), Err(SpecError::GpusWithoutCapability { .. })));
+    /// ```
+    pub fn validate_for(&self, info: &FrameworkInfo) -> Result<(), SpecError> {
+        self.validate()?;
+        SpecRules::of(info).check(self)
+    }
+
     /// The labels as Mesos `Labels`, if any.
     pub(crate) fn mesos_labels(&self) -> Option<Labels> {
         (!self.labels.is_empty()).then(|| Labels {
@@ -210,7 +228,60 @@ impl TaskSpec {
     }
 }
 
-/// Why a [`TaskSpec`] cannot be launched (from [`TaskSpec::validate`]).
+/// What the framework allows a [`TaskSpec`] to ask for (its roles and capabilities),
+/// kept by the framework handle to check each submit.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SpecRules {
+    multi_role: bool,
+    roles: Vec<String>,
+    gpus: bool,
+}
+
+impl SpecRules {
+    /// The rules of the framework described by `info`.
+    pub(crate) fn of(info: &FrameworkInfo) -> SpecRules {
+        SpecRules {
+            multi_role: info.has_capability(Capability::MultiRole),
+            roles: info.roles.clone(),
+            gpus: info.has_capability(Capability::GpuResources),
+        }
+    }
+
+    /// Checks `spec` against the rules (see [`TaskSpec::validate_for`]).
+    pub(crate) fn check(&self, spec: &TaskSpec) -> Result<(), SpecError> {
+        let r = &spec.resources;
+        let any = r.scalars.values().any(|v| *v > 0.0)
+            || r.ranges.values().any(|n| *n > 0)
+            || r.sets.values().any(|n| *n > 0);
+        if !any {
+            return Err(SpecError::NoResources(spec.name.clone()));
+        }
+        if let Some(role) = &spec.role {
+            if !self.multi_role {
+                return Err(SpecError::RoleWithoutMultiRole {
+                    task: spec.name.clone(),
+                    role: role.clone(),
+                });
+            }
+            if !self.roles.contains(role) {
+                return Err(SpecError::UnknownRole {
+                    task: spec.name.clone(),
+                    role: role.clone(),
+                    roles: self.roles.clone(),
+                });
+            }
+        }
+        if !self.gpus && r.scalars.get("gpus").is_some_and(|g| *g > 0.0) {
+            return Err(SpecError::GpusWithoutCapability {
+                task: spec.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why a [`TaskSpec`] cannot be launched (from [`TaskSpec::validate`] and
+/// [`TaskSpec::validate_for`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpecError {
     /// The spec has an empty name.
@@ -231,6 +302,37 @@ pub enum SpecError {
         resource: String,
         /// The amount asked for.
         amount: f64,
+    },
+    /// The spec (named here) asks for no resources at all (Mesos rejects such a task).
+    #[error("task {0:?} asks for no resources (give it cpus, mem, ...)")]
+    NoResources(String),
+    /// The spec names a role but the framework lacks the MULTI_ROLE capability (Mesos
+    /// would ignore the role).
+    #[error(
+        "task {task:?} asks for role {role:?} but the framework is not MULTI_ROLE (declare roles with FrameworkBuilder::roles)"
+    )]
+    RoleWithoutMultiRole {
+        /// The task's name.
+        task: String,
+        /// The role asked for.
+        role: String,
+    },
+    /// The spec names a role the framework did not subscribe with.
+    #[error("task {task:?} asks for role {role:?}, not one of the framework's roles {roles:?}")]
+    UnknownRole {
+        /// The task's name.
+        task: String,
+        /// The role asked for.
+        role: String,
+        /// The framework's roles.
+        roles: Vec<String>,
+    },
+    /// The spec asks for `gpus` but the framework lacks the GPU_RESOURCES capability (no
+    /// offer would ever carry GPUs).
+    #[error("task {task:?} asks for gpus but the framework lacks the GPU_RESOURCES capability")]
+    GpusWithoutCapability {
+        /// The task's name.
+        task: String,
     },
 }
 

@@ -7,25 +7,36 @@ use super::queue::PendingQueue;
 use super::{MatcherSettings, OfferRejection, PendingReason, RejectReason};
 use crate::proto::scheduler::Call;
 use crate::proto::{
-    AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, TaskId,
+    AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, Resource, TaskId,
 };
-use crate::resources::Resources;
+use crate::resources::{Amount, Resources, Scalar};
 use crate::scheduler::calls;
 use crate::scheduler::spec::TaskSpec;
 use crate::scheduler::task_tracker::Launched;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How many offers that left the matcher are remembered for `why_pending`.
 const RECENT_OFFERS: usize = 32;
-/// Most offers named in one `why_pending` answer (the nearest misses).
+/// Most agents named in one `why_pending` answer (the nearest misses).
 const MAX_REJECTIONS: usize = 64;
-/// Most offers held unused at once; the oldest beyond are declined.
+/// Most pools (agents, each with its pooled offers) held unused at once; the oldest
+/// beyond are declined.
 pub const MAX_HELD_OFFERS: usize = 1024;
 /// Most offer ids in one DECLINE call.
 pub const MAX_DECLINE_BATCH: usize = 4096;
+
+/// ACCEPTs that named more than one offer, since the process started (all matchers).
+static MULTI_OFFER_ACCEPTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many ACCEPTs named more than one (pooled) offer of one agent, over every matcher
+/// of this process.
+pub fn multi_offer_accepts() -> u64 {
+    MULTI_OFFER_ACCEPTS.load(Ordering::Relaxed)
+}
 
 /// What the matcher wants done after an input: calls for the master (in order) and
 /// launch notices for the task tracker.
@@ -37,10 +48,18 @@ pub struct Outcome {
     pub launched: Vec<Launched>,
 }
 
-/// An offer the matcher holds: its resources live in `pool`.
+/// Offers of one agent (and one allocation role) the matcher holds, pooled: their
+/// resources live together in `pool`, and one ACCEPT names them all.
 #[derive(Debug)]
 pub(super) struct HeldOffer {
+    /// The newest offer of the agent (its hostname, attributes, executors and role are
+    /// the ones placement reads); `offer.id` is one of the pooled offer ids.
     pub offer: Offer,
+    /// The ids of the other pooled offers of the same agent and role.
+    pub others: Vec<OfferId>,
+    /// Each pooled offer's own resources, kept only once offers are pooled (to take a
+    /// rescinded one back out of `pool`); empty for a single offer.
+    pub parts: Vec<(OfferId, Vec<Resource>)>,
     pub pool: Resources,
     pub deadline: Instant,
     /// Tasks placed on it in the current round.
@@ -110,6 +129,9 @@ pub struct MatcherCore {
     last_revive: Option<Instant>,
     revive_due: Option<Instant>,
     pub(super) launched: HashMap<TaskId, LaunchRecord>,
+    /// Scalar resource name -> the most of it one agent offered at once (its pool), for
+    /// telling "never fits" from "no room right now".
+    largest: HashMap<String, Scalar>,
     /// Spec name -> hostname -> tasks placed (for per-host constraints).
     pub(super) per_name_host: HashMap<String, HashMap<String, usize>>,
     /// Hostname -> our tasks placed (for spread).
@@ -135,6 +157,7 @@ impl MatcherCore {
             last_revive: None,
             revive_due: None,
             launched: HashMap::new(),
+            largest: HashMap::new(),
             per_name_host: HashMap::new(),
             per_host: HashMap::new(),
             executors: HashMap::new(),
@@ -148,7 +171,7 @@ impl MatcherCore {
 
     /// Offers held unused right now.
     pub fn held_offers(&self) -> usize {
-        self.held.len()
+        self.held_ids.len()
     }
 
     /// Whether the matcher has suppressed offers.
@@ -300,12 +323,14 @@ impl MatcherCore {
         out
     }
 
-    /// New offers: place what fits, ACCEPT each used offer once, hold or DECLINE the rest.
+    /// New offers: pool them with the held offers of the same agent and role, place what
+    /// fits, ACCEPT each used pool once (naming all its offers), hold or DECLINE the rest.
     pub fn offers(&mut self, offers: Vec<Offer>, now: Instant) -> Outcome {
         let mut out = Outcome::default();
         self.connected = true;
-        let start = self.held.len();
         let deadline = later(now, self.settings.offer_hold);
+        let mut fresh: Vec<HeldOffer> = Vec::new();
+        let mut by_agent: HashMap<(AgentId, Option<String>), usize> = HashMap::new();
         for mut offer in offers {
             if !self.held_ids.insert(offer.id.clone()) {
                 tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
@@ -315,15 +340,54 @@ impl MatcherCore {
             for e in errors {
                 tracing::warn!(offer_id = %offer.id, error = %e, "ignoring an invalid offered resource");
             }
-            self.held.push(HeldOffer {
+            let h = HeldOffer {
                 offer,
+                others: Vec::new(),
+                parts: Vec::new(),
                 pool,
                 deadline,
                 placed: Vec::new(),
                 new_execs: Vec::new(),
                 dead: false,
-            });
+            };
+            let key = pool_key(&h.offer);
+            match by_agent.get(&key).and_then(|&i| fresh.get_mut(i)) {
+                Some(newer) => {
+                    // Both are this call's: the later one is the newer.
+                    let mut h = h;
+                    std::mem::swap(newer, &mut h);
+                    if let Some(h) = pool_into(newer, h) {
+                        fresh.push(h);
+                    }
+                }
+                None => {
+                    by_agent.insert(key, fresh.len());
+                    fresh.push(h);
+                }
+            }
         }
+        // Held offers of the same agents join the new ones; the pool takes the new
+        // deadline and moves to the end (deadlines stay in arrival order).
+        if !by_agent.is_empty() && !self.held.is_empty() {
+            for h in std::mem::take(&mut self.held) {
+                match by_agent
+                    .get(&pool_key(&h.offer))
+                    .and_then(|&i| fresh.get_mut(i))
+                {
+                    Some(newer) => {
+                        if let Some(h) = pool_into(newer, h) {
+                            self.held.push(h);
+                        }
+                    }
+                    None => self.held.push(h),
+                }
+            }
+        }
+        for h in &fresh {
+            self.note_size(&h.pool);
+        }
+        let start = self.held.len();
+        self.held.extend(fresh);
         if !self.queue.is_empty() {
             self.run_round(start, &mut out);
         }
@@ -331,10 +395,57 @@ impl MatcherCore {
         out
     }
 
-    /// A rescinded offer is dropped (never accepted, never declined).
+    /// Records the scalars of an agent's pool as the largest seen, where they are.
+    fn note_size(&mut self, pool: &Resources) {
+        for (meta, amount) in pool.iter() {
+            if let Amount::Scalar(_) = amount {
+                let total = pool.plain_scalar(&meta.name);
+                let best = self
+                    .largest
+                    .entry(meta.name.clone())
+                    .or_insert(Scalar::ZERO);
+                if total.milli() > best.milli() {
+                    *best = total;
+                }
+            }
+        }
+    }
+
+    /// A rescinded offer is dropped (never accepted, never declined); an offer pooled
+    /// with others of its agent leaves the pool with its resources.
     pub fn rescind(&mut self, offer_id: &OfferId) {
-        if self.held_ids.remove(offer_id) {
-            self.held.retain(|h| h.offer.id != *offer_id);
+        if !self.held_ids.remove(offer_id) {
+            return;
+        }
+        let Some(i) = self
+            .held
+            .iter()
+            .position(|h| h.offer.id == *offer_id || h.others.contains(offer_id))
+        else {
+            return;
+        };
+        let Some(h) = self.held.get_mut(i) else {
+            return;
+        };
+        if h.others.is_empty() {
+            self.held.remove(i);
+            return;
+        }
+        if h.offer.id == *offer_id {
+            h.offer.id = h.others.remove(0);
+        } else {
+            h.others.retain(|id| id != offer_id);
+        }
+        h.parts.retain(|(id, _)| id != offer_id);
+        let (pool, _) = Resources::from_proto_lossy(
+            h.parts
+                .iter()
+                .flat_map(|(_, r)| r.iter().cloned())
+                .collect(),
+        );
+        h.pool = pool;
+        if h.others.is_empty() {
+            h.parts.clear();
         }
     }
 
@@ -362,6 +473,7 @@ impl MatcherCore {
         let idle = self.queue.is_empty();
         let decline_unused = idle || self.settings.offer_hold.is_zero();
         let mut declined: Vec<OfferId> = Vec::new();
+        let mut accepted = false;
         let from = if decline_unused {
             0
         } else {
@@ -372,13 +484,15 @@ impl MatcherCore {
             if !h.placed.is_empty() {
                 let tasks = std::mem::take(&mut h.placed);
                 h.new_execs.clear();
-                self.held_ids.remove(&h.offer.id);
-                let offer_id = std::mem::take(&mut h.offer.id);
-                out.calls.push(self.accept_call(offer_id, tasks));
+                let offer_ids = self.release_ids(&mut h);
+                if offer_ids.len() > 1 {
+                    MULTI_OFFER_ACCEPTS.fetch_add(1, Ordering::Relaxed);
+                }
+                out.calls.push(self.accept_call(offer_ids, tasks));
+                accepted = true;
                 self.remember(h);
             } else if decline_unused || h.deadline <= now {
-                self.held_ids.remove(&h.offer.id);
-                declined.push(std::mem::take(&mut h.offer.id));
+                declined.extend(self.release_ids(&mut h));
                 self.remember(h);
             } else {
                 self.held.push(h);
@@ -387,8 +501,7 @@ impl MatcherCore {
         let expired = self.held.iter().take_while(|h| h.deadline <= now).count();
         let excess = self.held.len().saturating_sub(MAX_HELD_OFFERS);
         for mut h in self.held.drain(..expired.max(excess)).collect::<Vec<_>>() {
-            self.held_ids.remove(&h.offer.id);
-            declined.push(std::mem::take(&mut h.offer.id));
+            declined.extend(self.release_ids(&mut h));
             self.remember(h);
         }
         if !declined.is_empty() {
@@ -403,8 +516,28 @@ impl MatcherCore {
         }
         if idle {
             self.suppress(out);
+        } else if accepted && self.held.is_empty() {
+            // Work is left and every held offer is spent: what the master keeps (left-overs
+            // declined earlier under a filter) comes back at once instead of after the
+            // filter.
+            self.revive(now, out);
         }
-        debug_assert_eq!(self.held.len(), self.held_ids.len());
+        debug_assert_eq!(
+            self.held.iter().map(|h| 1 + h.others.len()).sum::<usize>(),
+            self.held_ids.len()
+        );
+    }
+
+    /// Takes every offer id out of `h` (and out of `held_ids`).
+    fn release_ids(&mut self, h: &mut HeldOffer) -> Vec<OfferId> {
+        let mut ids = Vec::with_capacity(1 + h.others.len());
+        ids.push(std::mem::take(&mut h.offer.id));
+        ids.append(&mut h.others);
+        for id in &ids {
+            self.held_ids.remove(id);
+        }
+        h.parts.clear();
+        ids
     }
 
     fn remember(&mut self, h: HeldOffer) {
@@ -456,6 +589,7 @@ impl MatcherCore {
     pub fn why_pending(&self, task_id: &TaskId) -> Option<PendingReason> {
         if let Some(msg) = self.invalid.get(task_id) {
             return Some(PendingReason::Rejected(vec![OfferRejection {
+                agent_id: AgentId::default(),
                 hostname: String::new(),
                 reason: RejectReason::Invalid(msg.clone()),
             }]));
@@ -475,6 +609,7 @@ impl MatcherCore {
             .filter_map(|(offer, pool, execs)| {
                 self.reject_reason(bucket, &p.spec.name, offer, pool, execs)
                     .map(|reason| OfferRejection {
+                        agent_id: offer.agent_id.clone(),
                         hostname: offer.hostname.clone(),
                         reason,
                     })
@@ -483,10 +618,64 @@ impl MatcherCore {
         if rejections.is_empty() {
             return Some(PendingReason::NoOffers);
         }
+        // Offers were seen since it was queued; if no agent ever offered enough, say so.
+        {
+            let demand = if bucket.executor_id.is_some() {
+                &bucket.with_executor
+            } else {
+                &bucket.demand
+            };
+            for (name, need) in &demand.scalars {
+                let largest = self.largest.get(name).copied().unwrap_or(Scalar::ZERO);
+                if need.milli() > largest.milli() {
+                    return Some(PendingReason::NeverFits {
+                        resource: name.clone(),
+                        needed: need.to_f64(),
+                        largest: largest.to_f64(),
+                    });
+                }
+            }
+        }
         rejections.sort_by(|a, b| rank(&a.reason).total_cmp(&rank(&b.reason)));
+        // One entry per agent: its nearest miss.
+        let mut seen = HashSet::new();
+        rejections.retain(|r| seen.insert(r.agent_id.clone()));
         rejections.truncate(MAX_REJECTIONS);
         Some(PendingReason::Rejected(rejections))
     }
+}
+
+/// Offers pool when they are of the same agent and the same allocation role (Mesos
+/// requires both of the offers in one ACCEPT).
+fn pool_key(offer: &Offer) -> (AgentId, Option<String>) {
+    let role = offer.allocation_info.as_ref().and_then(|a| a.role.clone());
+    (offer.agent_id.clone(), role)
+}
+
+/// Moves the offers of `older` into `newer`'s pool (`newer` keeps its offer, deadline and
+/// metadata). `older` comes back unchanged when the resources do not add up.
+fn pool_into(newer: &mut HeldOffer, older: HeldOffer) -> Option<HeldOffer> {
+    let mut pool = newer.pool.clone();
+    if let Err(e) = pool.add(&older.pool) {
+        tracing::warn!(error = %e, agent_id = %older.offer.agent_id, "offers of one agent do not pool; holding them apart");
+        return Some(older);
+    }
+    if newer.parts.is_empty() {
+        newer
+            .parts
+            .push((newer.offer.id.clone(), newer.pool.to_proto()));
+    }
+    if older.parts.is_empty() {
+        newer
+            .parts
+            .push((older.offer.id.clone(), older.pool.to_proto()));
+    } else {
+        newer.parts.extend(older.parts);
+    }
+    newer.pool = pool;
+    newer.others.push(older.offer.id);
+    newer.others.extend(older.others);
+    None
 }
 
 /// Lower is a nearer miss: short resources by how much is missing, then constraints, then

@@ -1,9 +1,9 @@
 //! `OfferMatcher`: the queue of pending tasks and the placement of tasks onto offers.
 //!
-//! On [`Offers`] it places pending tasks with the resource algebra of
-//! [`crate::resources`] under the configured [`Strategy`] and
-//! the tasks' constraints, sends one ACCEPT per used offer and declines the rest (batched)
-//! with the configured refuse filter. It SUPPRESSes when nothing is pending, REVIVEs
+//! On [`Offers`] it pools the held offers of each agent (and allocation role), places
+//! pending tasks with the resource algebra of [`crate::resources`] under the configured
+//! [`Strategy`] and the tasks' constraints, sends one ACCEPT per used pool (naming every
+//! offer in it) and declines the rest (batched) with the configured refuse filter. It SUPPRESSes when nothing is pending, REVIVEs
 //! (rate-limited) when work arrives, never holds an offer past a bound, forgets every offer
 //! on a new subscription, and can say why a pending task is not placed.
 //!
@@ -23,6 +23,18 @@
 //!   every task of that executor on that agent.
 //! - `UniqueHostname`/`MaxPerHost` count this matcher's placed tasks of the same spec
 //!   name per hostname until the tracker sends [`Released`]; spread counts all of them.
+//! - Offers of one agent and one allocation role pool: placement sees their sum, and the
+//!   ACCEPT names all of them (Mesos allows several offers of one agent and role in one
+//!   ACCEPT). Room freed piecemeal by finishing tasks arrives as separate small offers;
+//!   held together, they take a task as soon as their sum fits, so a fitting task never
+//!   waits out `offer_hold` on fragments. A new offer joins its agent's pool, which then
+//!   takes the new offer's hold deadline (the pool is declined as a whole when it ends).
+//! - When a round launched tasks, work is left and no held offer remains, the matcher
+//!   REVIVEs (rate-limited) so that left-overs declined earlier under a filter come back
+//!   at once.
+//! - Tasks queued before SUBSCRIBED wait in the queue; the first offer takes as many of
+//!   them as fit in one ACCEPT. Queue a batch before the offers come (`submit_all`, or
+//!   submits before SUBSCRIBED) to launch it in as few ACCEPTs as possible.
 //! - Unused offers are held at most `offer_hold` (and at most [`MAX_HELD_OFFERS`] of
 //!   them) while work is pending, and declined at once when nothing is. Declines of one
 //!   round or timer go out as one DECLINE call, and so do those of one burst of mailbox
@@ -117,19 +129,68 @@ pub struct MatcherStats {
     pub suppressed: bool,
 }
 
-/// Why a pending task has not been placed.
+/// Why a pending task has not been placed. Its `Display` is one line, e.g. `no agent can
+/// ever fit this: needs 3 cpus (largest agent: 2 cpus)` or `no free room right now:
+/// agent S1 (localhost): not enough cpus: need 0.5, offered 0.3; agent S2 ...`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingReason {
     /// No offer has been seen since the task was queued (or all were declined earlier).
     NoOffers,
-    /// The offers seen were each rejected; one line per offer, best first.
+    /// No agent seen so far is big enough, even with nothing of ours running: the task
+    /// asks for more of a scalar resource than the largest amount any one agent offered.
+    NeverFits {
+        /// The resource (`cpus`, `mem`, `gpus`, ...).
+        resource: String,
+        /// What the task (with its executor) needs.
+        needed: f64,
+        /// The most any one agent offered at once (its size, as far as offers showed).
+        largest: f64,
+    },
+    /// The offers seen were each rejected; one entry per agent (its nearest miss), best
+    /// first.
     Rejected(Vec<OfferRejection>),
 }
 
-/// Why one offer did not fit a task.
+impl std::fmt::Display for PendingReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PendingReason::NoOffers => write!(f, "no offer seen since the task was queued"),
+            PendingReason::NeverFits {
+                resource,
+                needed,
+                largest,
+            } => write!(
+                f,
+                "no agent can ever fit this: needs {needed} {resource} (largest agent: {largest} {resource})"
+            ),
+            PendingReason::Rejected(r) => {
+                let room = r
+                    .iter()
+                    .all(|x| matches!(x.reason, RejectReason::Short { .. }));
+                let head = if room {
+                    "no free room right now"
+                } else {
+                    "no offer fits"
+                };
+                write!(f, "{head}: ")?;
+                for (i, x) in r.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, "; ")?;
+                    }
+                    write!(f, "{x}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Why the offers of one agent did not fit a task.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfferRejection {
-    /// The offer's agent hostname.
+    /// The agent (several agents can share a hostname).
+    pub agent_id: crate::proto::AgentId,
+    /// The agent's hostname.
     pub hostname: String,
     /// What did not fit.
     pub reason: RejectReason,
@@ -153,6 +214,20 @@ pub enum RejectReason {
     Role(String),
     /// The task itself can never be placed (for example invalid resource amounts).
     Invalid(String),
+}
+
+impl std::fmt::Display for OfferRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.agent_id.value.is_empty() {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(
+                f,
+                "agent {} ({}): {}",
+                self.agent_id.value, self.hostname, self.reason
+            )
+        }
+    }
 }
 
 impl std::fmt::Display for RejectReason {

@@ -206,9 +206,9 @@ impl MatcherCore {
         self.queue.restore_floor(floor);
     }
 
-    /// One ACCEPT with one LAUNCH of `tasks` on `offer_id`.
-    pub(super) fn accept_call(&self, offer_id: OfferId, tasks: Vec<TaskInfo>) -> Call {
-        calls::accept(self.framework_id.clone(), offer_id, tasks, self.filters())
+    /// One ACCEPT with one LAUNCH of `tasks` on the pooled `offer_ids` (one agent).
+    pub(super) fn accept_call(&self, offer_ids: Vec<OfferId>, tasks: Vec<TaskInfo>) -> Call {
+        calls::accept(self.framework_id.clone(), offer_ids, tasks, self.filters())
     }
 
     /// Why `offer` (with `pool` left) does not take a task of `bucket`, or `None` if it

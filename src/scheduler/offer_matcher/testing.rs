@@ -4,6 +4,7 @@
 #![allow(deprecated)]
 #![cfg_attr(not(feature = "internals"), allow(dead_code))]
 
+pub use super::engine::multi_offer_accepts;
 use super::{MatcherCore, MatcherSettings, Outcome, Strategy};
 use crate::proto::resource::AllocationInfo;
 use crate::proto::scheduler::{Call, call};

@@ -2,6 +2,7 @@
 #![allow(deprecated)]
 
 use super::testing::*;
+use crate::proto::scheduler::call;
 use crate::proto::{
     ExecutorId, ExecutorInfo, FrameworkId, OfferId, Resource, TaskId, executor_info,
 };
@@ -231,9 +232,32 @@ fn why_pending_names_no_offers_then_the_short_resource() {
         ],
         now,
     );
-    match m.why_pending(&TaskId::new("big")).unwrap() {
+    // No agent offered 64 cpus: it can never fit, as far as the offers show.
+    let never = m.why_pending(&TaskId::new("big")).unwrap();
+    assert_eq!(
+        never,
+        PendingReason::NeverFits {
+            resource: "cpus".into(),
+            needed: 64.0,
+            largest: 32.0
+        }
+    );
+    assert_eq!(
+        never.to_string(),
+        "no agent can ever fit this: needs 64 cpus (largest agent: 32 cpus)"
+    );
+    // A 64-cpu agent, busy now (a filler task took it whole), makes it a matter of room.
+    place(&mut m, "fill", task("fill").cpus(64.0).mem(100.0), now);
+    let out = m.offers(vec![offer("z", "h3", "cpus:64;mem:200", None)], now);
+    assert_eq!(out.launched.len(), 1, "{:?}", out.calls);
+    assert_eq!(
+        out.launched[0].task_id,
+        TaskId::new("big"),
+        "first come, first placed"
+    );
+    match m.why_pending(&TaskId::new("fill")).unwrap() {
         PendingReason::Rejected(r) => {
-            assert_eq!(r.len(), 2);
+            assert_eq!(r.len(), 3, "one per agent: {r:?}");
             // Nearest miss first.
             assert_eq!(r[0].hostname, "h2");
             assert_eq!(
@@ -248,10 +272,18 @@ fn why_pending_names_no_offers_then_the_short_resource() {
         }
         other => panic!("unexpected {other:?}"),
     }
+    let line = m.why_pending(&TaskId::new("fill")).unwrap().to_string();
+    assert!(
+        line.starts_with(
+            "no free room right now: agent agent-h2 (h2): not enough cpus: need 64, offered 32; agent agent-h1 (h1)"
+        ),
+        "{line}"
+    );
+    assert!(!line.contains('\n'));
     // After the held offers are declined, they are still the most recent evidence.
     m.tick(now + Duration::from_secs(11));
     assert!(matches!(
-        m.why_pending(&TaskId::new("big")),
+        m.why_pending(&TaskId::new("fill")),
         Some(PendingReason::Rejected(_))
     ));
     // A task queued after those offers were declined has seen no offers.
@@ -549,4 +581,107 @@ fn real_mesos_offer_round_trips_into_an_accept() {
     assert!(json.contains(r#""type":"ACCEPT""#), "{json}");
     assert!(json.contains(r#""allocation_info":{"role":"*"}"#), "{json}");
     assert!(json.contains(r#""refuse_seconds":42"#), "{json}");
+}
+
+/// The offer ids an ACCEPT names, as text, sorted.
+fn accepted_ids(a: &crate::proto::scheduler::call::Accept) -> Vec<String> {
+    let mut ids: Vec<String> = a.offer_ids.iter().map(|o| o.value.clone()).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn fragments_of_one_agent_pool_into_one_accept() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(
+        &mut m,
+        "big",
+        TaskSpec::new("big").cpus(0.5).mem(64.0).command("true"),
+        now,
+    );
+    // Two fragments of agent-h1, each too small alone, arriving in separate events, and
+    // one of another agent that must not join them.
+    let out = m.offers(vec![offer("o1", "h1", "cpus:0.3;mem:100", None)], now);
+    assert!(accepts(&out.calls).is_empty());
+    let out = m.offers(vec![offer("o2", "h2", "cpus:0.4;mem:100", None)], now);
+    assert!(accepts(&out.calls).is_empty());
+    assert_eq!(m.held_offers(), 2);
+    let out = m.offers(vec![offer("o3", "h1", "cpus:0.2;mem:100", None)], now);
+    let acc = accepts(&out.calls);
+    assert_eq!(acc.len(), 1, "{:?}", out.calls);
+    assert_eq!(
+        accepted_ids(acc[0]),
+        ["o1", "o3"],
+        "both offers of h1, not h2's"
+    );
+    let ts = tasks(acc[0]);
+    assert_eq!(ts.len(), 1);
+    assert!((scalar(ts[0], "cpus") - 0.5).abs() < 1e-9);
+    assert_eq!(out.launched.len(), 1);
+    assert_eq!(m.pending(), 0);
+    // Nothing is pending: h2's offer is declined.
+    let declined: Vec<&OfferId> = declines(&out.calls)
+        .iter()
+        .flat_map(|d| &d.offer_ids)
+        .collect();
+    assert_eq!(declined, [&OfferId::new("o2")]);
+}
+
+#[test]
+fn offers_of_one_agent_in_one_event_pool_and_roles_stay_apart() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(
+        &mut m,
+        "t",
+        TaskSpec::new("t").cpus(1.0).mem(64.0).command("true"),
+        now,
+    );
+    let out = m.offers(
+        vec![
+            offer("a", "h1", "cpus:0.5;mem:100", Some("r1")),
+            offer("b", "h1", "cpus:0.5;mem:100", Some("r2")),
+        ],
+        now,
+    );
+    assert!(accepts(&out.calls).is_empty(), "different roles never pool");
+    let out = m.offers(vec![offer("c", "h1", "cpus:0.5;mem:100", Some("r2"))], now);
+    let acc = accepts(&out.calls);
+    assert_eq!(acc.len(), 1);
+    assert_eq!(accepted_ids(acc[0]), ["b", "c"]);
+}
+
+#[test]
+fn a_rescinded_offer_leaves_its_pool() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    place(
+        &mut m,
+        "t",
+        TaskSpec::new("t").cpus(1.0).mem(64.0).command("true"),
+        now,
+    );
+    m.offers(vec![offer("o1", "h1", "cpus:0.6;mem:100", None)], now);
+    m.offers(vec![offer("o2", "h1", "cpus:0.3;mem:100", None)], now);
+    assert_eq!(m.held_offers(), 2);
+    m.rescind(&OfferId::new("o1"));
+    assert_eq!(m.held_offers(), 1);
+    // 0.3 + 0.6 would fit; 0.3 + 0.5 does not: o1's resources left with it.
+    let out = m.offers(vec![offer("o3", "h1", "cpus:0.5;mem:100", None)], now);
+    assert!(accepts(&out.calls).is_empty(), "{:?}", out.calls);
+    let out = m.offers(vec![offer("o4", "h1", "cpus:0.2;mem:100", None)], now);
+    let acc = accepts(&out.calls);
+    assert_eq!(acc.len(), 1);
+    assert_eq!(accepted_ids(acc[0]), ["o2", "o3", "o4"]);
+}
+
+#[test]
+fn spent_offers_with_work_left_revive() {
+    let (mut m, now) = core(Strategy::FirstFit);
+    for i in 0..2 {
+        place(&mut m, &format!("t{i}"), task("w"), now);
+    }
+    let later = now + Duration::from_secs(5);
+    let out = m.offers(vec![offer("o1", "h1", "cpus:1;mem:256", None)], later);
+    assert_eq!(accepts(&out.calls).len(), 1);
+    assert_eq!(m.pending(), 1);
+    assert_eq!(count(&out.calls, call::Type::Revive), 1, "{:?}", out.calls);
 }
