@@ -171,6 +171,9 @@ fn is_required(field: &FieldDescriptor) -> bool {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::proto::{TaskState, scheduler};

@@ -45,3 +45,5 @@ mod server;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod zk;
+#[cfg(test)]
+mod fuzzing;

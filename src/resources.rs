@@ -451,4 +451,6 @@ fn amount_size(a: &Amount) -> f64 {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;

@@ -492,3 +492,7 @@ impl ExecutorEnv {
 #[cfg(test)]
 #[path = "env_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "env_fuzz_tests.rs"]
+mod fuzz_tests;

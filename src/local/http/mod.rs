@@ -6,6 +6,8 @@ pub mod common;
 pub mod endpoints;
 pub mod executor_api;
 pub mod scheduler_api;
+#[cfg(test)]
+mod fuzz_tests;
 
 use super::agent::LocalAgent;
 use super::master::LocalMaster;
