@@ -44,12 +44,33 @@ fn value() -> impl Strategy<Value = String> {
 /// endpoint is a valid URL, and the token's value never shows in an error.
 #[test]
 fn fuzz_executor_env() {
-    let vars = vec((0..NAMES.len() + 1, value()), 0..16);
-    run("executor_env", vars, |vars| {
-        let vars: Vec<(String, String)> = vars
-            .into_iter()
-            .map(|(i, v)| (NAMES.get(i).map_or("OTHER", |n| n).to_string(), v))
-            .collect();
+    // A working environment with a few variables replaced, removed or added, or any
+    // variables at all.
+    let edits = vec((0..NAMES.len() + 1, proptest::option::weighted(0.9, value())), 0..5);
+    let input = (any::<bool>(), edits);
+    run("executor_env", input, |(from_scratch, edits)| {
+        let mut vars: Vec<(String, String)> = if from_scratch {
+            Vec::new()
+        } else {
+            [
+                (MESOS_AGENT_ENDPOINT, "127.0.0.1:5051"),
+                (MESOS_FRAMEWORK_ID, "abc-0001"),
+                (MESOS_EXECUTOR_ID, "e1"),
+                (MESOS_CHECKPOINT, "1"),
+                (MESOS_RECOVERY_TIMEOUT, "15mins"),
+                (MESOS_SUBSCRIPTION_BACKOFF_MAX, "2secs"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        for (i, value) in edits {
+            let name = NAMES.get(i).map_or("OTHER", |n| n).to_string();
+            vars.retain(|(k, _)| *k != name);
+            if let Some(v) = value {
+                vars.push((name, v));
+            }
+        }
         match ExecutorEnv::from_vars(vars) {
             Ok(env) => {
                 let url = url::Url::parse(&env.endpoint)
