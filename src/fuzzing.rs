@@ -9,9 +9,9 @@
 //! [`Tape`] turns a byte string into choices, so that recursive, schema-guided inputs (JSON
 //! documents shaped like a protobuf message, see [`json_for`]) shrink like plain bytes.
 
-use prost_reflect::{DescriptorPool, Kind, MessageDescriptor};
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use prost_reflect::{DescriptorPool, Kind, MessageDescriptor};
 use serde_json::{Map, Value};
 use std::cell::Cell;
 use std::fmt::Debug;
@@ -147,7 +147,11 @@ fn scalar_json(tape: &mut Tape<'_>, kind: &Kind, depth: usize) -> Value {
             Kind::Bool => Value::Bool(tape.byte() & 1 == 1),
             Kind::String => {
                 let len = tape.below(6);
-                Value::String((0..len).map(|_| char::from(b'a' + tape.byte() % 26)).collect())
+                Value::String(
+                    (0..len)
+                        .map(|_| char::from(b'a' + tape.byte() % 26))
+                        .collect(),
+                )
             }
             Kind::Bytes => {
                 let len = tape.below(24);

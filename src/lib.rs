@@ -40,10 +40,10 @@ mod transport;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod __internals;
+#[cfg(test)]
+mod fuzzing;
 #[cfg(any(feature = "local", feature = "testkit"))]
 mod server;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod zk;
-#[cfg(test)]
-mod fuzzing;

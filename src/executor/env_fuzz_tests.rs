@@ -46,7 +46,10 @@ fn value() -> impl Strategy<Value = String> {
 fn fuzz_executor_env() {
     // A working environment with a few variables replaced, removed or added, or any
     // variables at all.
-    let edits = vec((0..NAMES.len() + 1, proptest::option::weighted(0.9, value())), 0..5);
+    let edits = vec(
+        (0..NAMES.len() + 1, proptest::option::weighted(0.9, value())),
+        0..5,
+    );
     let input = (any::<bool>(), edits);
     run("executor_env", input, |(from_scratch, edits)| {
         let mut vars: Vec<(String, String)> = if from_scratch {
@@ -89,7 +92,10 @@ fn fuzz_executor_env() {
                 prop_assert!(!e.problems.is_empty());
                 let _ = e.to_string();
                 for p in &e.problems {
-                    if let EnvProblem::Malformed { variable, value, .. } = p {
+                    if let EnvProblem::Malformed {
+                        variable, value, ..
+                    } = p
+                    {
                         if *variable == MESOS_EXECUTOR_AUTHENTICATION_TOKEN {
                             prop_assert_eq!(value.as_str(), "<redacted>");
                         }
@@ -104,7 +110,10 @@ fn fuzz_executor_env() {
 /// Any text as a stout duration: a duration within the cap or an error.
 #[test]
 fn fuzz_duration_text() {
-    let input = prop_oneof![any::<String>(), "[ 0-9.\\-+e]{0,30}(ns|us|ms|secs|mins|hrs|days|weeks)?"];
+    let input = prop_oneof![
+        any::<String>(),
+        "[ 0-9.\\-+e]{0,30}(ns|us|ms|secs|mins|hrs|days|weeks)?"
+    ];
     run("duration_text", input, |text| {
         if let Ok(d) = parse_duration(&text) {
             prop_assert!(d <= super::super::duration::MAX_DURATION);

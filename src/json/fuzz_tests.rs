@@ -55,34 +55,42 @@ fn fuzz_event_raw_bytes() {
 /// their protobuf encodings, corrupted.
 #[test]
 fn fuzz_event_schema_json() {
-    let input = (vec(any::<u8>(), 0..1024), any::<bool>(), any::<(usize, u8)>());
-    run("event_schema_json", input, |(tape, executor_side, (at, byte))| {
-        let desc = if executor_side {
-            descriptor::<executor::Event>()
-        } else {
-            descriptor::<scheduler::Event>()
-        };
-        let doc = json_for(&desc, &mut Tape::new(&tape), 0);
-        let bytes = serde_json::to_vec(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let mut proto = if executor_side {
-            check_decode::<executor::Event>(&bytes)?;
-            Encoding::Json
-                .decode::<executor::Event>(&bytes)
-                .map(|m| m.encode_to_vec())
-                .unwrap_or_default()
-        } else {
-            check_decode::<scheduler::Event>(&bytes)?;
-            Encoding::Json
-                .decode::<scheduler::Event>(&bytes)
-                .map(|m| m.encode_to_vec())
-                .unwrap_or_default()
-        };
-        if !proto.is_empty() {
-            let at = at % proto.len();
-            proto[at] = byte;
-            proto.truncate(proto.len() - at / 2);
-        }
-        check_decode::<scheduler::Event>(&proto)?;
-        check_decode::<executor::Event>(&proto)
-    });
+    let input = (
+        vec(any::<u8>(), 0..1024),
+        any::<bool>(),
+        any::<(usize, u8)>(),
+    );
+    run(
+        "event_schema_json",
+        input,
+        |(tape, executor_side, (at, byte))| {
+            let desc = if executor_side {
+                descriptor::<executor::Event>()
+            } else {
+                descriptor::<scheduler::Event>()
+            };
+            let doc = json_for(&desc, &mut Tape::new(&tape), 0);
+            let bytes = serde_json::to_vec(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let mut proto = if executor_side {
+                check_decode::<executor::Event>(&bytes)?;
+                Encoding::Json
+                    .decode::<executor::Event>(&bytes)
+                    .map(|m| m.encode_to_vec())
+                    .unwrap_or_default()
+            } else {
+                check_decode::<scheduler::Event>(&bytes)?;
+                Encoding::Json
+                    .decode::<scheduler::Event>(&bytes)
+                    .map(|m| m.encode_to_vec())
+                    .unwrap_or_default()
+            };
+            if !proto.is_empty() {
+                let at = at % proto.len();
+                proto[at] = byte;
+                proto.truncate(proto.len() - at / 2);
+            }
+            check_decode::<scheduler::Event>(&proto)?;
+            check_decode::<executor::Event>(&proto)
+        },
+    );
 }

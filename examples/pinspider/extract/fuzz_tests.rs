@@ -53,11 +53,28 @@ fn piece() -> impl Strategy<Value = String> {
         Just("<h1>".to_string()),
         Just("<title>".to_string()),
         text.prop_map(|t| format!("<meta property=\"og:title\" content=\"{t}\">")),
-        (prop_oneof![Just("pinterestapp:followers"), Just("pinterestapp:pins"), Just("pinterestapp:boards"), Just("pinterestapp:about")], text)
+        (
+            prop_oneof![
+                Just("pinterestapp:followers"),
+                Just("pinterestapp:pins"),
+                Just("pinterestapp:boards"),
+                Just("pinterestapp:about")
+            ],
+            text
+        )
             .prop_map(|(k, t)| format!("<meta name=\"{k}\" content=\"{t}\">")),
         text.prop_map(|t| format!("<a href=\"{t}\">{t}</a>")),
-        (prop_oneof![Just("__PWS_DATA__"), Just("__PWS_INITIAL_PROPS__"), Just("initial-state")], json())
-            .prop_map(|(id, j)| format!("<script id=\"{id}\" type=\"application/json\">{j}</script>")),
+        (
+            prop_oneof![
+                Just("__PWS_DATA__"),
+                Just("__PWS_INITIAL_PROPS__"),
+                Just("initial-state")
+            ],
+            json()
+        )
+            .prop_map(|(id, j)| format!(
+                "<script id=\"{id}\" type=\"application/json\">{j}</script>"
+            )),
         Just("<script>".to_string()),
         Just("<!--".to_string()),
     ]
@@ -76,9 +93,19 @@ fn json() -> impl Strategy<Value = String> {
     ];
     leaf.prop_recursive(4, 32, 4, |inner| {
         let key = prop_oneof![
-            Just("props"), Just("initialReduxState"), Just("users"), Just("boards"),
-            Just("username"), Just("full_name"), Just("follower_count"), Just("pin_count"),
-            Just("resourceResponses"), Just("data"), Just("url"), Just("name"), Just("owner"),
+            Just("props"),
+            Just("initialReduxState"),
+            Just("users"),
+            Just("boards"),
+            Just("username"),
+            Just("full_name"),
+            Just("follower_count"),
+            Just("pin_count"),
+            Just("resourceResponses"),
+            Just("data"),
+            Just("url"),
+            Just("name"),
+            Just("owner"),
         ];
         prop_oneof![
             vec((key, inner.clone()), 0..4).prop_map(|kv| {
@@ -95,8 +122,13 @@ fn page() -> impl Strategy<Value = String> {
     prop_oneof![
         vec(piece(), 0..24).prop_map(|p| p.concat()),
         any::<String>(),
-        (0..PAGES.len(), any::<usize>(), 0usize..400, vec(piece(), 0..3)).prop_map(
-            |(i, at, len, insert)| {
+        (
+            0..PAGES.len(),
+            any::<usize>(),
+            0usize..400,
+            vec(piece(), 0..3)
+        )
+            .prop_map(|(i, at, len, insert)| {
                 let html = PAGES[i].1;
                 let mut start = at % (html.len() + 1);
                 while !html.is_char_boundary(start) {
@@ -107,8 +139,7 @@ fn page() -> impl Strategy<Value = String> {
                     end -= 1;
                 }
                 format!("{}{}{}", &html[..start], insert.concat(), &html[end..])
-            }
-        ),
+            }),
     ]
 }
 

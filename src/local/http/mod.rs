@@ -5,9 +5,9 @@
 pub mod common;
 pub mod endpoints;
 pub mod executor_api;
-pub mod scheduler_api;
 #[cfg(test)]
 mod fuzz_tests;
+pub mod scheduler_api;
 
 use super::agent::LocalAgent;
 use super::master::LocalMaster;

@@ -5,9 +5,9 @@
 use super::*;
 use crate::fuzzing::{Tape, descriptor, json_for, run};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use prost::Message;
 use proptest::collection::vec;
 use proptest::prelude::*;
+use prost::Message;
 
 /// Request headers: one of the exact content types or junk, an optional `Accept`, an
 /// optional stream id.
