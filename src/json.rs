@@ -256,7 +256,11 @@ mod tests {
     /// one ulp off (serde_json without `float_roundtrip`).
     #[test]
     fn fuzz_regression_doubles_read_back_bit_for_bit() {
-        for bits in [0xC3B8_BA37_B6A9_917E_u64, 0x3FB9_9999_9999_999A, 0x7FEF_FFFF_FFFF_FFFF] {
+        for bits in [
+            0xC3B8_BA37_B6A9_917E_u64,
+            0x3FB9_9999_9999_999A,
+            0x7FEF_FFFF_FFFF_FFFF,
+        ] {
             let event = scheduler::Event {
                 r#type: Some(scheduler::event::Type::Subscribed as i32),
                 subscribed: Some(scheduler::event::Subscribed {

