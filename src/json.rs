@@ -171,6 +171,9 @@ fn is_required(field: &FieldDescriptor) -> bool {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::proto::{TaskState, scheduler};
@@ -247,6 +250,29 @@ mod tests {
         assert!(decode::<scheduler::Event>(deep_ok_for_serde.as_bytes()).is_err());
         assert!(decode::<scheduler::Event>(br#"{"type":42.5}"#).is_err());
         assert!(decode::<scheduler::Event>(br#"[]"#).is_err());
+    }
+
+    /// Fuzzing regression (`fuzz_event_schema_json`): a double written to JSON read back
+    /// one ulp off (serde_json without `float_roundtrip`).
+    #[test]
+    fn fuzz_regression_doubles_read_back_bit_for_bit() {
+        for bits in [
+            0xC3B8_BA37_B6A9_917E_u64,
+            0x3FB9_9999_9999_999A,
+            0x7FEF_FFFF_FFFF_FFFF,
+        ] {
+            let event = scheduler::Event {
+                r#type: Some(scheduler::event::Type::Subscribed as i32),
+                subscribed: Some(scheduler::event::Subscribed {
+                    heartbeat_interval_seconds: Some(f64::from_bits(bits)),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let back: scheduler::Event = decode(&encode(&event).unwrap()).unwrap();
+            let seconds = back.subscribed.unwrap().heartbeat_interval_seconds.unwrap();
+            assert_eq!(seconds.to_bits(), bits);
+        }
     }
 
     #[test]

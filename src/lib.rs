@@ -20,6 +20,8 @@ mod transport;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod __internals;
+#[cfg(test)]
+mod fuzzing;
 #[cfg(any(feature = "local", feature = "testkit"))]
 mod server;
 #[cfg(feature = "testkit")]

@@ -178,6 +178,9 @@ pub fn encode_into(payload: &[u8], out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

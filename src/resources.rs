@@ -300,7 +300,14 @@ impl Resources {
             .find(|e| same_identity(&e.meta, &entry.meta))
         {
             existing.amount = match (&existing.amount, entry.amount) {
-                (Amount::Scalar(a), Amount::Scalar(b)) => Amount::Scalar(a.plus(b)),
+                (Amount::Scalar(a), Amount::Scalar(b)) => {
+                    // A sum above the cap could not be written back (to protobuf or text).
+                    let sum = a.checked_plus(b).ok_or_else(|| ResourceError::Invalid {
+                        name: entry.meta.name.clone(),
+                        message: format!("the sum exceeds the {MAX_SCALAR} cap"),
+                    })?;
+                    Amount::Scalar(sum)
+                }
                 (Amount::Ranges(a), Amount::Ranges(b)) => Amount::Ranges(a.union(&b)),
                 (Amount::Set(a), Amount::Set(b)) => Amount::Set(a.union(&b).cloned().collect()),
                 _ => {
@@ -327,7 +334,8 @@ impl Resources {
         self.add_entry(Entry::from_proto(resource)?)
     }
 
-    /// Adds everything in `other`.
+    /// Adds everything in `other`. An error when a scalar sum would exceed [`MAX_SCALAR`]
+    /// or an entry's type differs from one of the same name.
     pub fn add(&mut self, other: &Resources) -> Result<(), ResourceError> {
         for e in &other.entries {
             self.add_entry(e.clone())?;
@@ -450,5 +458,7 @@ fn amount_size(a: &Amount) -> f64 {
     }
 }
 
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod tests;

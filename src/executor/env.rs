@@ -269,6 +269,17 @@ fn check_host_port(s: &str) -> Result<(), String> {
     if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
         return Err("an IPv6 host must be in brackets".into());
     }
+    // A name or IPv4 address of URL-safe characters, or a bracketed IPv6 address: anything
+    // else (`>`, `%`, `{`, non-ASCII, found by fuzzing) made an endpoint that is no URL.
+    let valid = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')),
+    };
+    if !valid {
+        return Err(format!("invalid host {host:?}"));
+    }
     match port.parse::<u16>() {
         Ok(p) if p > 0 && port.chars().all(|c| c.is_ascii_digit()) => Ok(()),
         _ => Err(format!("invalid port {port:?}")),
@@ -492,3 +503,7 @@ impl ExecutorEnv {
 #[cfg(test)]
 #[path = "env_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "env_fuzz_tests.rs"]
+mod fuzz_tests;

@@ -315,3 +315,22 @@ fn from_env_leaves_the_process_environment_as_it_was() {
     let after: Vec<_> = std::env::vars_os().collect();
     assert_eq!(before, after);
 }
+
+/// Fuzzing regression (`fuzz_executor_env`): `MESOS_SLAVE_PID=a@>:1` was accepted and made
+/// the endpoint `http://>:1/a/api/v1/executor`, which is no URL.
+#[test]
+fn fuzz_regression_endpoint_host_must_make_a_url() {
+    for (var, value) in [
+        ("MESOS_SLAVE_PID", "a@>:1"),
+        ("MESOS_SLAVE_PID", "slave(1)@ho%st:5051"),
+        ("MESOS_AGENT_ENDPOINT", "h{o}st:5051"),
+        ("MESOS_AGENT_ENDPOINT", "hôst:5051"),
+        ("MESOS_AGENT_ENDPOINT", "[not-v6]:5051"),
+    ] {
+        let err = ExecutorEnv::from_vars(with(real(), &[(var, value)])).unwrap_err();
+        assert!(err.to_string().contains("invalid host"), "{value}: {err}");
+    }
+    let env = ExecutorEnv::from_vars(with(real(), &[("MESOS_SLAVE_PID", "slave(1)@[::1]:5051")]))
+        .unwrap();
+    assert_eq!(env.endpoint, "http://[::1]:5051/slave(1)/api/v1/executor");
+}

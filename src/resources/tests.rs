@@ -256,3 +256,20 @@ fn allocate_and_unallocate_merge_identities() {
             .all(|x| x.allocation_info.as_ref().unwrap().role.as_deref() == Some("web"))
     );
 }
+
+/// Fuzzing regression (`fuzz_resource_text`): `gpus:0.001;gpus:1000000000000000` parsed to a
+/// sum above the cap that printed as text (and protobuf) that did not read back the same.
+#[test]
+fn fuzz_regression_scalar_sum_above_the_cap_is_refused() {
+    assert!(matches!(
+        parse("gpus:0.001;gpus:1000000000000"),
+        Err(ResourceError::Invalid { .. })
+    ));
+    assert!(parse("gpus:1000000000000000").is_err());
+    let mut a = parse("mem:999999999999.999").unwrap();
+    assert!(a.add(&parse("mem:0.002").unwrap()).is_err());
+    // At the cap, with every decimal, text and protobuf read back exactly.
+    let top = parse("mem:999999999999.999;cpus:0.001;cpus:999999999998").unwrap();
+    assert_eq!(parse(&top.to_string()).unwrap(), top);
+    assert_eq!(Resources::from_proto(top.to_proto()).unwrap(), top);
+}

@@ -7,8 +7,14 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Scalar(i64);
 
-/// The largest amount a scalar may hold (in units), far above any real resource.
-pub const MAX_SCALAR: f64 = 1e15;
+/// The largest amount a scalar may hold (in units), far above any real resource (a
+/// million million cpus, or an exabyte of `mem` in MB). Below it every amount, in
+/// thousandths, survives the trip through an `f64` (protobuf) or text exactly; 1e15, the
+/// cap before fuzzing found `999999999999999.001` coming back as `999999999999999`, did not.
+pub const MAX_SCALAR: f64 = 1e12;
+
+/// [`MAX_SCALAR`] in thousandths.
+const MAX_MILLI: i64 = 1_000_000_000_000_000;
 
 impl Scalar {
     /// Zero.
@@ -46,6 +52,14 @@ impl Scalar {
     /// `self + other`, saturating.
     pub fn plus(self, other: Scalar) -> Scalar {
         Scalar(self.0.saturating_add(other.0))
+    }
+
+    /// `self + other`, `None` above [`MAX_SCALAR`].
+    pub fn checked_plus(self, other: Scalar) -> Option<Scalar> {
+        self.0
+            .checked_add(other.0)
+            .filter(|sum| *sum <= MAX_MILLI)
+            .map(Scalar)
     }
 
     /// `self - other`, `None` when that would be negative.

@@ -182,6 +182,9 @@ pub fn validate_scheduler_call(call: &Call) -> Result<(), String> {
 }
 
 #[cfg(test)]
+pub(crate) mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};

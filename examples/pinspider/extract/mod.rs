@@ -22,6 +22,9 @@ pub mod meta;
 pub mod name;
 pub mod relay;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use crate::model::{Board, Count, Profile};
 use json_state::{JsonState, count_field, nested_username, str_field};
 use kuchiki::traits::TendrilSink;

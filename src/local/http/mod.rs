@@ -6,6 +6,8 @@ pub mod common;
 pub mod endpoints;
 pub mod executor_api;
 pub(crate) mod leader_guard;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod scheduler_api;
 
 use super::agent::LocalAgent;
