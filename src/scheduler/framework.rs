@@ -569,9 +569,12 @@ impl Framework {
                 }
             }
         };
+        // A framework that has ended with an error reports it even when nothing was
+        // pending (both branches ready at once): the failure is polled first.
         tokio::select! {
-            done = self.inner.actors.tracker.send(WaitFinished) => Ok(done?),
+            biased;
             err = failed => Err(err),
+            done = self.inner.actors.tracker.send(WaitFinished) => Ok(done?),
         }
     }
 
