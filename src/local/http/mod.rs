@@ -5,9 +5,9 @@
 pub mod common;
 pub mod endpoints;
 pub mod executor_api;
-pub(crate) mod leader_guard;
 #[cfg(test)]
 mod fuzz_tests;
+pub(crate) mod leader_guard;
 pub mod scheduler_api;
 
 use super::agent::LocalAgent;
