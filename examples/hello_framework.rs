@@ -5,6 +5,7 @@
 //! cargo run --example hello_framework -- --tasks 3                  # embedded local cluster
 //! cargo run --example hello_framework -- --master http://127.0.0.1:5050 --encoding json
 //! cargo run --example hello_framework -- --executor target/debug/examples/hello_executor
+//! cargo run --example hello_framework -- --master zk://h1:2181,h2:2181/mesos  # HA masters
 //! ```
 
 use actix::prelude::*;
@@ -111,12 +112,11 @@ async fn main() -> anyhow::Result<()> {
         })
         .encoding(args.encoding)
         .on_update(reporter.clone().recipient());
-    for master in args.master.iter().flat_map(|list| list.split(',')) {
-        let master = master.trim();
-        if master.contains("://") {
+    // The builder parses the whole string (comma lists, bare `host:port`, `zk://h1,h2/path`),
+    // so it is passed as given: splitting it here would break a zk:// host list.
+    if let Some(master) = args.master.as_deref().map(str::trim) {
+        if !master.is_empty() {
             builder = builder.master(master);
-        } else if !master.is_empty() {
-            builder = builder.master(format!("http://{master}"));
         }
     }
     let framework = builder.start().await?;
