@@ -46,6 +46,7 @@ async fn tls_cluster(
     .expect("TLS cluster starts")
 }
 
+/// A framework on `url` with short reconnection backoff.
 fn builder(url: &str) -> FrameworkBuilder {
     Framework::builder(FrameworkInfo::new("tls-framework"))
         .config(RuntimeConfig {
