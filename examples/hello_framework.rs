@@ -36,6 +36,9 @@ struct Args {
     /// Shell command each task runs.
     #[arg(long, default_value = "sleep 1")]
     command: String,
+    /// Relaunches allowed per task after a failure or loss (e.g. its master failed over).
+    #[arg(long, default_value_t = 0)]
+    retries: u32,
     /// Run tasks through this executor binary (e.g. the hello_executor example) instead
     /// of as command tasks; the command travels in the task's data.
     #[arg(long)]
@@ -128,7 +131,8 @@ async fn main() -> anyhow::Result<()> {
         .map(|n| {
             let spec = TaskSpec::new(format!("hello-{n}"))
                 .cpus(args.cpus)
-                .mem(args.mem);
+                .mem(args.mem)
+                .retries(args.retries);
             match &args.executor {
                 Some(path) => spec
                     .executor(executor_info(path, n))
