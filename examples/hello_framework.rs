@@ -5,6 +5,7 @@
 //! cargo run --example hello_framework -- --tasks 3                  # embedded local cluster
 //! cargo run --example hello_framework -- --master http://127.0.0.1:5050 --encoding json
 //! cargo run --example hello_framework -- --executor target/debug/examples/hello_executor
+//! cargo run --example hello_framework -- --master zk://h1:2181,h2:2181/mesos  # HA masters
 //! ```
 
 use actix::prelude::*;
@@ -35,6 +36,9 @@ struct Args {
     /// Shell command each task runs.
     #[arg(long, default_value = "sleep 1")]
     command: String,
+    /// Relaunches allowed per task after a failure or loss (e.g. its master failed over).
+    #[arg(long, default_value_t = 0)]
+    retries: u32,
     /// Run tasks through this executor binary (e.g. the hello_executor example) instead
     /// of as command tasks; the command travels in the task's data.
     #[arg(long)]
@@ -111,12 +115,11 @@ async fn main() -> anyhow::Result<()> {
         })
         .encoding(args.encoding)
         .on_update(reporter.clone().recipient());
-    for master in args.master.iter().flat_map(|list| list.split(',')) {
-        let master = master.trim();
-        if master.contains("://") {
+    // The builder parses the whole string (comma lists, bare `host:port`, `zk://h1,h2/path`),
+    // so it is passed as given: splitting it here would break a zk:// host list.
+    if let Some(master) = args.master.as_deref().map(str::trim) {
+        if !master.is_empty() {
             builder = builder.master(master);
-        } else if !master.is_empty() {
-            builder = builder.master(format!("http://{master}"));
         }
     }
     let framework = builder.start().await?;
@@ -128,7 +131,8 @@ async fn main() -> anyhow::Result<()> {
         .map(|n| {
             let spec = TaskSpec::new(format!("hello-{n}"))
                 .cpus(args.cpus)
-                .mem(args.mem);
+                .mem(args.mem)
+                .retries(args.retries);
             match &args.executor {
                 Some(path) => spec
                     .executor(executor_info(path, n))
