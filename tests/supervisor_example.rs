@@ -4,43 +4,16 @@
 //! with `RuntimeConfig::load`, so `MESOS_ACTIX_*` variables reach it, and the executor
 //! runtime's `MESOS_ACTIX_EXECUTOR_*` variables do not disturb it.
 
+mod example_build;
+
+use example_build::example_binary;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The example binary, built once per test run (`cargo test --test` alone does not build
-/// examples).
+/// The example binary, built once per test run.
 fn binary() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap();
-        let bin = profile_dir.join("examples").join("supervisor");
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args(["build", "--example", "supervisor", "--manifest-path"])
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            if (key.starts_with("CARGO_") && key != "CARGO_HOME")
-                || key.starts_with("__CARGO")
-                || key == "OUT_DIR"
-            {
-                build.env_remove(&key);
-            }
-        }
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let status = build
-            .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the example failed");
-        bin
-    })
-    .clone()
+    example_binary("supervisor")
 }
 
 /// Runs the example with these variables (and no `MESOS_*` from outside), bounded.

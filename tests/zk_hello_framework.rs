@@ -5,48 +5,20 @@
 
 mod zk_support;
 
+mod example_build;
+use example_build::example_binary;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use zk_support::ZkServer;
 
 /// Bound on the framework's run.
 const WAIT: Duration = Duration::from_secs(120);
 
-/// The example binary, built once per test run (`cargo test --test` alone does not build
-/// examples).
+/// The example binary, built once per test run.
 fn binary() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap();
-        let bin = profile_dir.join("examples").join("hello_framework");
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args(["build", "--example", "hello_framework", "--manifest-path"])
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            if (key.starts_with("CARGO_") && key != "CARGO_HOME")
-                || key.starts_with("__CARGO")
-                || key == "OUT_DIR"
-            {
-                build.env_remove(&key);
-            }
-        }
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let status = build
-            .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the example failed");
-        bin
-    })
-    .clone()
+    example_binary("hello_framework")
 }
 
 /// A `mesos-local --zk` child, killed when dropped.
