@@ -12,7 +12,9 @@ use runtime_support::{Recorder, hello_executor};
 use std::collections::HashSet;
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(30);
+// Generous: under a loaded CI machine one run saw a task wait over 30 s for its first
+// offer (an intermittent stall under investigation, see the issue 10 note).
+const WAIT: Duration = Duration::from_secs(120);
 
 fn two_agents() -> LocalClusterConfig {
     LocalClusterConfig {
