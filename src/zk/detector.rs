@@ -188,17 +188,9 @@ impl Detection {
     /// Publishes the leader (only when it changed) and marks detection healthy, unless the
     /// leader's MasterInfo was the failure.
     fn publish(&mut self, leader: Option<Leader>) {
-        self.leader.send_if_modified(|current| {
-            let changed = *current != leader;
-            *current = leader;
-            changed
-        });
+        super::publish_if_changed(&self.leader, leader);
         self.failures = 0;
-        self.status.send_if_modified(|status| {
-            let changed = *status != ZkStatus::Watching;
-            *status = ZkStatus::Watching;
-            changed
-        });
+        super::publish_if_changed(&self.status, ZkStatus::Watching);
     }
 
     fn fail(&mut self, error: ZkError) {

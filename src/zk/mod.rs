@@ -30,3 +30,12 @@ pub use session::{LeaderScheme, ZkError, ZkOptions};
 pub use url::{
     Credentials, DEFAULT_ZK_PORT, MAX_ZK_SERVERS, MAX_ZK_URL_LEN, ZkServer, ZkUrl, ZkUrlError,
 };
+
+/// Sets a watch's value and wakes its readers only when the value changed.
+fn publish_if_changed<T: PartialEq>(sender: &tokio::sync::watch::Sender<T>, value: T) {
+    sender.send_if_modified(|current| {
+        let changed = *current != value;
+        *current = value;
+        changed
+    });
+}

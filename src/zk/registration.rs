@@ -196,20 +196,12 @@ impl Member {
     }
 
     fn set_role(&mut self, role: Role) {
-        self.role.send_if_modified(|current| {
-            let changed = *current != role;
-            *current = role;
-            changed
-        });
+        super::publish_if_changed(&self.role, role);
     }
 
     fn healthy(&mut self) {
         self.failures = 0;
-        self.status.send_if_modified(|status| {
-            let changed = *status != ZkStatus::Watching;
-            *status = ZkStatus::Watching;
-            changed
-        });
+        super::publish_if_changed(&self.status, ZkStatus::Watching);
     }
 
     fn fail(&mut self, error: ZkError) {
