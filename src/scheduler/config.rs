@@ -36,6 +36,7 @@ use std::time::Duration;
 /// | `call_connections` | 4 |
 /// | `call_pipelining` | `true` |
 /// | `shutdown_drain_secs` | 5 |
+/// | `framework_id_file` | none: the id is not kept between runs |
 ///
 /// Variables under `MESOS_ACTIX_EXECUTOR_` belong to the executor runtime and are not
 /// read here; any other `MESOS_ACTIX_*` variable that names no field is logged (WARN) and
@@ -88,6 +89,11 @@ pub struct RuntimeConfig {
     /// CA bundle for `https://` masters: PEM text, or the path of a PEM file. `None`
     /// trusts the web PKI roots.
     pub tls_ca: Option<String>,
+    /// File that keeps the framework id between runs of the scheduler process (a
+    /// [`FileFrameworkIdStore`](super::FileFrameworkIdStore)); a store given to
+    /// [`FrameworkBuilder::framework_id_store`](super::FrameworkBuilder::framework_id_store)
+    /// takes precedence. `None` keeps no id.
+    pub framework_id_file: Option<std::path::PathBuf>,
 }
 
 impl Default for RuntimeConfig {
@@ -111,6 +117,7 @@ impl Default for RuntimeConfig {
             call_pipelining: true,
             shutdown_drain_secs: 5.0,
             tls_ca: None,
+            framework_id_file: None,
         }
     }
 }
@@ -229,6 +236,7 @@ pub(crate) const FIELDS: &[&str] = &[
     "call_pipelining",
     "shutdown_drain_secs",
     "tls_ca",
+    "framework_id_file",
 ];
 
 /// The prefix of the executor runtime's variables, never read by [`RuntimeConfig::load`].

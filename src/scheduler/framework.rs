@@ -16,6 +16,7 @@ use crate::proto::{
     framework_info::capability::Type as Capability, scheduler::Call,
 };
 use crate::scheduler::call_gate::{CallsDrained, CloseGate};
+use crate::scheduler::framework_id_keeper::ForgetFrameworkId;
 use crate::scheduler::master_connection::{CallError, GetFrameworkId, SendCall, Stop};
 use crate::scheduler::message_router::SendMessage;
 use crate::scheduler::offer_matcher::placement::Strategy;
@@ -79,6 +80,9 @@ pub enum FrameworkError {
     /// The runtime's actors are gone (shut down).
     #[error("the runtime is stopped")]
     Stopped,
+    /// The framework id store could not be read (checked at `start()`).
+    #[error(transparent)]
+    IdStore(#[from] super::FrameworkIdStoreError),
 }
 
 impl From<MailboxError> for FrameworkError {
@@ -115,6 +119,7 @@ pub struct FrameworkBuilder {
     config: RuntimeConfig,
     credentials: Option<(String, String)>,
     users: UserRecipients,
+    id_store: Option<Arc<dyn super::FrameworkIdStore>>,
     #[cfg(feature = "local")]
     local: crate::local::LocalClusterConfig,
 }
@@ -190,6 +195,31 @@ impl FrameworkBuilder {
     /// Resumes a known framework (after a failover of the scheduler process).
     pub fn framework_id(mut self, id: FrameworkId) -> Self {
         self.info.id = Some(id);
+        self
+    }
+
+    /// Keeps the framework id in `store` between runs of the scheduler process (instead
+    /// of a [`RuntimeConfig::framework_id_file`]). At start the stored id, if any, is
+    /// resumed (unless [`framework_id`](Self::framework_id) was given): within the
+    /// framework's `failover_timeout` the same framework is subscribed and the tasks the
+    /// previous process left are adopted; once Mesos has removed it, a new framework is
+    /// subscribed. See [`FrameworkIdStore`](super::FrameworkIdStore) for when it is
+    /// saved and cleared.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), mesos_actix::scheduler::FrameworkError> {
+    /// use mesos_actix::proto::FrameworkInfo;
+    /// use mesos_actix::scheduler::{FileFrameworkIdStore, Framework};
+    /// use std::time::Duration;
+    /// let framework = Framework::builder(FrameworkInfo::new("svc"))
+    ///     .failover_timeout(Duration::from_secs(7 * 24 * 3600))
+    ///     .framework_id_store(FileFrameworkIdStore::new("/var/lib/svc/framework.id"))
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn framework_id_store(mut self, store: impl super::FrameworkIdStore) -> Self {
+        self.id_store = Some(Arc::new(store));
         self
     }
 
@@ -282,12 +312,21 @@ impl FrameworkBuilder {
         }
         crate::transport::client::tls_config(self.config.tls_ca.as_deref())?;
         let FrameworkBuilder {
-            info,
+            mut info,
             mut config,
             credentials,
             users,
+            id_store,
             ..
         } = self;
+        let id_store = id_store.or_else(|| {
+            let file = config.framework_id_file.clone()?;
+            Some(Arc::new(super::FileFrameworkIdStore::new(file))
+                as Arc<dyn super::FrameworkIdStore>)
+        });
+        if let (None, Some(store)) = (&info.id, &id_store) {
+            info.id = store.load()?;
+        }
         #[cfg(feature = "local")]
         let mut local_cluster = None;
         if config.masters.is_empty() {
@@ -317,7 +356,14 @@ impl FrameworkBuilder {
         let arbiter = Arbiter::new();
         let (tx, rx) = oneshot::channel();
         let spawned = arbiter.spawn_fn(move || {
-            let _ = tx.send(wire(info, config, credentials, users, watch_actor));
+            let _ = tx.send(wire(
+                info,
+                config,
+                credentials,
+                users,
+                watch_actor,
+                id_store,
+            ));
         });
         if !spawned {
             return Err(FrameworkError::Stopped);
@@ -388,6 +434,7 @@ impl Framework {
             config: RuntimeConfig::default(),
             credentials: None,
             users: UserRecipients::default(),
+            id_store: None,
             #[cfg(feature = "local")]
             local: crate::local::LocalClusterConfig::default(),
         }
@@ -612,6 +659,9 @@ impl Framework {
         }
         let connection = &actors.connection;
         let _ = tokio::time::timeout(Duration::from_secs(10), connection.send(stop)).await;
+        if mode == ShutdownMode::Teardown {
+            let _ = actors.keeper.send(ForgetFrameworkId).await;
+        }
         self.inner.stop_arbiter();
         #[cfg(feature = "local")]
         {

@@ -29,12 +29,16 @@
 //! | `call_gate/` | `CallGate`: every call passes it; a shutdown closes it and waits for the calls in flight |
 //! | `watch.rs` | `SubscriptionWatch`: the subscription's state for the handle |
 //! | `raw.rs` | `NoPlacement`: the matcher's stand-in in raw-offer mode |
+//! | `framework_id_store.rs` | [`FrameworkIdStore`], [`FileFrameworkIdStore`]: the framework id between runs |
+//! | `framework_id_keeper/` | `FrameworkIdKeeper`: saves and clears the stored id, reconciles a resumed framework |
 
 pub(crate) mod call_gate;
 pub(crate) mod calls;
 pub(crate) mod config;
 pub(crate) mod events;
 mod framework;
+pub(crate) mod framework_id_keeper;
+pub(crate) mod framework_id_store;
 pub(crate) mod master_connection;
 pub(crate) mod message_router;
 pub(crate) mod offer_matcher;
@@ -49,6 +53,7 @@ pub use events::{
     Subscribed, TaskUpdate,
 };
 pub use framework::{Framework, FrameworkBuilder, FrameworkError, ShutdownMode};
+pub use framework_id_store::{FileFrameworkIdStore, FrameworkIdStore, FrameworkIdStoreError};
 pub use master_connection::CallError;
 pub use offer_matcher::placement::{Constraint, Strategy};
 pub use offer_matcher::{OfferRejection, PendingReason, RejectReason};

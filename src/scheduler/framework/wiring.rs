@@ -6,6 +6,8 @@ use crate::proto::FrameworkInfo;
 use crate::scheduler::call_gate::CallGate;
 use crate::scheduler::config::{RuntimeConfig, secs};
 use crate::scheduler::events::{Disconnected, MesosError, Subscribed};
+use crate::scheduler::framework_id_keeper::FrameworkIdKeeper;
+use crate::scheduler::framework_id_store::FrameworkIdStore;
 use crate::scheduler::master_connection::{
     ConnectionSettings, ConnectionSinks, MasterConnection, SendCall,
 };
@@ -14,6 +16,7 @@ use crate::scheduler::offer_matcher::{MatcherSettings, OfferMatcher};
 use crate::scheduler::task_tracker::{TaskTracker, TrackerSettings};
 use crate::scheduler::watch::SubscriptionWatch;
 use actix::prelude::*;
+use std::sync::Arc;
 
 /// Addresses of the runtime's actors.
 #[derive(Clone)]
@@ -24,6 +27,8 @@ pub(super) struct Actors {
     pub(super) matcher: Option<Addr<OfferMatcher>>,
     pub(super) tracker: Addr<TaskTracker>,
     pub(super) router: Addr<MessageRouter>,
+    /// Keeps the framework id store in step (cleared on TEARDOWN).
+    pub(super) keeper: Addr<FrameworkIdKeeper>,
 }
 
 /// Creates the actors' contexts first (their addresses reference each other), then runs
@@ -34,6 +39,7 @@ pub(super) fn wire(
     credentials: Option<(String, String)>,
     users: UserRecipients,
     watch_actor: SubscriptionWatch,
+    id_store: Option<Arc<dyn FrameworkIdStore>>,
 ) -> Actors {
     let connection_ctx = Context::<MasterConnection>::new();
     let tracker_ctx = Context::<TaskTracker>::new();
@@ -44,6 +50,9 @@ pub(super) fn wire(
     let watch = watch_actor.start();
     let gate = CallGate::new(connection.clone()).start();
     let calls = gate.clone().recipient::<SendCall>();
+    let resumed = info.id.clone();
+    let fresh_if_removed = id_store.is_some();
+    let keeper = FrameworkIdKeeper::new(id_store, resumed.clone(), calls.clone()).start();
 
     let matcher = if users.raw.is_none() {
         let settings = MatcherSettings {
@@ -62,8 +71,11 @@ pub(super) fn wire(
         (None, None) => unreachable!("a matcher exists when raw mode is off"),
     };
 
-    let mut subscribed: Vec<Recipient<Subscribed>> =
-        vec![tracker.clone().recipient(), watch.clone().recipient()];
+    let mut subscribed: Vec<Recipient<Subscribed>> = vec![
+        tracker.clone().recipient(),
+        watch.clone().recipient(),
+        keeper.clone().recipient(),
+    ];
     let mut disconnected: Vec<Recipient<Disconnected>> =
         vec![tracker.clone().recipient(), watch.clone().recipient()];
     if let Some(m) = &matcher {
@@ -72,7 +84,8 @@ pub(super) fn wire(
     }
     subscribed.extend(users.subscribed.iter().cloned());
     disconnected.extend(users.disconnected.iter().cloned());
-    let mut errors: Vec<Recipient<MesosError>> = vec![watch.recipient()];
+    let mut errors: Vec<Recipient<MesosError>> =
+        vec![watch.recipient(), keeper.clone().recipient()];
     errors.extend(users.errors.iter().cloned());
 
     let sinks = ConnectionSinks {
@@ -114,14 +127,22 @@ pub(super) fn wire(
         }
         None => tracker_actor = tracker_actor.with_untracked_updates(),
     }
+    if resumed.is_some() && matcher.is_some() {
+        tracker_actor = tracker_actor.with_adoption();
+    }
     tracker_ctx.run(tracker_actor);
     router_ctx.run(MessageRouter::new(calls, users.messages.clone()));
-    connection_ctx.run(MasterConnection::new(settings, sinks));
+    let mut connection_actor = MasterConnection::new(settings, sinks);
+    if fresh_if_removed {
+        connection_actor = connection_actor.start_fresh_if_removed();
+    }
+    connection_ctx.run(connection_actor);
     Actors {
         connection,
         gate,
         matcher,
         tracker,
         router,
+        keeper,
     }
 }

@@ -30,6 +30,7 @@ mod backoff;
 mod detection;
 mod endpoint;
 mod lifecycle;
+mod resume;
 mod stream;
 mod wire;
 
@@ -280,6 +281,8 @@ pub struct MasterConnection {
     detector: Option<crate::zk::LeaderDetector>,
     /// Whether ZooKeeper detection is failing (reported once per outage).
     zk_failing: bool,
+    /// Subscribe as a new framework if the resumed id has been removed (`resume.rs`).
+    fresh_if_removed: bool,
 }
 
 impl MasterConnection {
@@ -341,6 +344,7 @@ impl MasterConnection {
             disconnected_since: None,
             detector: None,
             zk_failing: false,
+            fresh_if_removed: false,
         }
     }
 

@@ -125,7 +125,9 @@ impl MasterConnection {
                     .error
                     .map(|e| e.message)
                     .unwrap_or_else(|| "ERROR event without a message".into());
-                self.fatal(ctx, MesosErrorKind::ErrorEvent, message);
+                if !self.restart_fresh(&message, ctx) {
+                    self.fatal(ctx, MesosErrorKind::ErrorEvent, message);
+                }
             }
             event::Type::Heartbeat => {
                 tracing::trace!(parent: &self.span, "heartbeat");

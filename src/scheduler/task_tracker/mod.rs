@@ -16,6 +16,7 @@
 //! Per task it keeps one small record (the spec is shared with the matcher through an
 //! `Arc`) plus one id-index entry per attempt.
 
+mod adopt;
 mod delivery;
 mod kill;
 mod reconcile;
@@ -244,6 +245,8 @@ pub struct TaskTracker {
     released: Option<Recipient<crate::scheduler::offer_matcher::Released>>,
     /// Raw mode: deliver updates of tasks the user launched itself.
     deliver_untracked: bool,
+    /// Adopt the tasks of a previous process of the framework (`adopt.rs`).
+    adopt_unknown: bool,
 }
 
 impl TaskTracker {
@@ -280,6 +283,7 @@ impl TaskTracker {
             implicit_loop: None,
             released: None,
             deliver_untracked: false,
+            adopt_unknown: false,
         }
     }
 
@@ -469,7 +473,8 @@ impl Handler<UpdateReceived> for TaskTracker {
             tracing::warn!(task_id = %status.task_id, state = status.state, "update with an unknown state");
             return self.enqueue(only_ack(ack), ctx);
         };
-        let Some(key) = self.key_of(&status.task_id) else {
+        let key = self.key_of(&status.task_id).or_else(|| self.adopt(&status));
+        let Some(key) = key else {
             if self.deliver_untracked {
                 // Raw mode: the user launched this task itself; it gets every update.
                 let update = TaskUpdate {
@@ -519,8 +524,12 @@ impl Handler<UpdateReceived> for TaskTracker {
             tracing::info!(task_id = %status.task_id, ?state, "update after the task's final state");
             return self.enqueue(only_ack(ack), ctx);
         }
+        let repeat = adopt::is_repeat(r, state, &status);
         self.update_seq += 1;
         r.heard_seq = self.update_seq;
+        if repeat {
+            return self.enqueue(only_ack(ack), ctx);
+        }
         r.launched = true;
         if let Some(agent_id) = &status.agent_id {
             r.agent_id = Some(agent_id.clone());
