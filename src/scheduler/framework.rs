@@ -192,7 +192,9 @@ impl FrameworkBuilder {
         self
     }
 
-    /// Resumes a known framework (after a failover of the scheduler process).
+    /// Resumes a known framework (after a failover of the scheduler process): the tasks
+    /// Mesos still runs for it are adopted. Takes precedence over a stored id (see
+    /// [`framework_id_store`](Self::framework_id_store)).
     pub fn framework_id(mut self, id: FrameworkId) -> Self {
         self.info.id = Some(id);
         self
