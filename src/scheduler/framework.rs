@@ -31,6 +31,7 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 use wiring::{Actors, wire};
 
+mod id_store;
 mod wiring;
 
 /// Why the framework could not start or a request could not be done.
@@ -200,31 +201,6 @@ impl FrameworkBuilder {
         self
     }
 
-    /// Keeps the framework id in `store` between runs of the scheduler process (instead
-    /// of a [`RuntimeConfig::framework_id_file`]). At start the stored id, if any, is
-    /// resumed (unless [`framework_id`](Self::framework_id) was given): within the
-    /// framework's `failover_timeout` the same framework is subscribed and the tasks the
-    /// previous process left are adopted; once Mesos has removed it, a new framework is
-    /// subscribed. See [`FrameworkIdStore`](super::FrameworkIdStore) for when it is
-    /// saved and cleared.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), mesos_actix::scheduler::FrameworkError> {
-    /// use mesos_actix::proto::FrameworkInfo;
-    /// use mesos_actix::scheduler::{FileFrameworkIdStore, Framework};
-    /// use std::time::Duration;
-    /// let framework = Framework::builder(FrameworkInfo::new("svc"))
-    ///     .failover_timeout(Duration::from_secs(7 * 24 * 3600))
-    ///     .framework_id_store(FileFrameworkIdStore::new("/var/lib/svc/framework.id"))
-    ///     .start()
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn framework_id_store(mut self, store: impl super::FrameworkIdStore) -> Self {
-        self.id_store = Some(Arc::new(store));
-        self
-    }
-
     /// HTTP Basic credentials; the principal also goes into `FrameworkInfo.principal`.
     pub fn credentials(mut self, principal: impl Into<String>, secret: impl Into<String>) -> Self {
         let principal = principal.into();
@@ -321,14 +297,7 @@ impl FrameworkBuilder {
             id_store,
             ..
         } = self;
-        let id_store = id_store.or_else(|| {
-            let file = config.framework_id_file.clone()?;
-            Some(Arc::new(super::FileFrameworkIdStore::new(file))
-                as Arc<dyn super::FrameworkIdStore>)
-        });
-        if let (None, Some(store)) = (&info.id, &id_store) {
-            info.id = store.load()?;
-        }
+        let id_store = id_store::resume(id_store, &config, &mut info)?;
         #[cfg(feature = "local")]
         let mut local_cluster = None;
         if config.masters.is_empty() {

@@ -26,9 +26,25 @@ fn parse_task_id(id: &str) -> Option<(&str, &str, u32)> {
 /// Whether an update only repeats the state the user was already given: a master-made
 /// update (no uuid, such as a reconciliation answer) of a task heard of before, with the
 /// same non-terminal state. It is not delivered again.
-pub(super) fn is_repeat(record: &TaskRecord, state: TaskState, status: &TaskStatus) -> bool {
+fn is_repeat(record: &TaskRecord, state: TaskState, status: &TaskStatus) -> bool {
     let master_made = status.uuid.as_deref().is_none_or(<[u8]>::is_empty);
     master_made && record.heard_seq != 0 && record.state == state && !state.is_terminal()
+}
+
+/// When the update [`is_repeat`], counts it as heard (so reconciliation knows the task
+/// answered: `seq` is the tracker's update counter) and answers `true`: acknowledge only.
+pub(super) fn heard_again(
+    record: &mut TaskRecord,
+    state: TaskState,
+    status: &TaskStatus,
+    seq: &mut u64,
+) -> bool {
+    if !is_repeat(record, state, status) {
+        return false;
+    }
+    *seq += 1;
+    record.heard_seq = *seq;
+    true
 }
 
 impl TaskTracker {

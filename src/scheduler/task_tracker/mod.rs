@@ -10,9 +10,10 @@
 //!
 //! Updates reach the user strictly in arrival order, one at a time (a slow user slows
 //! the acknowledgements, which is what keeps delivery at-least-once); duplicates resent
-//! by Mesos are acknowledged again but delivered once; updates for task ids this tracker
-//! never issued are acknowledged and logged. A live update for an attempt that was
-//! already replaced by a retry gets that attempt killed, so a task never runs twice.
+//! by Mesos (and reconciliation answers repeating a known state) are acknowledged again
+//! but delivered once; updates for task ids this tracker never issued are acknowledged and
+//! logged, or adopted once the framework was resumed (`adopt.rs`). A live update for an
+//! attempt already replaced by a retry gets that attempt killed: it never runs twice.
 //! Per task it keeps one small record (the spec is shared with the matcher through an
 //! `Arc`) plus one id-index entry per attempt.
 
@@ -473,8 +474,7 @@ impl Handler<UpdateReceived> for TaskTracker {
             tracing::warn!(task_id = %status.task_id, state = status.state, "update with an unknown state");
             return self.enqueue(only_ack(ack), ctx);
         };
-        let key = self.key_of(&status.task_id).or_else(|| self.adopt(&status));
-        let Some(key) = key else {
+        let Some(key) = self.key_of(&status.task_id).or_else(|| self.adopt(&status)) else {
             if self.deliver_untracked {
                 // Raw mode: the user launched this task itself; it gets every update.
                 let update = TaskUpdate {
@@ -524,12 +524,11 @@ impl Handler<UpdateReceived> for TaskTracker {
             tracing::info!(task_id = %status.task_id, ?state, "update after the task's final state");
             return self.enqueue(only_ack(ack), ctx);
         }
-        let repeat = adopt::is_repeat(r, state, &status);
-        self.update_seq += 1;
-        r.heard_seq = self.update_seq;
-        if repeat {
+        if adopt::heard_again(r, state, &status, &mut self.update_seq) {
             return self.enqueue(only_ack(ack), ctx);
         }
+        self.update_seq += 1;
+        r.heard_seq = self.update_seq;
         r.launched = true;
         if let Some(agent_id) = &status.agent_id {
             r.agent_id = Some(agent_id.clone());
