@@ -43,19 +43,43 @@ fn specs() -> Vec<TaskSpec> {
         .collect()
 }
 
-/// A framework on `cluster` that keeps its id in `file`, reporting to `recorder`.
+/// Where a framework keeps its id.
+enum Keep<'a> {
+    /// `RuntimeConfig::framework_id_file`.
+    File(&'a Path),
+    /// `FrameworkBuilder::framework_id_store`.
+    Store(Arc<FileFrameworkIdStore>),
+}
+
+/// Polls `store` until it holds `id` (the keeper saves it just after SUBSCRIBED).
+async fn wait_stored(store: &impl FrameworkIdStore, id: &FrameworkId) {
+    let deadline = Instant::now() + WAIT;
+    while store.load().unwrap().as_ref() != Some(id) {
+        assert!(Instant::now() < deadline, "{id} never stored");
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A framework on `cluster` that keeps its id as `keep` says, reporting to `recorder`.
 async fn start(
     cluster: &LocalCluster,
-    file: &Path,
+    keep: Keep<'_>,
     failover: f64,
     recorder: &Recorder,
 ) -> Framework {
-    let config = RuntimeConfig {
+    let mut config = RuntimeConfig {
         masters: vec![cluster.url()],
-        framework_id_file: Some(file.to_path_buf()),
         ..Default::default()
     };
-    Framework::builder(FrameworkInfo::new("restarting"))
+    let builder = Framework::builder(FrameworkInfo::new("restarting"));
+    let builder = match keep {
+        Keep::File(file) => {
+            config.framework_id_file = Some(file.to_path_buf());
+            builder
+        }
+        Keep::Store(store) => builder.framework_id_store(store),
+    };
+    builder
         .config(config)
         .failover_timeout(Duration::from_secs_f64(failover))
         .on_update(recorder.clone().start().recipient())
@@ -131,19 +155,15 @@ async fn restart_within_failover_timeout_resumes_and_adopts_running_tasks() {
     let store = FileFrameworkIdStore::new(&file);
 
     let first = Recorder::default();
-    let framework = start(&cluster, &file, 3600.0, &first).await;
+    let framework = start(&cluster, Keep::File(&file), 3600.0, &first).await;
     let id = framework.wait_subscribed(WAIT).await.unwrap();
     let ids = framework.submit_all(specs()).await.unwrap();
     assert!(first.wait_until(WAIT, |h| running(h, &ids)).await);
-    assert_eq!(
-        store.load().unwrap(),
-        Some(id.clone()),
-        "saved on SUBSCRIBED"
-    );
+    wait_stored(&store, &id).await; // saved on SUBSCRIBED
     drop(framework); // the process dies: no TEARDOWN
 
     let second = Recorder::default();
-    let framework = start(&cluster, &file, 3600.0, &second).await;
+    let framework = start(&cluster, Keep::File(&file), 3600.0, &second).await;
     assert_eq!(
         framework.wait_subscribed(WAIT).await.unwrap(),
         id,
@@ -198,7 +218,7 @@ async fn restart_after_failover_timeout_starts_a_new_framework() {
     let store = Arc::new(FileFrameworkIdStore::new(&file));
 
     let first = Recorder::default();
-    let framework = start(&cluster, &file, 0.5, &first).await;
+    let framework = start(&cluster, Keep::File(&file), 0.5, &first).await;
     let old_id = framework.wait_subscribed(WAIT).await.unwrap();
     let old_tasks = framework.submit_all(specs()).await.unwrap();
     assert!(first.wait_until(WAIT, |h| running(h, &old_tasks)).await);
@@ -223,14 +243,10 @@ async fn restart_after_failover_timeout_starts_a_new_framework() {
     );
 
     let second = Recorder::default();
-    let framework = start(&cluster, &file, 0.5, &second).await;
+    let framework = start(&cluster, Keep::Store(store.clone()), 0.5, &second).await;
     let new_id = framework.wait_subscribed(WAIT).await.unwrap();
     assert_ne!(new_id, old_id, "a new framework");
-    assert_eq!(
-        store.load().unwrap(),
-        Some(new_id.clone()),
-        "the new id is kept"
-    );
+    wait_stored(&store, &new_id).await; // the new id replaces the old one
     assert!(
         framework.tasks().await.unwrap().is_empty(),
         "nothing adopted"
