@@ -124,3 +124,93 @@ impl Handler<ForgetFrameworkId> for FrameworkIdKeeper {
         self.clear("torn down");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::framework_id_store::FrameworkIdStoreError;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Memory(Mutex<Option<FrameworkId>>);
+
+    impl FrameworkIdStore for Memory {
+        fn load(&self) -> Result<Option<FrameworkId>, FrameworkIdStoreError> {
+            Ok(self.0.lock().unwrap().clone())
+        }
+        fn save(&self, id: &FrameworkId) -> Result<(), FrameworkIdStoreError> {
+            *self.0.lock().unwrap() = Some(id.clone());
+            Ok(())
+        }
+        fn clear(&self) -> Result<(), FrameworkIdStoreError> {
+            *self.0.lock().unwrap() = None;
+            Ok(())
+        }
+    }
+
+    /// Swallows calls.
+    struct Calls;
+    impl Actor for Calls {
+        type Context = Context<Self>;
+    }
+    impl Handler<SendCall> for Calls {
+        type Result = Result<(), crate::scheduler::master_connection::CallError>;
+        fn handle(&mut self, _: SendCall, _: &mut Context<Self>) -> Self::Result {
+            Ok(())
+        }
+    }
+
+    fn subscribed(id: &str) -> Subscribed {
+        Subscribed {
+            framework_id: FrameworkId::new(id),
+            heartbeat_interval: std::time::Duration::from_secs(15),
+            master_info: None,
+            master_url: "http://m:5050".into(),
+            resubscribed: false,
+        }
+    }
+
+    fn error(kind: MesosErrorKind, message: &str) -> MesosError {
+        MesosError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    #[actix_rt::test]
+    async fn saves_on_subscribed_and_clears_only_when_the_framework_is_gone() {
+        let store = Arc::new(Memory::default());
+        let calls = Calls.start().recipient();
+        let keeper = FrameworkIdKeeper::new(Some(store.clone()), None, calls).start();
+        keeper.send(subscribed("f1")).await.unwrap();
+        assert_eq!(store.load().unwrap(), Some(FrameworkId::new("f1")));
+        for kept in [
+            error(MesosErrorKind::ErrorEvent, "Framework failed over"),
+            error(MesosErrorKind::Unauthorized, "401"),
+            error(MesosErrorKind::GaveUp, "no usable master URL configured"),
+        ] {
+            keeper.send(kept).await.unwrap();
+            assert!(store.load().unwrap().is_some());
+        }
+        keeper
+            .send(error(
+                MesosErrorKind::ErrorEvent,
+                "Framework has been removed",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(store.load().unwrap(), None);
+        keeper.send(subscribed("f2")).await.unwrap();
+        keeper
+            .send(error(
+                MesosErrorKind::GaveUp,
+                "no subscription for longer than the failover timeout (5 s)",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(store.load().unwrap(), None);
+        keeper.send(subscribed("f3")).await.unwrap();
+        keeper.send(ForgetFrameworkId).await.unwrap();
+        assert_eq!(store.load().unwrap(), None);
+    }
+}
