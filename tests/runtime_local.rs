@@ -12,9 +12,9 @@ use runtime_support::{Recorder, hello_executor};
 use std::collections::HashSet;
 use std::time::Duration;
 
-// Generous: under a loaded CI machine one run saw a task wait over 30 s for its first
-// offer (an intermittent stall under investigation, see the issue 10 note).
-const WAIT: Duration = Duration::from_secs(120);
+// A lost REVIVE once left a task waiting for its first offer here; the matcher now
+// REVIVEs again after the refuse filter (tests/matcher_revive_race.rs).
+const WAIT: Duration = Duration::from_secs(30);
 
 fn two_agents() -> LocalClusterConfig {
     LocalClusterConfig {
