@@ -17,6 +17,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "../wait/mod.rs"]
 pub mod wait;
 

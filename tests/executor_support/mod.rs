@@ -15,6 +15,8 @@ use mesos_actix::recordio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "../wait/mod.rs"]
 pub mod wait;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};

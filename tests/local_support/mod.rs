@@ -13,6 +13,8 @@ use mesos_actix::proto::{
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "../wait/mod.rs"]
 pub mod wait;
 

@@ -10,6 +10,8 @@ use mesos_actix::proto::scheduler::Call;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "../wait/mod.rs"]
 pub mod wait;
 

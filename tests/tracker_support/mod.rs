@@ -18,6 +18,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "../wait/mod.rs"]
 pub mod wait;
 

@@ -14,6 +14,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use zookeeper_client as zk;
 
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "../wait/mod.rs"]
 pub mod wait;
 
