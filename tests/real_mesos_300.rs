@@ -9,9 +9,7 @@
 
 mod real_mesos_support;
 
-use real_mesos_support::{Options, RealMesos, all_tasks, example};
-use std::path::PathBuf;
-use std::process::Command;
+use real_mesos_support::{Options, RealMesos, example, tasks_of};
 
 /// Master log lines that mean a call reached the master after TEARDOWN, or a connection
 /// was broken under it.
@@ -25,46 +23,22 @@ fn bad_log_lines(cluster: &RealMesos) -> Vec<String> {
         .collect()
 }
 
-/// The tasks of the frameworks named `name` the master knows, and whether any such
-/// framework is still active.
-fn tasks_of(state: &serde_json::Value, name: &str) -> (Vec<(String, String)>, bool) {
-    let tasks = all_tasks(state)
-        .into_iter()
-        .filter(|(framework, _, _)| framework == name)
-        .map(|(_, id, state)| (id, state))
-        .collect();
-    let active = state["frameworks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|f| f["name"] == name);
-    (tasks, active)
-}
-
 #[test]
 fn three_hundred_command_tasks_finish_and_teardown_is_clean() {
-    let cluster = RealMesos::start_with(Options {
-        command_executor: Some(PathBuf::from(env!("CARGO_BIN_EXE_mesos-command-executor"))),
-        master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
-        ..Options::default()
-    });
-    let framework = example("hello_framework");
+    let cluster = RealMesos::start_with(Options::with_our_command_executor());
     let tasks = 300;
-    let out = Command::new(&framework)
-        .args(["--master", &cluster.master_url()])
-        .args(["--tasks", &tasks.to_string()])
-        .args(["--cpus", "0.05", "--mem", "16"])
-        .args(["--command", "true"])
-        .env_remove("MESOS_MASTER")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", framework.display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "hello_framework exited with {:?}\n--- stderr ---\n{stderr}\n{}",
-        out.status,
-        cluster.log_tails(40)
+    let (stdout, stderr) = cluster.run_example(
+        &example("hello_framework"),
+        &[
+            "--tasks",
+            &tasks.to_string(),
+            "--cpus",
+            "0.05",
+            "--mem",
+            "16",
+            "--command",
+            "true",
+        ],
     );
     assert_eq!(
         stdout

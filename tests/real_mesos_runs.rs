@@ -7,36 +7,13 @@
 mod pinspider_support;
 mod real_mesos_support;
 
-use real_mesos_support::{Options, RealMesos, all_tasks};
-use std::path::PathBuf;
+use real_mesos_support::{Options, RealMesos, tasks_of};
 use std::sync::OnceLock;
 
 /// The one cluster of this file, with our command executor installed.
 fn cluster() -> &'static RealMesos {
     static CLUSTER: OnceLock<RealMesos> = OnceLock::new();
-    CLUSTER.get_or_init(|| {
-        RealMesos::start_with(Options {
-            command_executor: Some(PathBuf::from(env!("CARGO_BIN_EXE_mesos-command-executor"))),
-            master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
-            ..Options::default()
-        })
-    })
-}
-
-/// The tasks of the frameworks named `name` the master knows, and whether any such
-/// framework is still active.
-fn tasks_of(state: &serde_json::Value, name: &str) -> (Vec<(String, String)>, bool) {
-    let tasks = all_tasks(state)
-        .into_iter()
-        .filter(|(framework, _, _)| framework == name)
-        .map(|(_, id, state)| (id, state))
-        .collect();
-    let active = state["frameworks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|f| f["name"] == name);
-    (tasks, active)
+    CLUSTER.get_or_init(|| RealMesos::start_with(Options::with_our_command_executor()))
 }
 
 #[test]

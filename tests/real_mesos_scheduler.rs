@@ -22,20 +22,13 @@ use mesos_actix::proto::{
 use mesos_actix::scheduler::{Framework, Offers, Rescind, ShutdownMode, TaskSpec, TaskUpdate};
 use real_mesos_support::{Options, RealMesos, WAIT, all_tasks};
 use runtime_support::{Heard, Recorder};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// The one cluster of this file, with our command executor installed.
 fn cluster() -> &'static RealMesos {
     static CLUSTER: OnceLock<RealMesos> = OnceLock::new();
-    CLUSTER.get_or_init(|| {
-        RealMesos::start_with(Options {
-            command_executor: Some(PathBuf::from(env!("CARGO_BIN_EXE_mesos-command-executor"))),
-            master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
-            ..Options::default()
-        })
-    })
+    CLUSTER.get_or_init(|| RealMesos::start_with(Options::with_our_command_executor()))
 }
 
 fn info(name: &str) -> FrameworkInfo {

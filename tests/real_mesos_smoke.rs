@@ -12,14 +12,10 @@
 mod real_mesos_support;
 
 use real_mesos_support::*;
-use std::process::Command;
 
 #[test]
 fn real_master_has_one_activated_agent() {
-    let cluster = RealMesos::start_with(Options {
-        master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
-        ..Options::default()
-    });
+    let cluster = RealMesos::start_with(Options::fast_allocation());
     let state = cluster.master_json("/state");
     assert_eq!(state["version"], "1.11.0", "master version");
     assert_eq!(state["activated_slaves"], 1.0, "activated agents");
@@ -50,24 +46,20 @@ fn hello_framework_runs_custom_executor_tasks_to_finished() {
     let executor = example("hello_executor");
     let cluster = RealMesos::start();
     let tasks = 3;
+    let executor = executor.to_str().expect("a UTF-8 path");
     for encoding in ["protobuf", "json"] {
-        let out = Command::new(&framework)
-            .args(["--master", &cluster.master_url()])
-            .args(["--encoding", encoding])
-            .args(["--tasks", &tasks.to_string()])
-            .args(["--command", "echo hello from the real agent"])
-            .arg("--executor")
-            .arg(&executor)
-            .env_remove("MESOS_MASTER")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", framework.display()));
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "hello_framework ({encoding}) exited with {:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n{}",
-            out.status,
-            cluster.log_tails(40)
+        cluster.run_example(
+            &framework,
+            &[
+                "--encoding",
+                encoding,
+                "--tasks",
+                &tasks.to_string(),
+                "--command",
+                "echo hello from the real agent",
+                "--executor",
+                executor,
+            ],
         );
     }
 

@@ -13,8 +13,8 @@ use mesos_actix::scheduler::{
     TaskUpdate,
 };
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use zk_support::{FakeMesosMaster, WAIT, ZkServer};
+use std::time::Duration;
+use zk_support::{FakeMesosMaster, WAIT, ZkServer, wait};
 
 /// What the framework told the test.
 #[derive(Default)]
@@ -55,14 +55,7 @@ impl Handler<MesosError> for Recorder {
 impl Recorder {
     /// Polls `check` until it holds (bounded by [`WAIT`]); panics naming `what` otherwise.
     async fn wait(&self, what: &str, check: impl Fn(&Heard) -> bool) {
-        let deadline = Instant::now() + WAIT;
-        while !check(&self.0.lock().unwrap()) {
-            assert!(
-                Instant::now() < deadline,
-                "{what}: not seen within {WAIT:?}"
-            );
-            actix_rt::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait::until_true(what, WAIT, || check(&self.0.lock().unwrap())).await;
     }
 
     fn finished_count(&self) -> usize {
@@ -123,13 +116,26 @@ async fn run_tasks(framework: &Framework, recorder: &Recorder, prefix: &str, com
     assert_eq!(recorder.finished_count(), before + 2);
 }
 
-#[actix_rt::test]
-async fn framework_follows_the_zookeeper_leader() {
+/// A ZooKeeper server and two local clusters registered in its `/mesos` group (the first
+/// leads), with their registrations.
+async fn two_registered_clusters() -> (
+    ZkServer,
+    LocalCluster,
+    LocalCluster,
+    FakeMesosMaster,
+    FakeMesosMaster,
+) {
     let server = ZkServer::start().await;
     let first = cluster().await;
     let second = cluster().await;
     let first_node = FakeMesosMaster::register(&server, "/mesos", first.addr().port()).await;
-    let _second_node = FakeMesosMaster::register(&server, "/mesos", second.addr().port()).await;
+    let second_node = FakeMesosMaster::register(&server, "/mesos", second.addr().port()).await;
+    (server, first, second, first_node, second_node)
+}
+
+#[actix_rt::test]
+async fn framework_follows_the_zookeeper_leader() {
+    let (server, first, second, first_node, _second_node) = two_registered_clusters().await;
 
     let recorder = Recorder::default();
     let framework = framework(&server.url("/mesos"), &recorder).await;
@@ -198,11 +204,7 @@ async fn zookeeper_outage_keeps_the_master_and_detection_resumes() {
 
 #[actix_rt::test]
 async fn tasks_running_on_a_dead_leader_are_relaunched_on_the_new_one() {
-    let server = ZkServer::start().await;
-    let first = cluster().await;
-    let second = cluster().await;
-    let first_node = FakeMesosMaster::register(&server, "/mesos", first.addr().port()).await;
-    let _second_node = FakeMesosMaster::register(&server, "/mesos", second.addr().port()).await;
+    let (server, first, second, first_node, _second_node) = two_registered_clusters().await;
 
     let recorder = Recorder::default();
     let framework = framework(&server.url("/mesos"), &recorder).await;

@@ -9,9 +9,9 @@ mod example_build;
 use example_build::example_binary;
 use std::io::BufRead;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use zk_support::ZkServer;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use zk_support::{LocalMasterProcess as Master, ZkServer, exit_status, wait};
 
 /// Bound on the framework's run.
 const WAIT: Duration = Duration::from_secs(120);
@@ -21,64 +21,21 @@ fn binary() -> PathBuf {
     example_binary("hello_framework")
 }
 
-/// A `mesos-local --zk` child, killed when dropped.
-struct Master(Child, String);
-
-impl Master {
-    fn start(zk: &str) -> Master {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mesos-local"))
-            .args(["--port", "0", "--agents", "1"])
-            .args(["--resources", "cpus:2;mem:1024"])
-            .args(["--zk", zk, "--quorum", "2", "--zk-session-timeout", "2"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn mesos-local");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let line = std::io::BufReader::new(stdout)
-            .lines()
-            .next()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        let url = line
-            .strip_prefix("mesos-local listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        Master(child, url)
-    }
-}
-
-impl Drop for Master {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[actix_rt::test]
 async fn hello_framework_runs_its_tasks_through_zk_leader_detection() {
     let bin = binary();
     let zk = ZkServer::start().await;
     let group = zk.url("/mesos");
-    let _masters: Vec<Master> = (0..3).map(|_| Master::start(&group)).collect();
+    let _masters: Vec<Master> = (0..3)
+        .map(|_| Master::start(&group, "cpus:2;mem:1024"))
+        .collect();
     let mut framework = Command::new(bin)
         .args(["--master", &group, "--tasks", "6", "--command", "sleep 3"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn hello_framework");
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = framework.try_wait().expect("wait on hello_framework") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = framework.kill();
-            let _ = framework.wait();
-            panic!("hello_framework did not exit within {WAIT:?}");
-        }
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
-    };
+    let status = exit_status(&mut framework, "hello_framework", WAIT).await;
     assert!(status.success(), "hello_framework exited with {status}");
 }
 
@@ -96,7 +53,9 @@ async fn hello_framework_survives_a_killed_leading_master() {
     let bin = binary();
     let zk = ZkServer::start().await;
     let group = zk.url("/mesos");
-    let mut masters: Vec<Master> = (0..3).map(|_| Master::start(&group)).collect();
+    let mut masters: Vec<Master> = (0..3)
+        .map(|_| Master::start(&group, "cpus:2;mem:1024"))
+        .collect();
     let mut framework = Command::new(bin)
         .args(["--master", &group, "--tasks", "6", "--command", "sleep 3"])
         .args(["--retries", "5"])
@@ -119,32 +78,17 @@ async fn hello_framework_survives_a_killed_leading_master() {
     running_rx
         .recv_timeout(WAIT)
         .expect("a task reached RUNNING");
-    let deadline = Instant::now() + WAIT;
-    let leader = loop {
+    let leader = wait::until("a leading master", WAIT, || async {
         let mut found = None;
         for (i, master) in masters.iter().enumerate() {
-            if leads(&master.1).await {
+            if leads(&master.url).await {
                 found = Some(i);
             }
         }
-        if let Some(i) = found {
-            break i;
-        }
-        assert!(Instant::now() < deadline, "no leader found");
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
-    };
+        found
+    })
+    .await;
     masters.remove(leader); // dropped: SIGKILL
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = framework.try_wait().expect("wait on hello_framework") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = framework.kill();
-            let _ = framework.wait();
-            panic!("hello_framework did not exit within {WAIT:?}");
-        }
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
-    };
+    let status = exit_status(&mut framework, "hello_framework", WAIT).await;
     assert!(status.success(), "hello_framework exited with {status}");
 }

@@ -15,7 +15,12 @@ use mesos_actix::scheduler::{
 };
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait/mod.rs"]
+pub mod wait;
 
 /// Long enough for anything in these tests on a loaded machine.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -76,14 +81,7 @@ impl Log {
 
     /// Polls (every 10 ms, up to [`WAIT`]) until `cond` holds; `false` on timeout.
     pub async fn wait(&self, cond: impl Fn(&Log) -> bool) -> bool {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if cond(self) {
-                return true;
-            }
-            actix_rt::time::sleep(Duration::from_millis(10)).await;
-        }
-        cond(self)
+        wait::holds_within(WAIT, || cond(self)).await
     }
 
     /// Waits for the `n`th `Subscribed` and returns it.
@@ -98,7 +96,7 @@ impl Log {
 }
 
 /// One actor for every sink.
-pub struct Collector(Log);
+pub struct Collector(pub Log);
 
 impl Actor for Collector {
     type Context = Context<Self>;
@@ -149,7 +147,15 @@ pub fn settings(masters: Vec<String>, encoding: Encoding) -> ConnectionSettings 
 pub fn start(settings: ConnectionSettings) -> (Addr<MasterConnection>, Log) {
     let log = Log::default();
     let collector = Collector(log.clone()).start();
-    let sinks = ConnectionSinks {
+    (
+        MasterConnection::new(settings, sinks(&collector)).start(),
+        log,
+    )
+}
+
+/// Every sink of a connection, all of them `collector`.
+pub fn sinks(collector: &Addr<Collector>) -> ConnectionSinks {
+    ConnectionSinks {
         offers: collector.clone().recipient(),
         rescinds: collector.clone().recipient(),
         updates: collector.clone().recipient(),
@@ -157,9 +163,8 @@ pub fn start(settings: ConnectionSettings) -> (Addr<MasterConnection>, Log) {
         subscribed: vec![collector.clone().recipient()],
         disconnected: vec![collector.clone().recipient()],
         failures: vec![collector.clone().recipient()],
-        errors: vec![collector.recipient()],
-    };
-    (MasterConnection::new(settings, sinks).start(), log)
+        errors: vec![collector.clone().recipient()],
+    }
 }
 
 /// A URL on which nothing listens (a port that was just bound and released).
@@ -172,12 +177,5 @@ pub fn closed_port_url() -> String {
 
 /// Waits (bounded) until the actor behind `addr` has stopped.
 pub async fn wait_stopped<A: Actor>(addr: &Addr<A>) -> bool {
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        if !addr.connected() {
-            return true;
-        }
-        actix_rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    !addr.connected()
+    wait::holds_within(WAIT, || !addr.connected()).await
 }

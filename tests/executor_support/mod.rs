@@ -13,7 +13,12 @@ use mesos_actix::proto::{
 };
 use mesos_actix::recordio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait/mod.rs"]
+pub mod wait;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 pub const FRAMEWORK: &str = "fw-0001";
@@ -374,12 +379,8 @@ pub fn shutdown() -> executor::Event {
 }
 
 /// Polls `cond` every 20 ms for up to 15 s; panics with `what` when it never holds.
-pub async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+pub async fn wait_for(what: &str, cond: impl FnMut() -> bool) {
+    wait::until_true(what, Duration::from_secs(15), cond).await;
 }
 
 pub fn state(status: &TaskStatus) -> TaskState {

@@ -13,6 +13,11 @@ use mesos_actix::proto::{
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait/mod.rs"]
+pub mod wait;
+
 pub const WAIT: Duration = Duration::from_secs(20);
 
 /// A cluster with short timers for tests.
@@ -292,18 +297,11 @@ pub fn command_task(id: &str, offer: &Offer, command: &str) -> TaskInfo {
     }
 }
 
-/// Polls `f` every 20 ms until it returns Some, for up to 20 s.
-pub async fn poll<T, F, Fut>(what: &str, mut f: F) -> T
+/// Polls `f` (every [`wait::EVERY`]) until it returns Some, for up to [`WAIT`].
+pub async fn poll<T, F, Fut>(what: &str, f: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait::until(what, WAIT, f).await
 }

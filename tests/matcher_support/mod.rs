@@ -10,6 +10,11 @@ use mesos_actix::proto::scheduler::Call;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait/mod.rs"]
+pub mod wait;
+
 /// What the recorder saw.
 #[derive(Default)]
 pub struct Seen {
@@ -44,15 +49,8 @@ impl Handler<Launched> for Recorder {
 
 /// Polls `cond` on the recorded state every 10 ms for up to 10 s.
 pub async fn wait_for(seen: &Arc<Mutex<Seen>>, what: &str, cond: impl Fn(&Seen) -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if cond(&seen.lock().unwrap()) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        actix_rt::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait::until_true(what, Duration::from_secs(10), || {
+        cond(&seen.lock().unwrap())
+    })
+    .await;
 }

@@ -61,6 +61,25 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
+impl Options {
+    /// Our `mesos-command-executor` as the agent's command executor, and a master that
+    /// allocates every 100 ms.
+    pub fn with_our_command_executor() -> Options {
+        Options {
+            command_executor: Some(PathBuf::from(env!("CARGO_BIN_EXE_mesos-command-executor"))),
+            ..Options::fast_allocation()
+        }
+    }
+
+    /// A master that allocates every 100 ms.
+    pub fn fast_allocation() -> Options {
+        Options {
+            master_env: vec![("MESOS_ALLOCATION_INTERVAL".into(), "100ms".into())],
+            ..Options::default()
+        }
+    }
+}
+
 impl RealMesos {
     /// Starts a master and an agent with the default options.
     pub fn start() -> RealMesos {
@@ -210,6 +229,30 @@ impl RealMesos {
     }
 }
 
+impl RealMesos {
+    /// Runs the example `program` against this master with `args` (after `--master URL`;
+    /// `MESOS_MASTER` removed) and returns its stdout and stderr; panics with both and the
+    /// logs' tails unless it exits 0.
+    pub fn run_example(&self, program: &Path, args: &[&str]) -> (String, String) {
+        let out = Command::new(program)
+            .args(["--master", &self.master_url()])
+            .args(args)
+            .env_remove("MESOS_MASTER")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            out.status.success(),
+            "{} {args:?} exited with {:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n{}",
+            program.display(),
+            out.status,
+            self.log_tails(40)
+        );
+        (stdout, stderr)
+    }
+}
+
 impl Drop for RealMesos {
     /// Closing start.sh's stdin makes it stop the agent, the master and their executors.
     fn drop(&mut self) {
@@ -255,6 +298,22 @@ pub fn all_tasks(state: &serde_json::Value) -> Vec<(String, String, String)> {
         }
     }
     tasks
+}
+
+/// The tasks of the frameworks named `name` the master knows, as (task id, state), and
+/// whether any such framework is still active.
+pub fn tasks_of(state: &serde_json::Value, name: &str) -> (Vec<(String, String)>, bool) {
+    let tasks = all_tasks(state)
+        .into_iter()
+        .filter(|(framework, _, _)| framework == name)
+        .map(|(_, id, state)| (id, state))
+        .collect();
+    let active = state["frameworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|f| f["name"] == name);
+    (tasks, active)
 }
 
 /// A plain HTTP/1.1 GET (one request, `Connection: close`), body parsed as JSON.

@@ -6,7 +6,12 @@
 use actix::prelude::*;
 use mesos_actix::scheduler::{ExecutorMessage, MesosError, Subscribed, TaskUpdate};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait/mod.rs"]
+pub mod wait;
 
 /// Everything the recorder heard.
 #[derive(Default)]
@@ -43,18 +48,9 @@ record!(Subscribed, subscribed);
 record!(MesosError, errors);
 
 impl Recorder {
-    /// Polls `check` every 20 ms until it holds or `timeout` passes; answers whether it held.
+    /// Polls `check` (every [`wait::EVERY`]) until it holds or `timeout` passes; answers whether it held.
     pub async fn wait_until(&self, timeout: Duration, check: impl Fn(&Heard) -> bool) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if check(&self.heard.lock().unwrap()) {
-                return true;
-            }
-            if Instant::now() > deadline {
-                return false;
-            }
-            actix_rt::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait::holds_within(timeout, || check(&self.heard.lock().unwrap())).await
     }
 
     /// The final updates heard so far.

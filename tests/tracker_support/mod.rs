@@ -16,7 +16,12 @@ use mesos_actix::scheduler::TaskUpdate;
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait/mod.rs"]
+pub mod wait;
 
 /// Everything the stand-ins saw, in order.
 #[derive(Debug, Clone)]
@@ -264,11 +269,7 @@ impl Harness {
 
     /// Polls `cond` every 10 ms for up to 10 s; panics with `what` if it never holds.
     pub async fn wait_for(&self, what: &str, cond: impl Fn(&Harness) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !cond(self) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            actix_rt::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait::until_true(what, Duration::from_secs(10), || cond(self)).await;
     }
 }
 
@@ -278,11 +279,7 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        actix_rt::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait::until_async(what, Duration::from_secs(10), check).await;
 }
 
 /// A status as an agent sends it (with a uuid when `uuid` is given).

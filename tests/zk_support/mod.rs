@@ -5,14 +5,19 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::watch;
 use zookeeper_client as zk;
+
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait/mod.rs"]
+pub mod wait;
 
 /// Bound on every wait of these tests (generous: the JVM starts slowly on a busy machine).
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -94,29 +99,29 @@ impl ZkServer {
     }
 
     async fn wait_serving(&mut self) {
-        let deadline = Instant::now() + WAIT;
         let address = SocketAddr::from(([127, 0, 0, 1], self.port));
-        loop {
-            if srvr_answers(address) {
-                return;
-            }
-            let exited = self
-                .child
+        let mut child = self.child.take();
+        let serving = wait::poll_within(WAIT, || {
+            let exited = child
                 .as_mut()
                 .and_then(|child| child.try_wait().ok().flatten());
-            if let Some(status) = exited {
-                panic!(
-                    "ZooKeeper exited ({status}) before serving; log:\n{}",
-                    self.log()
-                );
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "ZooKeeper did not serve within {WAIT:?}; log:\n{}",
-                    self.log()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            std::future::ready(match exited {
+                Some(status) => Some(Err(status)),
+                None => srvr_answers(address).then_some(Ok(())),
+            })
+        })
+        .await;
+        self.child = child;
+        match serving {
+            Some(Ok(())) => {}
+            Some(Err(status)) => panic!(
+                "ZooKeeper exited ({status}) before serving; log:\n{}",
+                self.log()
+            ),
+            None => panic!(
+                "ZooKeeper did not serve within {WAIT:?}; log:\n{}",
+                self.log()
+            ),
         }
     }
 
@@ -217,6 +222,72 @@ pub async fn wait_for<T: Clone + std::fmt::Debug>(
             "{what}: not seen within {WAIT:?}; last value {:?}",
             *receiver.borrow()
         )
+    })
+}
+
+/// A `mesos-local --zk` child process (one agent, quorum 2, 2 s ZooKeeper sessions),
+/// killed when dropped.
+pub struct LocalMasterProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`, as it printed it.
+    pub url: String,
+    /// Its port.
+    pub port: u16,
+}
+
+impl LocalMasterProcess {
+    /// Spawns `mesos-local` on a free port with one agent of `resources`, its masters
+    /// group at `zk` (`zk://host:port/path`), and waits for its `listening on` line.
+    pub fn start(zk: &str, resources: &str) -> LocalMasterProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mesos-local"))
+            .args(["--port", "0", "--agents", "1", "--resources", resources])
+            .args(["--zk", zk, "--quorum", "2", "--zk-session-timeout", "2"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn mesos-local");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let line = BufReader::new(stdout)
+            .lines()
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let url = line
+            .strip_prefix("mesos-local listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port in the URL");
+        LocalMasterProcess { child, url, port }
+    }
+
+    /// Kills it (SIGKILL: its ZooKeeper session expires rather than closes) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for LocalMasterProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits (bounded by `limit`) for `child` to exit and returns its status; kills it and
+/// panics naming `what` when it does not.
+pub async fn exit_status(child: &mut Child, what: &str, limit: Duration) -> ExitStatus {
+    let status = wait::poll_within(limit, || {
+        std::future::ready(child.try_wait().expect("wait on a child process"))
+    })
+    .await;
+    status.unwrap_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{what} did not exit within {limit:?}");
     })
 }
 

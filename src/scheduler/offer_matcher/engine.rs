@@ -128,6 +128,8 @@ pub struct MatcherCore {
     suppressed: bool,
     last_revive: Option<Instant>,
     revive_due: Option<Instant>,
+    /// The last offers, REVIVE or DECLINE (see [`MatcherCore::starved_at`]).
+    last_offer_news: Option<Instant>,
     pub(super) launched: HashMap<TaskId, LaunchRecord>,
     /// Scalar resource name -> the most of it one agent offered at once (its pool), for
     /// telling "never fits" from "no room right now".
@@ -156,6 +158,7 @@ impl MatcherCore {
             suppressed: false,
             last_revive: None,
             revive_due: None,
+            last_offer_news: None,
             launched: HashMap::new(),
             largest: HashMap::new(),
             per_name_host: HashMap::new(),
@@ -190,6 +193,23 @@ impl MatcherCore {
         }
     }
 
+    /// When pending work that holds no offer has waited long enough to REVIVE again (at
+    /// the next [`MatcherCore::tick`] from then; the actor wakes it): the refuse filter (at
+    /// least the REVIVE interval and 1 s) after the last offers, REVIVE or DECLINE. A
+    /// REVIVE can be lost: it fails in transit, or it overtakes an earlier SUPPRESS sent
+    /// on another call connection and the master stays suppressed.
+    pub fn starved_at(&self) -> Option<Instant> {
+        if !self.connected || self.queue.is_empty() || !self.held.is_empty() {
+            return None;
+        }
+        let refuse = Duration::try_from_secs_f64(self.settings.refuse_seconds.max(0.0))
+            .unwrap_or(Duration::MAX);
+        let wait = refuse
+            .max(self.settings.revive_interval)
+            .max(Duration::from_secs(1));
+        self.last_offer_news.map(|t| later(t, wait))
+    }
+
     pub(super) fn filters(&self) -> Filters {
         Filters {
             refuse_seconds: Some(self.settings.refuse_seconds),
@@ -222,6 +242,7 @@ impl MatcherCore {
         self.recent.clear();
         self.suppressed = false;
         self.revive_due = None;
+        self.last_offer_news = Some(now);
         if self.queue.is_empty() {
             self.suppress(&mut out);
         } else if resubscribed {
@@ -328,6 +349,7 @@ impl MatcherCore {
     pub fn offers(&mut self, offers: Vec<Offer>, now: Instant) -> Outcome {
         let mut out = Outcome::default();
         self.connected = true;
+        self.last_offer_news = Some(now);
         let deadline = later(now, self.settings.offer_hold);
         let mut fresh: Vec<HeldOffer> = Vec::new();
         let mut by_agent: HashMap<(AgentId, Option<String>), usize> = HashMap::new();
@@ -449,7 +471,8 @@ impl MatcherCore {
         }
     }
 
-    /// Timers: declines offers held past their bound and sends a coalesced REVIVE.
+    /// Timers: declines offers held past their bound and sends a coalesced REVIVE, or one
+    /// more REVIVE for work starved of offers ([`MatcherCore::starved_at`]).
     pub fn tick(&mut self, now: Instant) -> Outcome {
         let mut out = Outcome::default();
         if self.revive_due.is_some_and(|due| due <= now) {
@@ -460,6 +483,9 @@ impl MatcherCore {
         }
         let end = self.held.len();
         self.finish_round(now, end, &mut out);
+        if self.starved_at().is_some_and(|at| at <= now) {
+            self.send_revive(now, &mut out);
+        }
         out
     }
 
@@ -505,6 +531,7 @@ impl MatcherCore {
             self.remember(h);
         }
         if !declined.is_empty() {
+            self.last_offer_news = Some(now);
             let filters = self.filters();
             let mut rest = declined;
             while !rest.is_empty() {
@@ -579,6 +606,7 @@ impl MatcherCore {
 
     fn send_revive(&mut self, now: Instant, out: &mut Outcome) {
         self.last_revive = Some(now);
+        self.last_offer_news = Some(now);
         self.revive_due = None;
         self.suppressed = false;
         out.calls.push(calls::revive(self.framework_id.clone()));

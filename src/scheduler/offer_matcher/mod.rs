@@ -32,6 +32,10 @@
 //! - When a round launched tasks, work is left and no held offer remains, the matcher
 //!   REVIVEs (rate-limited) so that left-overs declined earlier under a filter come back
 //!   at once.
+//! - While work is pending and no offer is held, and no offer, REVIVE or DECLINE happened
+//!   for the refuse filter's time (at least the REVIVE interval and 1 s), the matcher
+//!   REVIVEs again: a REVIVE can be lost in transit, or overtake an earlier SUPPRESS sent
+//!   on another call connection and leave the master suppressed.
 //! - Tasks queued before SUBSCRIBED wait in the queue; the first offer takes as many of
 //!   them as fit in one ACCEPT. Queue a batch before the offers come (`submit_all`, or
 //!   submits before SUBSCRIBED) to launch it in as few ACCEPTs as possible.
@@ -332,7 +336,12 @@ impl OfferMatcher {
 
     /// Keeps exactly one timer, at the core's next wake-up.
     fn schedule(&mut self, ctx: &mut Context<Self>) {
-        let next = self.core.next_wake();
+        let next = self
+            .core
+            .next_wake()
+            .into_iter()
+            .chain(self.core.starved_at())
+            .min();
         match (&self.wake, next) {
             (Some((at, _)), Some(n)) if *at <= n => {}
             (_, None) => {
