@@ -1,15 +1,22 @@
 //! The agent's status-update manager: one ordered stream per task; only the oldest
 //! unacknowledged update is forwarded, and it is resent with exponential backoff until the
-//! framework acknowledges it. Duplicates (same uuid) are ignored. Pure bookkeeping: the
-//! agent actor drives it and does the sending.
+//! framework acknowledges it. Duplicates (a uuid the stream already took, even one since
+//! acknowledged, as an executor re-subscribing after an agent restart resends) are ignored,
+//! also for a while after the task's stream ended. Pure bookkeeping: the agent actor drives
+//! it and does the sending.
 
 use crate::proto::{TaskState, TaskStatus};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
+
+/// How many ended streams are remembered to drop late duplicates of their updates.
+const ENDED_KEPT: usize = 4096;
 
 #[derive(Debug)]
 struct Stream {
     pending: VecDeque<TaskStatus>,
+    /// Every uuid this stream took (a task has a handful of updates).
+    seen: HashSet<Vec<u8>>,
     next_send: Option<Instant>,
     backoff: Duration,
     terminal_acked: bool,
@@ -35,6 +42,9 @@ pub enum Acked {
 #[derive(Debug)]
 pub struct StatusUpdateManager {
     streams: HashMap<(String, String), Stream>,
+    /// Streams whose terminal update was acknowledged, oldest first (bounded).
+    ended: VecDeque<(String, String)>,
+    ended_set: HashSet<(String, String)>,
     base: Duration,
     max: Duration,
 }
@@ -44,6 +54,8 @@ impl StatusUpdateManager {
     pub fn new(base: Duration, max: Duration) -> Self {
         StatusUpdateManager {
             streams: HashMap::new(),
+            ended: VecDeque::new(),
+            ended_set: HashSet::new(),
             base: base.max(Duration::from_millis(10)),
             max: max.max(base),
         }
@@ -53,19 +65,23 @@ impl StatusUpdateManager {
     /// it became the head), or `None` (queued behind the head, or a duplicate).
     pub fn push(&mut self, framework_id: &str, status: TaskStatus) -> Option<TaskStatus> {
         let key = (framework_id.to_string(), status.task_id.value.clone());
+        if self.ended_set.contains(&key) {
+            return None;
+        }
         let stream = self.streams.entry(key).or_insert_with(|| Stream {
             pending: VecDeque::new(),
+            seen: HashSet::new(),
             next_send: None,
             backoff: self.base,
             terminal_acked: false,
         });
-        if stream.terminal_acked
-            || stream
-                .pending
-                .iter()
-                .any(|s| s.uuid.is_some() && s.uuid == status.uuid)
-        {
+        if stream.terminal_acked {
             return None;
+        }
+        if let Some(uuid) = &status.uuid {
+            if !stream.seen.insert(uuid.clone()) {
+                return None;
+            }
         }
         stream.pending.push_back(status);
         if stream.pending.len() == 1 {
@@ -100,6 +116,7 @@ impl StatusUpdateManager {
         stream.next_send = next.as_ref().map(|_| Instant::now() + self.base);
         if terminal && next.is_none() {
             self.streams.remove(&key);
+            self.remember_ended(key);
         }
         Acked::Done { next, terminal }
     }
@@ -135,6 +152,30 @@ impl StatusUpdateManager {
             .collect()
     }
 
+    /// Every head of every stream, to resend at once (the agent recovered).
+    pub fn all_heads(&mut self) -> Vec<(String, TaskStatus)> {
+        let base = self.base;
+        self.streams
+            .iter_mut()
+            .filter_map(|((fw, _), s)| {
+                s.backoff = base;
+                s.next_send = Some(Instant::now() + base);
+                s.pending.front().map(|h| (fw.clone(), h.clone()))
+            })
+            .collect()
+    }
+
+    fn remember_ended(&mut self, key: (String, String)) {
+        if self.ended_set.insert(key.clone()) {
+            self.ended.push_back(key);
+        }
+        while self.ended.len() > ENDED_KEPT {
+            if let Some(old) = self.ended.pop_front() {
+                self.ended_set.remove(&old);
+            }
+        }
+    }
+
     /// The number of unacknowledged updates of a task.
     #[cfg(test)]
     pub fn pending(&self, framework_id: &str, task_id: &str) -> usize {
@@ -146,6 +187,8 @@ impl StatusUpdateManager {
     /// Forgets every stream of `framework_id` (framework removed).
     pub fn remove_framework(&mut self, framework_id: &str) {
         self.streams.retain(|(fw, _), _| fw != framework_id);
+        self.ended.retain(|(fw, _)| fw != framework_id);
+        self.ended_set.retain(|(fw, _)| fw != framework_id);
     }
 }
 
@@ -180,5 +223,21 @@ mod tests {
             }
         );
         assert_eq!(m.pending("f", "t"), 0);
+        assert_eq!(m.push("f", b.clone()), None, "late duplicate of an ended stream");
+        assert_eq!(m.pending("f", "t"), 0);
+    }
+
+    #[test]
+    fn an_update_acknowledged_already_is_not_forwarded_again() {
+        let mut m = StatusUpdateManager::new(Duration::from_millis(10), Duration::from_millis(40));
+        let t = TaskId::new("t");
+        let a = executor_status(&t, TaskState::TaskRunning, Source::Executor, None);
+        assert_eq!(m.push("f", a.clone()), Some(a.clone()));
+        let acked = m.acknowledge("f", "t", a.uuid.as_ref().unwrap());
+        assert_eq!(acked, Acked::Done { next: None, terminal: false });
+        // An executor re-subscribing after an agent restart carries it again.
+        assert_eq!(m.push("f", a.clone()), None);
+        assert_eq!(m.pending("f", "t"), 0);
+        assert!(m.all_heads().is_empty());
     }
 }
