@@ -53,7 +53,9 @@ async fn agent_restart_updates_made_while_down_arrive_once_nothing_relaunched() 
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     framework.submit_all(specs).await.expect("submitted");
     wait_for("every task RUNNING", || {
-        names.iter().all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
+        names
+            .iter()
+            .all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
     })
     .await;
 
@@ -64,7 +66,9 @@ async fn agent_restart_updates_made_while_down_arrive_once_nothing_relaunched() 
     })
     .await;
     assert!(
-        names.iter().all(|n| !saw(&recorder, n, 0, TaskState::TaskFinished)),
+        names
+            .iter()
+            .all(|n| !saw(&recorder, n, 0, TaskState::TaskFinished)),
         "nothing reaches the framework while the agent is down"
     );
     cluster.recover_agent(0).await.expect("agent recovers");
@@ -76,7 +80,11 @@ async fn agent_restart_updates_made_while_down_arrive_once_nothing_relaunched() 
         TaskState::TaskFinished,
         &scratch.lines("starts"),
     );
-    assert_eq!(scratch.lines("starts").len(), names.len(), "each task ran once");
+    assert_eq!(
+        scratch.lines("starts").len(),
+        names.len(),
+        "each task ran once"
+    );
     framework.shutdown(ShutdownMode::Teardown).await;
     cluster.stop().await;
 }
@@ -124,7 +132,7 @@ fn gated_command_tasks(scratch: &Scratch, n: usize, retries: u32) -> Vec<TaskSpe
                 go = scratch.path("go"),
             );
             TaskSpec::new(format!("c{i}"))
-                .cpus(0.5)
+                .cpus(0.25)
                 .mem(16.0)
                 .command(command)
                 .retries(retries)
@@ -156,12 +164,14 @@ async fn agent_lost_tasks_lost_and_retried_on_the_other_agent() {
     let scratch = Scratch::new();
     let recorder = Recorder::default();
     let framework = framework(&cluster, FrameworkInfo::new("faults-agent-lost"), &recorder).await;
-    // 0.5 cpus each on two 4-cpu agents: both agents get some.
+    // 2.5 cpus in all: either agent can run every task.
     let specs = gated_command_tasks(&scratch, 10, 1);
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     framework.submit_all(specs).await.expect("submitted");
     wait_for("every task RUNNING", || {
-        names.iter().all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
+        names
+            .iter()
+            .all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
     })
     .await;
     let agents = first_agents(&cluster, &recorder, &names);
@@ -175,7 +185,9 @@ async fn agent_lost_tasks_lost_and_retried_on_the_other_agent() {
 
     cluster.remove_agent(victim).await.expect("agent removed");
     wait_for("the lost tasks RUNNING again", || {
-        on_victim.iter().all(|n| saw(&recorder, n, 1, TaskState::TaskRunning))
+        on_victim
+            .iter()
+            .all(|n| saw(&recorder, n, 1, TaskState::TaskRunning))
     })
     .await;
     scratch.touch("go");
@@ -197,12 +209,19 @@ async fn agent_lost_tasks_lost_and_retried_on_the_other_agent() {
             assert_ne!(cluster.agent_index(&agent.value), Some(victim));
         } else {
             assert!(lost.is_empty(), "{name}: {:#?}", all[name]);
-            assert!(all[name].iter().all(|u| u.attempt == 0), "{name} not relaunched");
+            assert!(
+                all[name].iter().all(|u| u.attempt == 0),
+                "{name} not relaunched"
+            );
         }
     }
     let starts = scratch.lines("starts");
     let unique: std::collections::HashSet<_> = starts.iter().collect();
-    assert_eq!(unique.len(), starts.len(), "a task id started twice: {starts:?}");
+    assert_eq!(
+        unique.len(),
+        starts.len(),
+        "a task id started twice: {starts:?}"
+    );
     assert_eq!(starts.len(), names.len() + on_victim.len());
     assert_none_lost_none_twice(&recorder, &names, TaskState::TaskFinished, &starts);
     framework.shutdown(ShutdownMode::Teardown).await;
@@ -223,7 +242,9 @@ async fn agent_lost_partition_aware_framework_hears_unreachable() {
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     framework.submit_all(specs).await.expect("submitted");
     wait_for("every task RUNNING", || {
-        names.iter().all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
+        names
+            .iter()
+            .all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
     })
     .await;
     let agents = first_agents(&cluster, &recorder, &names);
@@ -242,14 +263,21 @@ async fn agent_lost_partition_aware_framework_hears_unreachable() {
     })
     .await;
     let state = cluster.state().await;
-    let tasks = state["frameworks"][0]["tasks"].as_array().cloned().unwrap_or_default();
+    let tasks = state["frameworks"][0]["tasks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let unreachable = tasks
         .iter()
         .filter(|t| t["state"] == "TASK_UNREACHABLE")
         .count();
     assert_eq!(unreachable, on_victim.len(), "{state}");
     for u in recorder.heard.lock().unwrap().updates.iter() {
-        assert_ne!(u.state, TaskState::TaskLost, "no TASK_LOST when PARTITION_AWARE: {u:#?}");
+        assert_ne!(
+            u.state,
+            TaskState::TaskLost,
+            "no TASK_LOST when PARTITION_AWARE: {u:#?}"
+        );
     }
     framework.shutdown(ShutdownMode::Teardown).await;
     cluster.stop().await;

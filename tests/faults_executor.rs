@@ -77,8 +77,14 @@ async fn task_ignoring_its_kill_is_killed_after_the_grace_period() {
         .kill_grace_period(Duration::from_millis(500))
         .retries(2);
     let id = framework.submit(spec).await.expect("submitted");
-    wait_for("RUNNING", || saw(&recorder, "stubborn", 0, TaskState::TaskRunning)).await;
-    wait_for("the command started", || !scratch.lines("starts").is_empty()).await;
+    wait_for("RUNNING", || {
+        saw(&recorder, "stubborn", 0, TaskState::TaskRunning)
+    })
+    .await;
+    wait_for("the command started", || {
+        !scratch.lines("starts").is_empty()
+    })
+    .await;
     framework.kill(&id).await.expect("kill sent");
     wait_finished(&framework).await;
 
@@ -114,7 +120,12 @@ async fn executors_that_never_subscribe_fail_their_tasks_retried_per_policy() {
     let cluster = LocalCluster::start(config).await.expect("cluster");
     let scratch = Scratch::new();
     let recorder = Recorder::default();
-    let framework = framework(&cluster, FrameworkInfo::new("faults-exec-silent"), &recorder).await;
+    let framework = framework(
+        &cluster,
+        FrameworkInfo::new("faults-exec-silent"),
+        &recorder,
+    )
+    .await;
     let silent = executor_running(
         "silent",
         format!("echo $$ >> {}; exec sleep 600", scratch.path("silent")),
@@ -153,7 +164,11 @@ async fn executors_that_never_subscribe_fail_their_tasks_retried_per_policy() {
             TaskState::TaskFailed,
             &starts,
         );
-        assert_eq!(starts.len(), 2, "{name}: one executor per attempt: {starts:?}");
+        assert_eq!(
+            starts.len(),
+            2,
+            "{name}: one executor per attempt: {starts:?}"
+        );
         for pid in &starts {
             wait_for("the executor process to be gone", || gone(pid)).await;
         }

@@ -23,7 +23,9 @@ use actix::Addr;
 impl LocalCluster {
     /// The agent numbered `index` (from 0).
     fn agent_at(&self, index: usize) -> Result<&Addr<LocalAgent>, LocalError> {
-        self.agents.get(index).ok_or(LocalError::UnknownAgent(index))
+        self.agents
+            .get(index)
+            .ok_or(LocalError::UnknownAgent(index))
     }
 
     /// The number (from 0) of the agent with this id, as a task's

@@ -223,7 +223,11 @@ mod tests {
             }
         );
         assert_eq!(m.pending("f", "t"), 0);
-        assert_eq!(m.push("f", b.clone()), None, "late duplicate of an ended stream");
+        assert_eq!(
+            m.push("f", b.clone()),
+            None,
+            "late duplicate of an ended stream"
+        );
         assert_eq!(m.pending("f", "t"), 0);
     }
 
@@ -234,7 +238,13 @@ mod tests {
         let a = executor_status(&t, TaskState::TaskRunning, Source::Executor, None);
         assert_eq!(m.push("f", a.clone()), Some(a.clone()));
         let acked = m.acknowledge("f", "t", a.uuid.as_ref().unwrap());
-        assert_eq!(acked, Acked::Done { next: None, terminal: false });
+        assert_eq!(
+            acked,
+            Acked::Done {
+                next: None,
+                terminal: false
+            }
+        );
         // An executor re-subscribing after an agent restart carries it again.
         assert_eq!(m.push("f", a.clone()), None);
         assert_eq!(m.pending("f", "t"), 0);

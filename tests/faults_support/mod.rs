@@ -4,10 +4,10 @@
 
 #![allow(dead_code)]
 
-#[path = "../runtime_support/mod.rs"]
-mod runtime_support;
 #[path = "../example_build/mod.rs"]
 mod example_build;
+#[path = "../runtime_support/mod.rs"]
+mod runtime_support;
 
 pub use example_build::example_binary;
 pub use runtime_support::Recorder;
@@ -38,7 +38,11 @@ pub fn config(agents: usize) -> LocalClusterConfig {
 }
 
 /// A framework on `cluster` whose updates `recorder` keeps.
-pub async fn framework(cluster: &LocalCluster, info: FrameworkInfo, recorder: &Recorder) -> Framework {
+pub async fn framework(
+    cluster: &LocalCluster,
+    info: FrameworkInfo,
+    recorder: &Recorder,
+) -> Framework {
     let framework = Framework::builder(info)
         .master(cluster.url())
         .on_update(recorder.clone().start().recipient())

@@ -32,7 +32,10 @@ impl Handler<RemoveAgent> for LocalMaster {
         }
         record.removed = true;
         let agent_id = record.info.id.clone();
-        let name = agent_id.as_ref().map_or("", |a| a.value.as_str()).to_string();
+        let name = agent_id
+            .as_ref()
+            .map_or("", |a| a.value.as_str())
+            .to_string();
         tracing::warn!(agent = %name, "agent removed: its tasks are lost");
         let offers: Vec<_> = self
             .offers
