@@ -207,7 +207,7 @@ impl LocalAgent {
             self.keep(restart::Held::Update {
                 framework_id: framework_id.to_string(),
                 executor_id: executor_id.to_string(),
-                status,
+                status: Box::new(status),
             });
             return;
         }
@@ -354,7 +354,7 @@ impl Handler<LaunchTasks> for LocalAgent {
     type Result = ();
     fn handle(&mut self, msg: LaunchTasks, ctx: &mut Self::Context) {
         if self.unavailable() {
-            return self.keep(restart::Held::Launch(msg));
+            return self.keep(restart::Held::Launch(Box::new(msg)));
         }
         self.launch(msg, ctx);
     }

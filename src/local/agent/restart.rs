@@ -47,12 +47,12 @@ pub(super) enum Held {
     Update {
         framework_id: String,
         executor_id: String,
-        status: TaskStatus,
+        status: Box<TaskStatus>,
     },
     /// A process exit it reaped while down.
     Exited(ProcessExited),
     /// Requests from the master.
-    Launch(LaunchTasks),
+    Launch(Box<LaunchTasks>),
     Kill(KillTask),
     ShutdownExecutor(ShutdownExecutor),
     ShutdownFramework(ShutdownFramework),
@@ -89,9 +89,9 @@ impl Handler<Recover> for LocalAgent {
                     framework_id,
                     executor_id,
                     status,
-                } => self.handle_update(&framework_id, &executor_id, status),
+                } => self.handle_update(&framework_id, &executor_id, *status),
                 Held::Exited(msg) => self.process_exited(msg, ctx),
-                Held::Launch(msg) => self.launch(msg, ctx),
+                Held::Launch(msg) => self.launch(*msg, ctx),
                 Held::Kill(msg) => {
                     self.kill_task(msg, ctx);
                 }
