@@ -1,18 +1,6 @@
 //! Agent faults for tests, driven from the [`LocalCluster`]: an agent restart with
 //! checkpointing and the loss of an agent. Agents are numbered from 0, as their ids end
 //! `-S<index>` (the HTTP path of agent `i` is `/slave(i+1)`).
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), mesos_actix::local::LocalError> {
-//! use mesos_actix::local::{LocalCluster, LocalClusterConfig};
-//! let cluster = LocalCluster::start(LocalClusterConfig { agents: 2, ..Default::default() }).await?;
-//! // ... launch tasks ...
-//! cluster.crash_agent(0).await?; // executors keep running, their connections drop
-//! cluster.recover_agent(0).await?; // they re-subscribe with what the agent did not get
-//! cluster.remove_agent(1).await?; // its tasks become TASK_LOST / TASK_UNREACHABLE
-//! cluster.stop().await;
-//! # Ok(()) }
-//! ```
 
 use super::LocalCluster;
 use crate::local::agent::{GoDown, LocalAgent, Lose, Recover};
@@ -40,6 +28,18 @@ impl LocalCluster {
     /// [`recover_agent`](Self::recover_agent) the agent answers executor calls `503`
     /// (so executors of frameworks with `checkpoint` set keep retrying, holding their
     /// unacknowledged updates), drops acknowledgements and holds what the master sends it.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), mesos_actix::local::LocalError> {
+    /// use mesos_actix::local::{LocalCluster, LocalClusterConfig};
+    /// let cluster = LocalCluster::start(LocalClusterConfig { agents: 2, ..Default::default() }).await?;
+    /// // ... launch tasks ...
+    /// cluster.crash_agent(0).await?; // executors keep running, their connections drop
+    /// cluster.recover_agent(0).await?; // they re-subscribe with what the agent did not get
+    /// cluster.remove_agent(1).await?; // its tasks become TASK_LOST / TASK_UNREACHABLE
+    /// cluster.stop().await;
+    /// # Ok(()) }
+    /// ```
     pub async fn crash_agent(&self, index: usize) -> Result<(), LocalError> {
         self.agent_at(index)?
             .send(GoDown)
