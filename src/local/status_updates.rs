@@ -44,7 +44,8 @@ pub struct StatusUpdateManager {
     streams: HashMap<(String, String), Stream>,
     /// Streams whose terminal update was acknowledged, oldest first (bounded).
     ended: VecDeque<(String, String)>,
-    ended_set: HashSet<(String, String)>,
+    /// The uuids those streams took (a reused task id with new updates still passes).
+    ended_uuids: HashMap<(String, String), HashSet<Vec<u8>>>,
     base: Duration,
     max: Duration,
 }
@@ -55,7 +56,7 @@ impl StatusUpdateManager {
         StatusUpdateManager {
             streams: HashMap::new(),
             ended: VecDeque::new(),
-            ended_set: HashSet::new(),
+            ended_uuids: HashMap::new(),
             base: base.max(Duration::from_millis(10)),
             max: max.max(base),
         }
@@ -65,7 +66,11 @@ impl StatusUpdateManager {
     /// it became the head), or `None` (queued behind the head, or a duplicate).
     pub fn push(&mut self, framework_id: &str, status: TaskStatus) -> Option<TaskStatus> {
         let key = (framework_id.to_string(), status.task_id.value.clone());
-        if self.ended_set.contains(&key) {
+        let late = self
+            .ended_uuids
+            .get(&key)
+            .is_some_and(|seen| status.uuid.as_ref().is_some_and(|u| seen.contains(u)));
+        if late {
             return None;
         }
         let stream = self.streams.entry(key).or_insert_with(|| Stream {
@@ -115,8 +120,9 @@ impl StatusUpdateManager {
         let next = stream.pending.front().cloned();
         stream.next_send = next.as_ref().map(|_| Instant::now() + self.base);
         if terminal && next.is_none() {
-            self.streams.remove(&key);
-            self.remember_ended(key);
+            if let Some(ended) = self.streams.remove(&key) {
+                self.remember_ended(key, ended.seen);
+            }
         }
         Acked::Done { next, terminal }
     }
@@ -165,13 +171,13 @@ impl StatusUpdateManager {
             .collect()
     }
 
-    fn remember_ended(&mut self, key: (String, String)) {
-        if self.ended_set.insert(key.clone()) {
+    fn remember_ended(&mut self, key: (String, String), seen: HashSet<Vec<u8>>) {
+        if self.ended_uuids.insert(key.clone(), seen).is_none() {
             self.ended.push_back(key);
         }
         while self.ended.len() > ENDED_KEPT {
             if let Some(old) = self.ended.pop_front() {
-                self.ended_set.remove(&old);
+                self.ended_uuids.remove(&old);
             }
         }
     }
@@ -188,7 +194,7 @@ impl StatusUpdateManager {
     pub fn remove_framework(&mut self, framework_id: &str) {
         self.streams.retain(|(fw, _), _| fw != framework_id);
         self.ended.retain(|(fw, _)| fw != framework_id);
-        self.ended_set.retain(|(fw, _)| fw != framework_id);
+        self.ended_uuids.retain(|(fw, _), _| fw != framework_id);
     }
 }
 
