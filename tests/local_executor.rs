@@ -340,6 +340,6 @@ async fn executor_that_cannot_start_or_never_subscribes() {
     let m = s.until_state("m", TaskState::TaskFailed).await;
     assert_eq!(m.reason(), Reason::ContainerLaunchFailed);
     let q = s.until_state("q", TaskState::TaskFailed).await;
-    assert_eq!(q.reason(), Reason::ExecutorTerminated);
+    assert_eq!(q.reason(), Reason::ExecutorRegistrationTimeout);
     cluster.stop().await;
 }

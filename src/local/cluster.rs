@@ -15,6 +15,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+#[path = "faults_agent.rs"]
+mod faults_agent;
+
 /// A running local cluster: one master and `agents` agents behind one HTTP port.
 pub struct LocalCluster {
     addr: SocketAddr,

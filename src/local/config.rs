@@ -26,8 +26,16 @@ pub struct LocalClusterConfig {
     /// JSON credentials file `{"credentials":[{"principal":"p","secret":"s"}]}`; when set,
     /// schedulers must authenticate with HTTP Basic (realm `mesos-master-scheduler`).
     pub credentials: Option<PathBuf>,
-    /// How long a launched executor may take to subscribe before it is killed (default 1 min).
+    /// How long a launched executor may take to subscribe before it is killed and its tasks
+    /// fail with `REASON_EXECUTOR_REGISTRATION_TIMEOUT` (default 1 min, as Mesos'
+    /// `--executor_registration_timeout`).
     pub executor_registration_timeout: Duration,
+    /// How long, after an agent restart ([`LocalCluster::restart_agent`]), the executors
+    /// that were subscribed have to subscribe again before they are killed and their tasks
+    /// lost (default 2 s, as Mesos' `--executor_reregistration_timeout`).
+    ///
+    /// [`LocalCluster::restart_agent`]: super::LocalCluster::restart_agent
+    pub executor_reregistration_timeout: Duration,
     /// Grace period between SIGTERM and SIGKILL when killing tasks and executors, unless
     /// the task or executor says otherwise (default 5 s, `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`).
     pub executor_shutdown_grace_period: Duration,
@@ -77,6 +85,7 @@ impl Default for LocalClusterConfig {
             heartbeat_interval: Duration::from_secs(15),
             credentials: None,
             executor_registration_timeout: Duration::from_secs(60),
+            executor_reregistration_timeout: Duration::from_secs(2),
             executor_shutdown_grace_period: Duration::from_secs(5),
             recovery_timeout: Duration::from_secs(15 * 60),
             status_update_backoff: Duration::from_secs(10),
@@ -136,6 +145,9 @@ pub enum LocalError {
         /// What is wrong with it.
         reason: String,
     },
+    /// No agent has this index (agents are numbered from 0, as their ids end `-S<index>`).
+    #[error("no agent {0}")]
+    UnknownAgent(usize),
     /// The `zk://` URL does not parse.
     #[error("invalid ZooKeeper URL: {0}")]
     Zk(String),

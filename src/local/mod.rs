@@ -19,6 +19,7 @@
 //! | file | contents |
 //! |---|---|
 //! | `cluster.rs` | [`LocalCluster`]: start / stop |
+//! | `faults_agent.rs` | agent faults for tests: restart with checkpointing, loss |
 //! | `config.rs` | [`LocalClusterConfig`], [`LocalError`] |
 //! | `master/` | the `LocalMaster` actor: subscriptions, calls, ACCEPT, offers |
 //! | `allocator.rs` | fair allocation and decline filters |

@@ -1,15 +1,22 @@
 //! The agent's status-update manager: one ordered stream per task; only the oldest
 //! unacknowledged update is forwarded, and it is resent with exponential backoff until the
-//! framework acknowledges it. Duplicates (same uuid) are ignored. Pure bookkeeping: the
-//! agent actor drives it and does the sending.
+//! framework acknowledges it. Duplicates (a uuid the stream already took, even one since
+//! acknowledged, as an executor re-subscribing after an agent restart resends) are ignored,
+//! also for a while after the task's stream ended. Pure bookkeeping: the agent actor drives
+//! it and does the sending.
 
 use crate::proto::{TaskState, TaskStatus};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
+
+/// How many ended streams are remembered to drop late duplicates of their updates.
+const ENDED_KEPT: usize = 4096;
 
 #[derive(Debug)]
 struct Stream {
     pending: VecDeque<TaskStatus>,
+    /// Every uuid this stream took (a task has a handful of updates).
+    seen: HashSet<Vec<u8>>,
     next_send: Option<Instant>,
     backoff: Duration,
     terminal_acked: bool,
@@ -35,6 +42,10 @@ pub enum Acked {
 #[derive(Debug)]
 pub struct StatusUpdateManager {
     streams: HashMap<(String, String), Stream>,
+    /// Streams whose terminal update was acknowledged, oldest first (bounded).
+    ended: VecDeque<(String, String)>,
+    /// The uuids those streams took (a reused task id with new updates still passes).
+    ended_uuids: HashMap<(String, String), HashSet<Vec<u8>>>,
     base: Duration,
     max: Duration,
 }
@@ -44,6 +55,8 @@ impl StatusUpdateManager {
     pub fn new(base: Duration, max: Duration) -> Self {
         StatusUpdateManager {
             streams: HashMap::new(),
+            ended: VecDeque::new(),
+            ended_uuids: HashMap::new(),
             base: base.max(Duration::from_millis(10)),
             max: max.max(base),
         }
@@ -53,19 +66,27 @@ impl StatusUpdateManager {
     /// it became the head), or `None` (queued behind the head, or a duplicate).
     pub fn push(&mut self, framework_id: &str, status: TaskStatus) -> Option<TaskStatus> {
         let key = (framework_id.to_string(), status.task_id.value.clone());
+        let late = self
+            .ended_uuids
+            .get(&key)
+            .is_some_and(|seen| status.uuid.as_ref().is_some_and(|u| seen.contains(u)));
+        if late {
+            return None;
+        }
         let stream = self.streams.entry(key).or_insert_with(|| Stream {
             pending: VecDeque::new(),
+            seen: HashSet::new(),
             next_send: None,
             backoff: self.base,
             terminal_acked: false,
         });
-        if stream.terminal_acked
-            || stream
-                .pending
-                .iter()
-                .any(|s| s.uuid.is_some() && s.uuid == status.uuid)
-        {
+        if stream.terminal_acked {
             return None;
+        }
+        if let Some(uuid) = &status.uuid {
+            if !stream.seen.insert(uuid.clone()) {
+                return None;
+            }
         }
         stream.pending.push_back(status);
         if stream.pending.len() == 1 {
@@ -99,7 +120,9 @@ impl StatusUpdateManager {
         let next = stream.pending.front().cloned();
         stream.next_send = next.as_ref().map(|_| Instant::now() + self.base);
         if terminal && next.is_none() {
-            self.streams.remove(&key);
+            if let Some(ended) = self.streams.remove(&key) {
+                self.remember_ended(key, ended.seen);
+            }
         }
         Acked::Done { next, terminal }
     }
@@ -135,6 +158,30 @@ impl StatusUpdateManager {
             .collect()
     }
 
+    /// Every head of every stream, to resend at once (the agent recovered).
+    pub fn all_heads(&mut self) -> Vec<(String, TaskStatus)> {
+        let base = self.base;
+        self.streams
+            .iter_mut()
+            .filter_map(|((fw, _), s)| {
+                s.backoff = base;
+                s.next_send = Some(Instant::now() + base);
+                s.pending.front().map(|h| (fw.clone(), h.clone()))
+            })
+            .collect()
+    }
+
+    fn remember_ended(&mut self, key: (String, String), seen: HashSet<Vec<u8>>) {
+        if self.ended_uuids.insert(key.clone(), seen).is_none() {
+            self.ended.push_back(key);
+        }
+        while self.ended.len() > ENDED_KEPT {
+            if let Some(old) = self.ended.pop_front() {
+                self.ended_uuids.remove(&old);
+            }
+        }
+    }
+
     /// The number of unacknowledged updates of a task.
     #[cfg(test)]
     pub fn pending(&self, framework_id: &str, task_id: &str) -> usize {
@@ -146,6 +193,8 @@ impl StatusUpdateManager {
     /// Forgets every stream of `framework_id` (framework removed).
     pub fn remove_framework(&mut self, framework_id: &str) {
         self.streams.retain(|(fw, _), _| fw != framework_id);
+        self.ended.retain(|(fw, _)| fw != framework_id);
+        self.ended_uuids.retain(|(fw, _), _| fw != framework_id);
     }
 }
 
@@ -180,5 +229,31 @@ mod tests {
             }
         );
         assert_eq!(m.pending("f", "t"), 0);
+        assert_eq!(
+            m.push("f", b.clone()),
+            None,
+            "late duplicate of an ended stream"
+        );
+        assert_eq!(m.pending("f", "t"), 0);
+    }
+
+    #[test]
+    fn an_update_acknowledged_already_is_not_forwarded_again() {
+        let mut m = StatusUpdateManager::new(Duration::from_millis(10), Duration::from_millis(40));
+        let t = TaskId::new("t");
+        let a = executor_status(&t, TaskState::TaskRunning, Source::Executor, None);
+        assert_eq!(m.push("f", a.clone()), Some(a.clone()));
+        let acked = m.acknowledge("f", "t", a.uuid.as_ref().unwrap());
+        assert_eq!(
+            acked,
+            Acked::Done {
+                next: None,
+                terminal: false
+            }
+        );
+        // An executor re-subscribing after an agent restart carries it again.
+        assert_eq!(m.push("f", a.clone()), None);
+        assert_eq!(m.pending("f", "t"), 0);
+        assert!(m.all_heads().is_empty());
     }
 }

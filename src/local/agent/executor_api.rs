@@ -66,6 +66,9 @@ impl Handler<ExecutorApiCall> for LocalAgent {
     type Result = Result<ExecutorReply, ApiError>;
 
     fn handle(&mut self, msg: ExecutorApiCall, ctx: &mut Self::Context) -> Self::Result {
+        if self.unavailable() {
+            return Err(ApiError::new(503, "Agent has not finished recovery"));
+        }
         let call = msg.call;
         let fw = call.framework_id.value.clone();
         let exec = call.executor_id.value.clone();
@@ -134,6 +137,7 @@ impl LocalAgent {
             return stream;
         };
         ex.generation += 1;
+        let resubscribed = ex.subscribed_once;
         ex.subscribed_once = true;
         let generation = ex.generation;
         // A second SUBSCRIBE closes the previous stream (dropping its sender).
@@ -171,6 +175,9 @@ impl LocalAgent {
             self.handle_update(&key.0, &key.1, update.status);
             subscriber.send(&ack);
         }
+        if resubscribed {
+            self.drop_unknown_launches(&key, &sub.unacknowledged_tasks);
+        }
         if shutting_down {
             subscriber.send(&executor::Event {
                 r#type: Some(executor::event::Type::Shutdown as i32),
@@ -182,6 +189,46 @@ impl LocalAgent {
             }
         }
         stream
+    }
+}
+
+impl LocalAgent {
+    /// Tasks handed to the executor that it does not know after re-subscribing (still
+    /// STAGING here, not among its `unacknowledged_tasks`): their LAUNCH was lost with the
+    /// old connection. As Mesos, they end TASK_DROPPED (PARTITION_AWARE) or TASK_LOST with
+    /// REASON_AGENT_RESTARTED; they are never launched again under the same id.
+    fn drop_unknown_launches(&mut self, key: &(String, String), known: &[crate::proto::TaskInfo]) {
+        use crate::proto::{TaskState, framework_info::capability::Type as Cap};
+        let partition_aware = self
+            .frameworks
+            .get(&key.0)
+            .is_some_and(|f| f.has_capability(Cap::PartitionAware));
+        let Some(ex) = self.executors.get(key) else {
+            return;
+        };
+        let lost: Vec<_> = ex
+            .tasks
+            .values()
+            .filter(|t| ex.states.get(&t.task_id.value) == Some(&TaskState::TaskStaging))
+            .filter(|t| !known.iter().any(|k| k.task_id == t.task_id))
+            .map(|t| t.task_id.clone())
+            .collect();
+        let state = if partition_aware {
+            TaskState::TaskDropped
+        } else {
+            TaskState::TaskLost
+        };
+        for task_id in lost {
+            tracing::warn!(task = %task_id.value, "executor re-subscribed without the task: its launch was lost");
+            let mut status = crate::local::wire::executor_status(
+                &task_id,
+                state,
+                crate::proto::task_status::Source::Agent,
+                Some("Task launched during agent restart".into()),
+            );
+            status.reason = Some(crate::proto::task_status::Reason::AgentRestarted as i32);
+            self.handle_update(&key.0, &key.1, status);
+        }
     }
 }
 

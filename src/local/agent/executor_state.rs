@@ -3,7 +3,7 @@
 //! it is started with.
 
 use crate::local::wire::{Subscriber, stout_duration};
-use crate::proto::{ExecutorInfo, TaskGroupInfo, TaskInfo, TaskState};
+use crate::proto::{ExecutorInfo, TaskGroupInfo, TaskInfo, TaskState, task_status::Reason};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,6 +37,18 @@ impl Pending {
             Pending::Group(g) => g.tasks.iter().collect(),
         }
     }
+}
+
+/// Why the agent is ending an executor, decided before its process is killed: its tasks'
+/// terminal state, reason and message once the process has exited.
+#[derive(Debug, Clone)]
+pub struct Termination {
+    /// The state its live tasks get.
+    pub state: TaskState,
+    /// Their reason.
+    pub reason: Reason,
+    /// Their message.
+    pub message: String,
 }
 
 /// One executor on an agent.
@@ -77,6 +89,9 @@ pub struct ExecutorState {
     pub states: HashMap<String, TaskState>,
     /// SHUTDOWN was requested.
     pub shutting_down: bool,
+    /// Set when the agent itself ends the executor (it did not subscribe or re-subscribe
+    /// in time).
+    pub termination: Option<Termination>,
 }
 
 impl ExecutorState {
@@ -106,6 +121,7 @@ impl ExecutorState {
             tasks: HashMap::new(),
             states: HashMap::new(),
             shutting_down: false,
+            termination: None,
         }
     }
 

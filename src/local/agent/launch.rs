@@ -1,10 +1,12 @@
 //! Starting, killing and reaping executor and command-task processes.
 
-use super::executor_state::{EnvSpec, ExecutorKind, ExecutorState, Pending, environment};
+use super::executor_state::{
+    EnvSpec, ExecutorKind, ExecutorState, Pending, Termination, environment,
+};
 use super::{LaunchTasks, LocalAgent, ProcessExited};
 use crate::local::executor_process::{self, Spawned, describe_exit, raw_status};
 use crate::local::master::ExecutorTerminated;
-use crate::local::wire::{duration_of, executor_status};
+use crate::local::wire::{duration_of, executor_status, stout_duration};
 use crate::proto::{
     CommandInfo, ExecutorInfo, KillPolicy, TaskGroupInfo, TaskId, TaskInfo, TaskState, executor,
     executor_info,
@@ -220,10 +222,21 @@ impl LocalAgent {
             executor_process::signal_group(pid, libc::SIGTERM);
             kill_after(key.clone(), pid, grace, ctx);
         }
-        ctx.run_later(self.config.executor_registration_timeout, move |agent, _| {
-            if let Some(ex) = agent.executors.get(&key) {
+        let timeout = self.config.executor_registration_timeout;
+        ctx.run_later(timeout, move |agent, _| {
+            if let Some(ex) = agent.executors.get_mut(&key) {
                 if !ex.subscribed_once && ex.pid == Some(pid) {
                     tracing::warn!(executor = %key.1, "executor did not subscribe in time; killing it");
+                    // As Mesos' registration timeout: the container is destroyed and its
+                    // tasks fail with REASON_EXECUTOR_REGISTRATION_TIMEOUT.
+                    ex.termination.get_or_insert(Termination {
+                        state: TaskState::TaskFailed,
+                        reason: Reason::ExecutorRegistrationTimeout,
+                        message: format!(
+                            "Executor did not register within {}",
+                            stout_duration(timeout)
+                        ),
+                    });
                     executor_process::signal_group(pid, libc::SIGKILL);
                 }
             }
@@ -304,14 +317,15 @@ impl LocalAgent {
         ctx: &mut Context<Self>,
     ) {
         let fut = async move { child.wait().await.map_err(|e| e.to_string()) };
-        ctx.spawn(fut.into_actor(self).map(move |status, agent, ctx| {
+        ctx.spawn(fut.into_actor(self).map(move |status, _agent, ctx| {
             let msg = ProcessExited {
                 framework_id: key.0,
                 executor_id: key.1,
                 task_id,
                 status,
             };
-            agent.process_exited(msg, ctx);
+            // Through the mailbox: a down agent keeps it for its recovery.
+            ctx.notify(msg);
         }));
     }
 
@@ -444,18 +458,27 @@ impl LocalAgent {
         // framework asked for the shutdown; or never started, when it did not launch).
         let live = ex.live_task_ids();
         ex.queued.clear();
-        let (state, reason, message) = match (&msg.status, ex.shutting_down) {
-            (Err(e), _) => (
+        // Its container is destroyed: nothing it started outlives it.
+        if let Some(pid) = ex.pid {
+            executor_process::signal_group(pid, libc::SIGKILL);
+        }
+        let decided = ex
+            .termination
+            .clone()
+            .map(|t| (t.state, t.reason, t.message));
+        let (state, reason, message) = match (decided, &msg.status, ex.shutting_down) {
+            (Some(decided), _, _) => decided,
+            (None, Err(e), _) => (
                 TaskState::TaskFailed,
                 Reason::ContainerLaunchFailed,
                 format!("Failed to launch container: {e}"),
             ),
-            (Ok(_), true) => (
+            (None, Ok(_), true) => (
                 TaskState::TaskKilled,
                 Reason::ExecutorTerminated,
                 "Executor terminated".to_string(),
             ),
-            (Ok(_), false) => (
+            (None, Ok(_), false) => (
                 TaskState::TaskFailed,
                 Reason::ExecutorTerminated,
                 "Executor terminated".to_string(),

@@ -10,9 +10,11 @@
 mod executor_api;
 mod executor_state;
 mod launch;
+mod restart;
 
 pub use executor_api::{ExecutorApiCall, ExecutorReply, HasExecutor};
 pub use executor_state::{ExecutorKind, ExecutorState};
+pub use restart::{GoDown, Lose, Recover};
 
 use super::config::LocalClusterConfig;
 use super::master::{ForwardUpdate, LocalMaster, TaskAcked, TaskLatestState};
@@ -146,6 +148,12 @@ pub struct LocalAgent {
     frameworks: HashMap<String, FrameworkInfo>,
     executors: HashMap<(String, String), ExecutorState>,
     updates: StatusUpdateManager,
+    /// The agent process is down (see `restart.rs`).
+    down: bool,
+    /// The agent's machine is gone.
+    lost: bool,
+    /// What came while down, replayed on recovery.
+    held: Vec<restart::Held>,
 }
 
 impl LocalAgent {
@@ -173,6 +181,9 @@ impl LocalAgent {
             frameworks: HashMap::new(),
             executors: HashMap::new(),
             updates,
+            down: false,
+            lost: false,
+            held: Vec::new(),
         }
     }
 
@@ -192,6 +203,14 @@ impl LocalAgent {
     /// Takes a status update of a task (from an executor or generated here): fills in what
     /// the agent adds, records it and forwards it if it is the task's oldest pending one.
     fn handle_update(&mut self, framework_id: &str, executor_id: &str, mut status: TaskStatus) {
+        if self.unavailable() {
+            self.keep(restart::Held::Update {
+                framework_id: framework_id.to_string(),
+                executor_id: executor_id.to_string(),
+                status: Box::new(status),
+            });
+            return;
+        }
         if !self.frameworks.contains_key(framework_id) {
             tracing::debug!(framework = %framework_id, "update for a removed framework dropped");
             return;
@@ -272,6 +291,9 @@ impl Actor for LocalAgent {
             std::time::Duration::from_secs(1),
         );
         ctx.run_interval(tick, |agent, _| {
+            if agent.unavailable() {
+                return;
+            }
             for (fw, status) in agent.updates.due() {
                 agent.master.do_send(ForwardUpdate {
                     framework_id: fw,
@@ -331,6 +353,9 @@ impl Handler<Stop> for LocalAgent {
 impl Handler<LaunchTasks> for LocalAgent {
     type Result = ();
     fn handle(&mut self, msg: LaunchTasks, ctx: &mut Self::Context) {
+        if self.unavailable() {
+            return self.keep(restart::Held::Launch(Box::new(msg)));
+        }
         self.launch(msg, ctx);
     }
 }
@@ -338,6 +363,19 @@ impl Handler<LaunchTasks> for LocalAgent {
 impl Handler<KillTask> for LocalAgent {
     type Result = bool;
     fn handle(&mut self, msg: KillTask, ctx: &mut Self::Context) -> bool {
+        if self.unavailable() {
+            // The master re-sends kills when a disconnected agent comes back.
+            self.keep(restart::Held::Kill(msg));
+            return !self.lost;
+        }
+        self.kill_task(msg, ctx)
+    }
+}
+
+impl LocalAgent {
+    /// Kills a task: dropped from the queue when not yet delivered, else a KILL to its
+    /// executor or the kill of its command. `false` when the task is unknown here.
+    fn kill_task(&mut self, msg: KillTask, ctx: &mut Context<Self>) -> bool {
         let Some((executor_id, kind)) = self.find_task(&msg.framework_id, &msg.task_id) else {
             return false;
         };
@@ -385,6 +423,9 @@ impl Handler<KillTask> for LocalAgent {
 impl Handler<ShutdownExecutor> for LocalAgent {
     type Result = ();
     fn handle(&mut self, msg: ShutdownExecutor, ctx: &mut Self::Context) {
+        if self.unavailable() {
+            return self.keep(restart::Held::ShutdownExecutor(msg));
+        }
         self.shutdown_executor((msg.framework_id, msg.executor_id), ctx);
     }
 }
@@ -392,17 +433,27 @@ impl Handler<ShutdownExecutor> for LocalAgent {
 impl Handler<ShutdownFramework> for LocalAgent {
     type Result = ();
     fn handle(&mut self, msg: ShutdownFramework, ctx: &mut Self::Context) {
-        self.updates.remove_framework(&msg.framework_id);
+        if self.unavailable() {
+            return self.keep(restart::Held::ShutdownFramework(msg));
+        }
+        self.shutdown_framework(&msg.framework_id, ctx);
+    }
+}
+
+impl LocalAgent {
+    /// Kills everything `framework_id` runs here and forgets it.
+    fn shutdown_framework(&mut self, framework_id: &str, ctx: &mut Context<Self>) {
+        self.updates.remove_framework(framework_id);
         let keys: Vec<_> = self
             .executors
             .keys()
-            .filter(|(fw, _)| *fw == msg.framework_id)
+            .filter(|(fw, _)| fw == framework_id)
             .cloned()
             .collect();
         for key in keys {
             self.shutdown_executor(key, ctx);
         }
-        self.frameworks.remove(&msg.framework_id);
+        self.frameworks.remove(framework_id);
     }
 }
 
@@ -421,6 +472,10 @@ impl Handler<MessageToExecutor> for LocalAgent {
 impl Handler<Acknowledge> for LocalAgent {
     type Result = ();
     fn handle(&mut self, msg: Acknowledge, _: &mut Self::Context) {
+        if self.unavailable() {
+            // Not delivered to a disconnected agent: the update is resent after recovery.
+            return;
+        }
         match self
             .updates
             .acknowledge(&msg.framework_id, &msg.task_id, &msg.uuid)
@@ -455,6 +510,10 @@ impl Handler<FrameworkResubscribed> for LocalAgent {
         if self.frameworks.contains_key(&id) {
             self.frameworks.insert(id.clone(), msg.framework_info);
         }
+        if self.unavailable() {
+            // The recovery resends every pending update.
+            return;
+        }
         for status in self.updates.heads(&id) {
             self.master.do_send(ForwardUpdate {
                 framework_id: id.clone(),
@@ -467,6 +526,9 @@ impl Handler<FrameworkResubscribed> for LocalAgent {
 impl Handler<ProcessExited> for LocalAgent {
     type Result = ();
     fn handle(&mut self, msg: ProcessExited, ctx: &mut Self::Context) {
+        if self.unavailable() {
+            return self.keep(restart::Held::Exited(msg));
+        }
         self.process_exited(msg, ctx);
     }
 }

@@ -9,12 +9,14 @@
 //! allocation rounds; `framework.rs` the per-framework records.
 
 mod accept;
+mod agent_loss;
 mod calls;
 mod framework;
 mod metrics;
 mod offers;
 mod subscribe;
 
+pub use agent_loss::RemoveAgent;
 pub use framework::{ExecutorRecord, Framework, TaskRecord};
 pub use metrics::{GetMetrics, GetUiState, prometheus};
 
@@ -177,6 +179,8 @@ pub struct AgentRecord {
     pub offered: Resources,
     /// When it registered.
     pub registered_time: f64,
+    /// Lost for good (`agent_loss.rs`): offers nothing any more.
+    pub removed: bool,
 }
 
 impl AgentRecord {
@@ -358,6 +362,7 @@ impl Handler<RegisterAgent> for LocalMaster {
             used: Resources::new(),
             offered: Resources::new(),
             registered_time: crate::proto::now_seconds(),
+            removed: false,
         });
         self.schedule_allocation(ctx);
     }

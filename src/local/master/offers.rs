@@ -45,6 +45,7 @@ impl LocalMaster {
             .agents
             .iter()
             .enumerate()
+            .filter(|(_, a)| !a.removed)
             .map(|(i, a)| (i + 1, a.free()))
             .collect();
         let gpu_agents: Vec<usize> = self
