@@ -23,7 +23,8 @@ pub mod offer_matcher {
 /// `TaskTracker` and its messages.
 pub mod task_tracker {
     pub use crate::scheduler::task_tracker::{
-        KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation, ReconcileNow,
+        AcceptFailed, KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation,
+        ReconcileNow,
         SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings, UpdateReceived,
         WaitFinished,
     };

@@ -27,6 +27,7 @@
 //! | `config.rs` | [`RuntimeConfig`] |
 //! | `framework.rs` | [`Framework`] handle and [`FrameworkBuilder`] |
 //! | `call_gate/` | `CallGate`: every call passes it; a shutdown closes it and waits for the calls in flight |
+//! | `metrics.rs` | the shared counters behind [`Framework::metrics`] |
 //! | `watch.rs` | `SubscriptionWatch`: the subscription's state for the handle |
 //! | `raw.rs` | `NoPlacement`: the matcher's stand-in in raw-offer mode |
 
@@ -36,6 +37,7 @@ pub(crate) mod config;
 pub(crate) mod events;
 mod framework;
 pub(crate) mod master_connection;
+pub(crate) mod metrics;
 pub(crate) mod message_router;
 pub(crate) mod offer_matcher;
 pub(crate) mod raw;
@@ -50,6 +52,7 @@ pub use events::{
 };
 pub use framework::{Framework, FrameworkBuilder, FrameworkError, ShutdownMode};
 pub use master_connection::CallError;
+pub use metrics::{CallCounts, MetricsSnapshot, OfferCounts, QueueDepths, TaskCounts};
 pub use offer_matcher::placement::{Constraint, Strategy};
 pub use offer_matcher::{OfferRejection, PendingReason, RejectReason};
 pub use spec::{ResourceRequest, RetryPolicy, SpecError, TaskSpec};

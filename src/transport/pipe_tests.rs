@@ -205,7 +205,7 @@ async fn answers_match_calls_in_order_and_a_closed_connection_fails_the_rest() {
     // The next call opens a new connection; nobody listens there now.
     assert!(matches!(
         pipe.call(b"{}").await,
-        Err(CallError::Transport(_))
+        Err(CallError::NotSent(_))
     ));
 }
 

@@ -24,6 +24,8 @@ pub(super) struct Actors {
     pub(super) matcher: Option<Addr<OfferMatcher>>,
     pub(super) tracker: Addr<TaskTracker>,
     pub(super) router: Addr<MessageRouter>,
+    /// The counters every actor bumps.
+    pub(super) metrics: std::sync::Arc<crate::scheduler::metrics::Metrics>,
 }
 
 /// Creates the actors' contexts first (their addresses reference each other), then runs
@@ -44,6 +46,7 @@ pub(super) fn wire(
     let watch = watch_actor.start();
     let gate = CallGate::new(connection.clone()).start();
     let calls = gate.clone().recipient::<SendCall>();
+    let metrics = std::sync::Arc::new(crate::scheduler::metrics::Metrics::default());
 
     let matcher = if users.raw.is_none() {
         let settings = MatcherSettings {
@@ -52,7 +55,10 @@ pub(super) fn wire(
             offer_hold: secs(config.offer_hold_secs),
             revive_interval: secs(config.revive_interval_secs),
         };
-        Some(OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient()).start())
+        let matcher = OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient())
+            .with_accept_failures(tracker.clone().recipient())
+            .with_metrics(metrics.clone());
+        Some(matcher.start())
     } else {
         None
     };
@@ -105,7 +111,8 @@ pub(super) fn wire(
         place,
         unplace,
         users.updates.clone(),
-    );
+    )
+    .with_metrics(metrics.clone());
     match &matcher {
         Some(m) => {
             tracker_actor = tracker_actor
@@ -116,12 +123,13 @@ pub(super) fn wire(
     }
     tracker_ctx.run(tracker_actor);
     router_ctx.run(MessageRouter::new(calls, users.messages.clone()));
-    connection_ctx.run(MasterConnection::new(settings, sinks));
+    connection_ctx.run(MasterConnection::new(settings, sinks).with_metrics(metrics.clone()));
     Actors {
         connection,
         gate,
         matcher,
         tracker,
         router,
+        metrics,
     }
 }

@@ -74,12 +74,26 @@ pub enum CallError {
         /// Response body (truncated).
         body: String,
     },
-    /// The request could not be sent or the response not received.
+    /// The request left (or may have left) but no answer came: the connection broke or
+    /// the call timed out. The master may or may not have acted on it.
     #[error("call transport failed: {0}")]
     Transport(String),
+    /// The request never left: no connection to the master could be opened. The master
+    /// did not act on it.
+    #[error("call not sent: {0}")]
+    NotSent(String),
     /// The runtime is shutting down.
     #[error("runtime stopped")]
     Stopped,
+}
+
+impl CallError {
+    /// Whether the master may have acted on the call although it failed: `true` only for
+    /// [`CallError::Transport`] (the request may have arrived); every other error means
+    /// the master refused it or never saw it.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, CallError::Transport(_))
+    }
 }
 
 /// Where the connection sends what it hears.
@@ -280,6 +294,8 @@ pub struct MasterConnection {
     detector: Option<crate::zk::LeaderDetector>,
     /// Whether ZooKeeper detection is failing (reported once per outage).
     zk_failing: bool,
+    /// The runtime's counters.
+    metrics: std::sync::Arc<crate::scheduler::metrics::Metrics>,
 }
 
 impl MasterConnection {
@@ -341,7 +357,14 @@ impl MasterConnection {
             disconnected_since: None,
             detector: None,
             zk_failing: false,
+            metrics: Default::default(),
         }
+    }
+
+    /// Counts into `metrics` (the runtime's shared counters) instead of counters of its own.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::scheduler::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The SUBSCRIBE call: the framework id in both places once known, else in neither.
@@ -499,7 +522,9 @@ impl Handler<SendCall> for MasterConnection {
                 body: "SUBSCRIBE is sent by the connection itself".into(),
             })));
         }
+        let kind = crate::scheduler::metrics::CallKind::of(call.r#type);
         let Some(session) = self.session.clone() else {
+            self.metrics.call_result(kind, false);
             return Box::pin(std::future::ready(Err(CallError::NotSubscribed)));
         };
         call.framework_id = Some(session.framework_id.clone());
@@ -526,15 +551,23 @@ impl Handler<SendCall> for MasterConnection {
                 self.wire.clone(),
             )),
         };
+        let metrics = self.metrics.clone();
+        metrics.call_started();
         Box::pin(
             async move {
                 // Bounds the whole exchange, body included; the client bounds the head.
-                match actix_rt::time::timeout(timeout.saturating_add(Duration::from_secs(1)), send)
-                    .await
+                let result = match actix_rt::time::timeout(
+                    timeout.saturating_add(Duration::from_secs(1)),
+                    send,
+                )
+                .await
                 {
                     Ok(result) => result,
                     Err(_) => Err(CallError::Transport("call timed out".into())),
-                }
+                };
+                metrics.call_done();
+                metrics.call_result(kind, result.is_ok());
+                result
             }
             .instrument(self.span.clone()),
         )

@@ -20,6 +20,7 @@ mod delivery;
 mod kill;
 mod reconcile;
 mod record;
+mod requeue;
 
 use super::events::TaskUpdate;
 use super::spec::{SpecError, TaskSpec};
@@ -60,6 +61,21 @@ pub struct Launched {
     pub offer_id: OfferId,
     /// Its executor (the task id for command tasks, as Mesos names them).
     pub executor_id: ExecutorId,
+}
+
+/// Sent by the matcher when the ACCEPT that carried these tasks failed (one message per
+/// ACCEPT). Refused or never sent: the tasks are queued again under the same ids. Outcome
+/// unknown (the request may have reached the master): they count as launched and
+/// reconciliation decides.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct AcceptFailed {
+    /// The tasks of the ACCEPT, as their launch notices.
+    pub tasks: Vec<Launched>,
+    /// The master may have acted on the ACCEPT (see [`CallError::outcome_unknown`]).
+    ///
+    /// [`CallError::outcome_unknown`]: crate::scheduler::CallError::outcome_unknown
+    pub outcome_unknown: bool,
 }
 
 /// Start tracking a new task and queue its first attempt. Answers its first task id.
@@ -244,6 +260,8 @@ pub struct TaskTracker {
     released: Option<Recipient<crate::scheduler::offer_matcher::Released>>,
     /// Raw mode: deliver updates of tasks the user launched itself.
     deliver_untracked: bool,
+    /// The runtime's counters.
+    metrics: Arc<crate::scheduler::metrics::Metrics>,
 }
 
 impl TaskTracker {
@@ -280,7 +298,14 @@ impl TaskTracker {
             implicit_loop: None,
             released: None,
             deliver_untracked: false,
+            metrics: Default::default(),
         }
+    }
+
+    /// Counts into `metrics` (the runtime's shared counters).
+    pub fn with_metrics(mut self, metrics: Arc<crate::scheduler::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Sends the tasks of a [`TrackAll`] to `place_all` (the matcher) in one message
@@ -370,6 +395,7 @@ impl TaskTracker {
             .insert(key, TaskRecord::new(Arc::clone(&spec), task_id.clone()));
         self.by_id.insert(task_id.value.clone(), key);
         self.open += 1;
+        self.metrics.tasks_submitted(1);
         tracing::debug!(task_id = %task_id, "tracking new task");
         (key, task_id, spec)
     }
@@ -528,7 +554,9 @@ impl Handler<UpdateReceived> for TaskTracker {
         if let Some(executor_id) = &status.executor_id {
             r.executor_id = Some(executor_id.clone());
         }
+        let from = r.state;
         let outcome = r.apply(state);
+        self.metrics.task_state(from, state);
         if state.is_terminal() {
             if let Some(released) = &self.released {
                 released.do_send(crate::scheduler::offer_matcher::Released(
