@@ -105,7 +105,9 @@ async fn poll<F: std::future::Future<Output = bool>>(what: &str, mut check: impl
 /// attempt, and that the master launched it exactly once.
 async fn assert_ran_once(cluster: &LocalCluster, recorder: &Recorder, name: &str) {
     let heard = recorder
-        .wait_until(WAIT, |h| h.updates.iter().any(|u| u.name == name && u.is_final))
+        .wait_until(WAIT, |h| {
+            h.updates.iter().any(|u| u.name == name && u.is_final)
+        })
         .await;
     let finals: Vec<TaskUpdate> = recorder
         .finals()
@@ -166,7 +168,10 @@ async fn b_stream_cut_after_the_accept_reached_the_master_relaunches_nothing() {
     assert_ran_once(&cluster, &recorder, "unknown").await;
     let m = finish(framework, cluster).await;
     assert_eq!(m.calls_failed.accept, 1, "{m:?}");
-    assert_eq!(m.tasks.requeued, 0, "an unknown outcome is not requeued: {m:?}");
+    assert_eq!(
+        m.tasks.requeued, 0,
+        "an unknown outcome is not requeued: {m:?}"
+    );
     assert!(m.subscriptions >= 2, "{m:?}");
 }
 
@@ -232,4 +237,179 @@ async fn c_metrics_count_a_normal_run() {
     assert_eq!(m.calls_failed.total(), 0, "{m:?}");
     assert_eq!(m.queues.matcher, 0, "{m:?}");
     assert_eq!(m.queues.delivery, 0, "{m:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The matcher actor alone, with a stand-in connection that fails chosen calls.
+// ---------------------------------------------------------------------------------------
+
+mod actor_level {
+    use actix::prelude::*;
+    use mesos_actix::__internals::master_connection::{CallError, SendCall};
+    use mesos_actix::__internals::offer_matcher::testing::offer;
+    use mesos_actix::__internals::offer_matcher::{MatcherSettings, OfferMatcher, Place};
+    use mesos_actix::__internals::task_tracker::{AcceptFailed, Launched};
+    use mesos_actix::proto::scheduler::{Call, call};
+    use mesos_actix::proto::{FrameworkId, TaskId};
+    use mesos_actix::scheduler::{Offers, Strategy, Subscribed, TaskSpec};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// What the stand-in saw, and how it answers.
+    #[derive(Default)]
+    struct Seen {
+        calls: Vec<Call>,
+        launched: Vec<Launched>,
+        failed: Vec<AcceptFailed>,
+        /// Answers for the next calls of a type, used up in order (then `Ok`).
+        script: Vec<(call::Type, CallError)>,
+    }
+
+    struct Fake(Arc<Mutex<Seen>>);
+
+    impl Actor for Fake {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<SendCall> for Fake {
+        type Result = Result<(), CallError>;
+        fn handle(&mut self, msg: SendCall, _: &mut Context<Self>) -> Self::Result {
+            let mut seen = self.0.lock().unwrap();
+            let t = msg.0.r#type;
+            seen.calls.push(msg.0);
+            let at = seen.script.iter().position(|(k, _)| Some(*k as i32) == t);
+            match at {
+                Some(i) => Err(seen.script.remove(i).1),
+                None => Ok(()),
+            }
+        }
+    }
+
+    impl Handler<Launched> for Fake {
+        type Result = ();
+        fn handle(&mut self, msg: Launched, _: &mut Context<Self>) {
+            self.0.lock().unwrap().launched.push(msg);
+        }
+    }
+
+    impl Handler<AcceptFailed> for Fake {
+        type Result = ();
+        fn handle(&mut self, msg: AcceptFailed, _: &mut Context<Self>) {
+            self.0.lock().unwrap().failed.push(msg);
+        }
+    }
+
+    fn start(script: Vec<(call::Type, CallError)>) -> (Addr<OfferMatcher>, Arc<Mutex<Seen>>) {
+        let seen = Arc::new(Mutex::new(Seen {
+            script,
+            ..Default::default()
+        }));
+        let fake = Fake(seen.clone()).start();
+        let settings = MatcherSettings {
+            strategy: Strategy::FirstFit,
+            refuse_seconds: 3600.0,
+            offer_hold: Duration::from_secs(30),
+            revive_interval: Duration::from_millis(50),
+        };
+        let matcher =
+            OfferMatcher::new(settings, fake.clone().recipient(), fake.clone().recipient())
+                .with_accept_failures(fake.recipient())
+                .start();
+        (matcher, seen)
+    }
+
+    fn subscribed() -> Subscribed {
+        Subscribed {
+            framework_id: FrameworkId::new("fw"),
+            heartbeat_interval: Duration::from_secs(15),
+            master_info: None,
+            master_url: "http://127.0.0.1:5050".into(),
+            resubscribed: false,
+        }
+    }
+
+    fn place(id: &str) -> Place {
+        let spec = TaskSpec::new("t").cpus(0.5).mem(32.0).command("true");
+        Place {
+            task_id: TaskId::new(id),
+            spec: Arc::new(spec),
+        }
+    }
+
+    async fn wait_for(seen: &Arc<Mutex<Seen>>, what: &str, cond: impl Fn(&Seen) -> bool) {
+        let deadline = std::time::Instant::now() + super::WAIT;
+        while !cond(&seen.lock().unwrap()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            actix_rt::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn count(seen: &Seen, t: call::Type) -> usize {
+        seen.calls
+            .iter()
+            .filter(|c| c.r#type == Some(t as i32))
+            .count()
+    }
+
+    #[actix_rt::test]
+    async fn a_failed_revive_is_sent_again() {
+        let refused = CallError::Rejected {
+            status: 503,
+            body: "busy".into(),
+        };
+        let (m, seen) = start(vec![(call::Type::Revive, refused)]);
+        m.send(subscribed()).await.unwrap();
+        m.send(place("t1")).await.unwrap();
+        wait_for(&seen, "a second REVIVE", |s| {
+            count(s, call::Type::Revive) >= 2
+        })
+        .await;
+    }
+
+    #[actix_rt::test]
+    async fn a_refused_accept_goes_back_a_lost_answer_is_launched() {
+        let refused = CallError::Rejected {
+            status: 400,
+            body: "stale".into(),
+        };
+        let lost = CallError::Transport("connection reset".into());
+        let (m, seen) = start(vec![
+            (call::Type::Accept, refused),
+            (call::Type::Accept, lost),
+        ]);
+        m.send(subscribed()).await.unwrap();
+        m.send(place("t1")).await.unwrap();
+        m.send(Offers(vec![offer("o1", "h1", "cpus:1;mem:256", None)]))
+            .await
+            .unwrap();
+        wait_for(&seen, "the refused ACCEPT's tasks", |s| s.failed.len() == 1).await;
+        {
+            let s = seen.lock().unwrap();
+            assert!(!s.failed[0].outcome_unknown);
+            assert_eq!(s.failed[0].tasks[0].task_id, TaskId::new("t1"));
+            assert!(s.launched.is_empty(), "not launched: {:?}", s.launched);
+            // Its offer is given back without a filter.
+            let release = s
+                .calls
+                .iter()
+                .find(|c| c.r#type == Some(call::Type::Decline as i32))
+                .and_then(|c| c.decline.clone())
+                .expect("a DECLINE of the refused ACCEPT's offer");
+            assert_eq!(release.offer_ids[0].value, "o1");
+            assert_eq!(release.filters.and_then(|f| f.refuse_seconds), Some(0.0));
+        }
+        // The tracker queues it again under the same id: the matcher takes it.
+        m.send(place("t1")).await.unwrap();
+        m.send(Offers(vec![offer("o2", "h1", "cpus:1;mem:256", None)]))
+            .await
+            .unwrap();
+        wait_for(&seen, "the lost answer's tasks", |s| s.failed.len() == 2).await;
+        let s = seen.lock().unwrap();
+        assert!(s.failed[1].outcome_unknown);
+        assert_eq!(s.failed[1].tasks[0].task_id, TaskId::new("t1"));
+        assert_eq!(count(&s, call::Type::Accept), 2);
+    }
 }

@@ -362,7 +362,10 @@ impl MasterConnection {
     }
 
     /// Counts into `metrics` (the runtime's shared counters) instead of counters of its own.
-    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::scheduler::metrics::Metrics>) -> Self {
+    pub fn with_metrics(
+        mut self,
+        metrics: std::sync::Arc<crate::scheduler::metrics::Metrics>,
+    ) -> Self {
         self.metrics = metrics;
         self
     }

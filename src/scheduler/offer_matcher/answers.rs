@@ -107,9 +107,11 @@ impl OfferMatcher {
             .map(|a| a.offer_ids.clone())
             .unwrap_or_default();
         let answer = self.calls.send(SendCall(c));
-        ctx.spawn(answer.into_actor(self).map(move |answer, act, ctx| {
-            act.accept_answered(answer, offer_ids, tasks, ctx)
-        }));
+        ctx.spawn(
+            answer
+                .into_actor(self)
+                .map(move |answer, act, ctx| act.accept_answered(answer, offer_ids, tasks, ctx)),
+        );
     }
 
     fn accept_answered(
