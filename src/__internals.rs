@@ -23,9 +23,9 @@ pub mod offer_matcher {
 /// `TaskTracker` and its messages.
 pub mod task_tracker {
     pub use crate::scheduler::task_tracker::{
-        KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation, ReconcileNow,
-        SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings, UpdateReceived,
-        WaitFinished,
+        AcceptFailed, KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation,
+        ReconcileNow, SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings,
+        UpdateReceived, WaitFinished,
     };
 }
 

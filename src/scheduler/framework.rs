@@ -411,6 +411,23 @@ impl Framework {
         }
     }
 
+    /// The runtime's counters now: offers, tasks by state, calls taken and failed by type,
+    /// acknowledgements, subscriptions, malformed events and queue depths (see
+    /// [`MetricsSnapshot`](super::MetricsSnapshot)). Cheap: a few relaxed atomic loads, no
+    /// message to the runtime.
+    ///
+    /// ```no_run
+    /// # async fn example(framework: mesos_actix::scheduler::Framework) {
+    /// let before = framework.metrics();
+    /// // ... run some tasks ...
+    /// let after = framework.metrics();
+    /// assert!(after.tasks.finished >= before.tasks.finished);
+    /// # }
+    /// ```
+    pub fn metrics(&self) -> super::MetricsSnapshot {
+        self.inner.actors.metrics.snapshot()
+    }
+
     /// The master in use (`scheme://host:port`): the one subscribed to (after redirects
     /// and ZooKeeper detection) once subscribed, before that the first candidate (the
     /// embedded cluster's when none was given, the `zk://` string while no leader is known).

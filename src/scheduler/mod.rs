@@ -27,6 +27,7 @@
 //! | `config.rs` | [`RuntimeConfig`] |
 //! | `framework.rs` | [`Framework`] handle and [`FrameworkBuilder`] |
 //! | `call_gate/` | `CallGate`: every call passes it; a shutdown closes it and waits for the calls in flight |
+//! | `metrics.rs` | the shared counters behind [`Framework::metrics`] |
 //! | `watch.rs` | `SubscriptionWatch`: the subscription's state for the handle |
 //! | `raw.rs` | `NoPlacement`: the matcher's stand-in in raw-offer mode |
 //! | `framework_id_store.rs` | [`FrameworkIdStore`], [`FileFrameworkIdStore`]: the framework id between runs |
@@ -41,6 +42,7 @@ pub(crate) mod framework_id_keeper;
 pub(crate) mod framework_id_store;
 pub(crate) mod master_connection;
 pub(crate) mod message_router;
+pub(crate) mod metrics;
 pub(crate) mod offer_matcher;
 pub(crate) mod raw;
 pub(crate) mod spec;
@@ -55,6 +57,7 @@ pub use events::{
 pub use framework::{Framework, FrameworkBuilder, FrameworkError, ShutdownMode};
 pub use framework_id_store::{FileFrameworkIdStore, FrameworkIdStore, FrameworkIdStoreError};
 pub use master_connection::CallError;
+pub use metrics::{CallCounts, MetricsSnapshot, OfferCounts, QueueDepths, TaskCounts};
 pub use offer_matcher::placement::{Constraint, Strategy};
 pub use offer_matcher::{OfferRejection, PendingReason, RejectReason};
 pub use spec::{ResourceRequest, RetryPolicy, SpecError, TaskSpec};

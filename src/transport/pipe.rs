@@ -11,6 +11,7 @@
 //! (refused, reset, closed by the master, an answer that cannot be parsed), every call
 //! written on it and not yet answered fails with [`CallError::Transport`], exactly as a
 //! failed awc request would: the master may have processed it, so it is not resent.
+//! Calls queued while no connection can be opened fail with [`CallError::NotSent`].
 //! Answers are parsed with `httparse`, capped at [`MAX_HEAD`] bytes of head and
 //! [`MAX_BODY`] bytes of body; `Content-Length`, chunked and close-delimited bodies are
 //! understood.
@@ -167,7 +168,7 @@ impl CallPipe {
         let queued = self.jobs.send(job).is_ok();
         async move {
             if !queued {
-                return Err(CallError::Transport("call connection stopped".into()));
+                return Err(CallError::NotSent("call connection stopped".into()));
             }
             answer
                 .await
@@ -247,9 +248,9 @@ async fn write_loop(target: Rc<PipeTarget>, mut rx: mpsc::UnboundedReceiver<Job>
                 Ok(c) => Some(c),
                 Err(e) => {
                     let why = format!("cannot connect to {}: {e}", target.authority);
-                    let _ = first.done.send(Err(CallError::Transport(why.clone())));
+                    let _ = first.done.send(Err(CallError::NotSent(why.clone())));
                     while let Ok(job) = rx.try_recv() {
-                        let _ = job.done.send(Err(CallError::Transport(why.clone())));
+                        let _ = job.done.send(Err(CallError::NotSent(why.clone())));
                     }
                     continue;
                 }

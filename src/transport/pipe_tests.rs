@@ -203,10 +203,7 @@ async fn answers_match_calls_in_order_and_a_closed_connection_fails_the_rest() {
     );
     assert_eq!(server.await.unwrap(), 5);
     // The next call opens a new connection; nobody listens there now.
-    assert!(matches!(
-        pipe.call(b"{}").await,
-        Err(CallError::Transport(_))
-    ));
+    assert!(matches!(pipe.call(b"{}").await, Err(CallError::NotSent(_))));
 }
 
 /// Many calls of mixed sizes (some over a batch) to an actix-web server, as the local

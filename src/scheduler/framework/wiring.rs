@@ -29,6 +29,8 @@ pub(super) struct Actors {
     pub(super) router: Addr<MessageRouter>,
     /// Keeps the framework id store in step (cleared on TEARDOWN).
     pub(super) keeper: Addr<FrameworkIdKeeper>,
+    /// The counters every actor bumps.
+    pub(super) metrics: std::sync::Arc<crate::scheduler::metrics::Metrics>,
 }
 
 /// Creates the actors' contexts first (their addresses reference each other), then runs
@@ -53,6 +55,7 @@ pub(super) fn wire(
     let resumed = info.id.clone();
     let fresh_if_removed = id_store.is_some();
     let keeper = FrameworkIdKeeper::new(id_store, resumed.clone(), calls.clone()).start();
+    let metrics = std::sync::Arc::new(crate::scheduler::metrics::Metrics::default());
 
     let matcher = if users.raw.is_none() {
         let settings = MatcherSettings {
@@ -61,7 +64,10 @@ pub(super) fn wire(
             offer_hold: secs(config.offer_hold_secs),
             revive_interval: secs(config.revive_interval_secs),
         };
-        Some(OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient()).start())
+        let matcher = OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient())
+            .with_accept_failures(tracker.clone().recipient())
+            .with_metrics(metrics.clone());
+        Some(matcher.start())
     } else {
         None
     };
@@ -118,7 +124,8 @@ pub(super) fn wire(
         place,
         unplace,
         users.updates.clone(),
-    );
+    )
+    .with_metrics(metrics.clone());
     match &matcher {
         Some(m) => {
             tracker_actor = tracker_actor
@@ -132,7 +139,7 @@ pub(super) fn wire(
     }
     tracker_ctx.run(tracker_actor);
     router_ctx.run(MessageRouter::new(calls, users.messages.clone()));
-    let mut connection_actor = MasterConnection::new(settings, sinks);
+    let mut connection_actor = MasterConnection::new(settings, sinks).with_metrics(metrics.clone());
     if fresh_if_removed {
         connection_actor = connection_actor.start_fresh_if_removed();
     }
@@ -144,5 +151,6 @@ pub(super) fn wire(
         tracker,
         router,
         keeper,
+        metrics,
     }
 }

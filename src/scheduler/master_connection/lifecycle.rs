@@ -74,6 +74,7 @@ impl MasterConnection {
 
     /// Undecodable bytes: report them as [`MesosErrorKind::MalformedStream`], reconnect.
     pub(super) fn malformed(&mut self, ctx: &mut Context<Self>, what: String) {
+        self.metrics.malformed_event();
         self.broadcast_error(MesosErrorKind::MalformedStream, what.clone());
         self.lose_stream(ctx, format!("malformed event stream: {what}"));
     }
@@ -98,6 +99,9 @@ impl MasterConnection {
     }
 
     pub(super) fn broadcast_disconnected(&self, reason: String, will_retry: bool) {
+        if will_retry {
+            self.metrics.disconnected();
+        }
         for sink in &self.sinks.disconnected {
             sink.do_send(Disconnected {
                 reason: reason.clone(),

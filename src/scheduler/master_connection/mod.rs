@@ -19,8 +19,6 @@ use actix::prelude::*;
 use backoff::Backoff;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
@@ -31,6 +29,7 @@ mod detection;
 mod endpoint;
 mod lifecycle;
 mod resume;
+mod send;
 mod stream;
 mod wire;
 
@@ -75,12 +74,26 @@ pub enum CallError {
         /// Response body (truncated).
         body: String,
     },
-    /// The request could not be sent or the response not received.
+    /// The request left (or may have left) but no answer came: the connection broke or
+    /// the call timed out. The master may or may not have acted on it.
     #[error("call transport failed: {0}")]
     Transport(String),
+    /// The request never left: no connection to the master could be opened. The master
+    /// did not act on it.
+    #[error("call not sent: {0}")]
+    NotSent(String),
     /// The runtime is shutting down.
     #[error("runtime stopped")]
     Stopped,
+}
+
+impl CallError {
+    /// Whether the master may have acted on the call although it failed: `true` only for
+    /// [`CallError::Transport`] (the request may have arrived); every other error means
+    /// the master refused it or never saw it.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, CallError::Transport(_))
+    }
 }
 
 /// Where the connection sends what it hears.
@@ -283,6 +296,8 @@ pub struct MasterConnection {
     zk_failing: bool,
     /// Subscribe as a new framework if the resumed id has been removed (`resume.rs`).
     fresh_if_removed: bool,
+    /// The runtime's counters.
+    metrics: std::sync::Arc<crate::scheduler::metrics::Metrics>,
 }
 
 impl MasterConnection {
@@ -345,7 +360,17 @@ impl MasterConnection {
             detector: None,
             zk_failing: false,
             fresh_if_removed: false,
+            metrics: Default::default(),
         }
+    }
+
+    /// Counts into `metrics` (the runtime's shared counters) instead of counters of its own.
+    pub fn with_metrics(
+        mut self,
+        metrics: std::sync::Arc<crate::scheduler::metrics::Metrics>,
+    ) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The SUBSCRIBE call: the framework id in both places once known, else in neither.
@@ -487,61 +512,6 @@ impl Actor for MasterConnection {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         tracing::info!(parent: &self.span, "stopped");
-    }
-}
-
-impl Handler<SendCall> for MasterConnection {
-    type Result = ResponseFuture<Result<(), CallError>>;
-
-    fn handle(&mut self, SendCall(mut call): SendCall, _ctx: &mut Self::Context) -> Self::Result {
-        if self.phase == Phase::Stopped {
-            return Box::pin(std::future::ready(Err(CallError::Stopped)));
-        }
-        if call.r#type == Some(scheduler::call::Type::Subscribe as i32) {
-            return Box::pin(std::future::ready(Err(CallError::Rejected {
-                status: 400,
-                body: "SUBSCRIBE is sent by the connection itself".into(),
-            })));
-        }
-        let Some(session) = self.session.clone() else {
-            return Box::pin(std::future::ready(Err(CallError::NotSubscribed)));
-        };
-        call.framework_id = Some(session.framework_id.clone());
-        let body = self.wire.encoding.encode_call(&call);
-        let timeout = self.settings.call_timeout;
-        let pipe = if self.settings.call_pipelining {
-            let connections = self.settings.call_connections;
-            self.pipes.pick(
-                &session.url,
-                &session.stream_id,
-                self.wire.encoding.content_type(),
-                self.wire.authorization.as_deref(),
-                connections,
-            )
-        } else {
-            None
-        };
-        let send: Pin<Box<dyn Future<Output = Result<(), CallError>>>> = match pipe {
-            Some(pipe) => Box::pin(pipe.call(&body)),
-            None => Box::pin(wire::call(
-                self.call_client(),
-                session,
-                Bytes::from(body),
-                self.wire.clone(),
-            )),
-        };
-        Box::pin(
-            async move {
-                // Bounds the whole exchange, body included; the client bounds the head.
-                match actix_rt::time::timeout(timeout.saturating_add(Duration::from_secs(1)), send)
-                    .await
-                {
-                    Ok(result) => result,
-                    Err(_) => Err(CallError::Transport("call timed out".into())),
-                }
-            }
-            .instrument(self.span.clone()),
-        )
     }
 }
 

@@ -81,11 +81,17 @@ impl MasterConnection {
                 None => self.malformed(ctx, missing("SUBSCRIBED")),
             },
             event::Type::Offers => match event.offers {
-                Some(offers) => self.sinks.offers.do_send(Offers(offers.offers)),
+                Some(offers) => {
+                    self.metrics.offers_received(offers.offers.len());
+                    self.sinks.offers.do_send(Offers(offers.offers))
+                }
                 None => self.malformed(ctx, missing("OFFERS")),
             },
             event::Type::Rescind => match event.rescind {
-                Some(rescind) => self.sinks.rescinds.do_send(Rescind(rescind.offer_id)),
+                Some(rescind) => {
+                    self.metrics.offer_rescinded();
+                    self.sinks.rescinds.do_send(Rescind(rescind.offer_id))
+                }
                 None => self.malformed(ctx, missing("RESCIND")),
             },
             event::Type::Update => match event.update {
@@ -172,6 +178,7 @@ impl MasterConnection {
         self.disconnected_since = None;
         self.unreachable_in_round = 0;
         self.arm_watchdog(ctx);
+        self.metrics.subscribed();
         tracing::info!(parent: &self.span, %framework_id, %url, resubscribed, ?interval, "subscribed");
         let message = Subscribed {
             framework_id,

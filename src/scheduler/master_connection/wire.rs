@@ -209,7 +209,11 @@ pub(super) async fn call(
         .insert_header((STREAM_ID_HEADER, session.stream_id.as_str()))
         .send_body(body)
         .await
-        .map_err(|e| CallError::Transport(e.to_string()))?;
+        .map_err(|e| match e {
+            // Nothing was written: the connection could not be opened.
+            awc::error::SendRequestError::Connect(e) => CallError::NotSent(e.to_string()),
+            e => CallError::Transport(e.to_string()),
+        })?;
     let status = response.status().as_u16();
     if call_taken(status) {
         // Read the (empty) body so the keep-alive connection can be reused.

@@ -612,6 +612,17 @@ impl MatcherCore {
         out.calls.push(calls::revive(self.framework_id.clone()));
     }
 
+    /// A REVIVE failed: the master may still suppress or filter us, so the matcher counts
+    /// itself suppressed again and, with work pending, sends REVIVE again once the rate
+    /// limit allows (from [`MatcherCore::tick`]).
+    pub fn revive_failed(&mut self, now: Instant) {
+        self.suppressed = true;
+        self.last_revive = Some(now);
+        if self.connected && !self.queue.is_empty() && self.revive_due.is_none() {
+            self.revive_due = Some(later(now, self.settings.revive_interval));
+        }
+    }
+
     /// Why `task_id` is still pending, judged against the offers held now and those most
     /// recently considered since it was queued; `None` when it is not pending.
     pub fn why_pending(&self, task_id: &TaskId) -> Option<PendingReason> {

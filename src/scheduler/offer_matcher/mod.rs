@@ -43,11 +43,17 @@
 //!   them) while work is pending, and declined at once when nothing is. Declines of one
 //!   round or timer go out as one DECLINE call, and so do those of one burst of mailbox
 //!   messages (offers arriving one per event are declined together).
-//! - Calls go to the connection with `do_send`: the matcher never waits on the network.
+//! - The matcher never waits on the network: each call's answer comes back later as one
+//!   future per call (`answers.rs`). A task's [`Launched`] goes to the tracker once its
+//!   ACCEPT is taken; a refused or unsent ACCEPT's tasks are queued again through the
+//!   tracker ([`AcceptFailed`]); a failed REVIVE is sent again after the rate limit.
+//!
+//! [`AcceptFailed`]: crate::scheduler::task_tracker::AcceptFailed
 //!
 //! The decisions live in [`MatcherCore`], which needs no actix system (the benchmarks and
 //! tests drive it directly with their own clock).
 
+mod answers;
 pub(crate) mod engine;
 mod outbox;
 pub(crate) mod placement;
@@ -284,12 +290,16 @@ impl Default for MatcherSettings {
 }
 
 /// The offer matcher actor: wraps a [`MatcherCore`], sends the calls it decides to the
-/// connection (`do_send`, never awaited) and launch notices to the tracker, and wakes it
-/// for held-offer deadlines and coalesced REVIVEs.
+/// connection (their answers come back later, never awaited in a handler) and launch
+/// notices to the tracker, and wakes it for held-offer deadlines and coalesced REVIVEs.
 pub struct OfferMatcher {
     core: MatcherCore,
     calls: Recipient<SendCall>,
     launched: Recipient<Launched>,
+    /// Where the tasks of a failed ACCEPT go (the tracker).
+    accept_failed: Option<Recipient<crate::scheduler::task_tracker::AcceptFailed>>,
+    /// The runtime's counters.
+    metrics: Arc<crate::scheduler::metrics::Metrics>,
     wake: Option<(Instant, SpawnHandle)>,
     /// DECLINEs held until the mailbox burst is over, then sent as one call.
     outbox: outbox::Outbox,
@@ -312,7 +322,26 @@ impl OfferMatcher {
             wake: None,
             outbox: outbox::Outbox::default(),
             flush_queued: false,
+            accept_failed: None,
+            metrics: Default::default(),
         }
+    }
+
+    /// Sends the tasks of every failed ACCEPT to `to` (the tracker) in one
+    /// [`AcceptFailed`](crate::scheduler::task_tracker::AcceptFailed) per ACCEPT. Without it
+    /// they count as launched (and only reconciliation finds them).
+    pub fn with_accept_failures(
+        mut self,
+        to: Recipient<crate::scheduler::task_tracker::AcceptFailed>,
+    ) -> Self {
+        self.accept_failed = Some(to);
+        self
+    }
+
+    /// Counts into `metrics` (the runtime's shared counters).
+    pub fn with_metrics(mut self, metrics: Arc<crate::scheduler::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     fn apply(&mut self, out: Outcome, ctx: &mut Context<Self>) {
@@ -320,22 +349,18 @@ impl OfferMatcher {
         for call in out.calls {
             self.outbox.route(call, &mut send);
         }
-        for call in send {
-            self.calls.do_send(SendCall(call));
-        }
+        self.send_calls(send, out.launched, ctx);
         if self.outbox.is_holding() && !self.flush_queued {
             // Goes behind the messages already queued: their DECLINEs join this one.
             self.flush_queued = true;
             ctx.notify(FlushDeclines);
-        }
-        for l in out.launched {
-            self.launched.do_send(l);
         }
         self.schedule(ctx);
     }
 
     /// Keeps exactly one timer, at the core's next wake-up.
     fn schedule(&mut self, ctx: &mut Context<Self>) {
+        self.metrics.set_queued(self.core.pending());
         let next = self
             .core
             .next_wake()
@@ -379,10 +404,10 @@ impl Handler<Offers> for OfferMatcher {
 
 impl Handler<FlushDeclines> for OfferMatcher {
     type Result = ();
-    fn handle(&mut self, _msg: FlushDeclines, _ctx: &mut Context<Self>) {
+    fn handle(&mut self, _msg: FlushDeclines, ctx: &mut Context<Self>) {
         self.flush_queued = false;
         if let Some(call) = self.outbox.take() {
-            self.calls.do_send(SendCall(call));
+            self.send_calls(vec![call], Vec::new(), ctx);
         }
     }
 }

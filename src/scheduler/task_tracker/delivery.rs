@@ -25,6 +25,7 @@ impl TaskTracker {
         }
         if delivery.update.is_some() {
             self.undelivered += 1;
+            self.metrics.delivery_queued();
         }
         self.outbox.push_back(delivery);
         self.pump(ctx);
@@ -60,6 +61,7 @@ impl TaskTracker {
             act.delivering = false;
             if had_update {
                 act.undelivered = act.undelivered.saturating_sub(1);
+                act.metrics.delivery_done();
             }
             if let Some(ack) = ack {
                 act.fire(ctx, ack, "ACKNOWLEDGE");

@@ -26,7 +26,7 @@ impl TaskTracker {
     }
 
     /// Reports a task killed before it was launched, as a master would.
-    fn killed_while_pending(&mut self, key: u64, attempt: u32, ctx: &mut Context<Self>) {
+    pub(super) fn killed_while_pending(&mut self, key: u64, attempt: u32, ctx: &mut Context<Self>) {
         let Some(r) = self.records.get_mut(&key) else {
             return;
         };
@@ -34,6 +34,8 @@ impl TaskTracker {
             return;
         }
         r.killed_before_launch();
+        self.metrics
+            .task_state(TaskState::TaskStaging, TaskState::TaskKilled);
         let status = TaskStatus {
             task_id: r.task_id.clone(),
             state: TaskState::TaskKilled as i32,

@@ -22,6 +22,7 @@ mod delivery;
 mod kill;
 mod reconcile;
 mod record;
+mod requeue;
 
 use super::events::TaskUpdate;
 use super::spec::{SpecError, TaskSpec};
@@ -62,6 +63,21 @@ pub struct Launched {
     pub offer_id: OfferId,
     /// Its executor (the task id for command tasks, as Mesos names them).
     pub executor_id: ExecutorId,
+}
+
+/// Sent by the matcher when the ACCEPT that carried these tasks failed (one message per
+/// ACCEPT). Refused or never sent: the tasks are queued again under the same ids. Outcome
+/// unknown (the request may have reached the master): they count as launched and
+/// reconciliation decides.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct AcceptFailed {
+    /// The tasks of the ACCEPT, as their launch notices.
+    pub tasks: Vec<Launched>,
+    /// The master may have acted on the ACCEPT (see [`CallError::outcome_unknown`]).
+    ///
+    /// [`CallError::outcome_unknown`]: crate::scheduler::CallError::outcome_unknown
+    pub outcome_unknown: bool,
 }
 
 /// Start tracking a new task and queue its first attempt. Answers its first task id.
@@ -248,6 +264,8 @@ pub struct TaskTracker {
     deliver_untracked: bool,
     /// Adopt the tasks of a previous process of the framework (`adopt.rs`).
     adopt_unknown: bool,
+    /// The runtime's counters.
+    metrics: Arc<crate::scheduler::metrics::Metrics>,
 }
 
 impl TaskTracker {
@@ -285,7 +303,14 @@ impl TaskTracker {
             released: None,
             deliver_untracked: false,
             adopt_unknown: false,
+            metrics: Default::default(),
         }
+    }
+
+    /// Counts into `metrics` (the runtime's shared counters).
+    pub fn with_metrics(mut self, metrics: Arc<crate::scheduler::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Sends the tasks of a [`TrackAll`] to `place_all` (the matcher) in one message
@@ -375,6 +400,7 @@ impl TaskTracker {
             .insert(key, TaskRecord::new(Arc::clone(&spec), task_id.clone()));
         self.by_id.insert(task_id.value.clone(), key);
         self.open += 1;
+        self.metrics.tasks_submitted(1);
         tracing::debug!(task_id = %task_id, "tracking new task");
         (key, task_id, spec)
     }
@@ -536,7 +562,9 @@ impl Handler<UpdateReceived> for TaskTracker {
         if let Some(executor_id) = &status.executor_id {
             r.executor_id = Some(executor_id.clone());
         }
+        let from = r.state;
         let outcome = r.apply(state);
+        self.metrics.task_state(from, state);
         if state.is_terminal() {
             if let Some(released) = &self.released {
                 released.do_send(crate::scheduler::offer_matcher::Released(

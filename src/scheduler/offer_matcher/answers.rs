@@ -1,0 +1,194 @@
+//! The answers to the matcher's calls. Each call is sent with `send` and its answer comes
+//! back to the actor as one future per call (never per task):
+//!
+//! - ACCEPT taken: its tasks' [`Launched`] notices go to the tracker. Refused (a 4xx/5xx
+//!   answer) or never sent: the matcher forgets the launches, DECLINEs the offers of a
+//!   refused ACCEPT without a filter (the master still holds them for us), and the tracker
+//!   queues the tasks again ([`AcceptFailed`]). Outcome unknown (a transport failure after
+//!   the request left): the tasks count as launched and the tracker reconciles them.
+//! - REVIVE failed: the matcher counts itself suppressed again and sends REVIVE again
+//!   after the rate limit.
+//! - DECLINE, SUPPRESS failed: logged (the offers come back after their filter).
+//!
+//! Every failure is logged once with its cause; the connection counts it by call type.
+
+use super::OfferMatcher;
+use crate::proto::scheduler::{Call, call};
+use crate::proto::{Filters, OfferId};
+use crate::scheduler::calls;
+use crate::scheduler::master_connection::{CallError, SendCall};
+use crate::scheduler::task_tracker::{AcceptFailed, Launched};
+use actix::prelude::*;
+use foldhash::{HashMap, HashMapExt};
+use std::time::Instant;
+
+/// The answer to one call, as the matcher's future sees it.
+type Answer = Result<Result<(), CallError>, MailboxError>;
+
+fn is_type(c: &Call, t: call::Type) -> bool {
+    c.r#type == Some(t as i32)
+}
+
+/// The error of a failed answer, `None` when the call was taken.
+fn failure(answer: Answer) -> Option<CallError> {
+    match answer {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(_) => Some(CallError::Stopped),
+    }
+}
+
+/// Logs a failed call once: at debug while the runtime stops, else as a warning.
+fn log_failure(what: &'static str, error: &CallError, tasks: usize) {
+    if *error == CallError::Stopped {
+        tracing::debug!(call = what, "call not sent: the runtime is stopping");
+    } else {
+        tracing::warn!(call = what, %error, tasks, "call failed");
+    }
+}
+
+impl OfferMatcher {
+    /// Sends the calls routed out of one outcome; `launched` are the outcome's launch
+    /// notices, handed to the tracker once their ACCEPT is answered.
+    pub(super) fn send_calls(
+        &mut self,
+        send: Vec<Call>,
+        launched: Vec<Launched>,
+        ctx: &mut Context<Self>,
+    ) {
+        let accepts = send
+            .iter()
+            .filter(|c| is_type(c, call::Type::Accept))
+            .count();
+        let mut groups: Vec<Vec<Launched>> = Vec::with_capacity(accepts);
+        match accepts {
+            0 => self.tell_launched(launched),
+            // The common case: every task of the outcome is in its one ACCEPT.
+            1 => groups.push(launched),
+            _ => {
+                let mut by_offer: HashMap<&OfferId, usize> = HashMap::with_capacity(accepts);
+                for c in send.iter().filter(|c| is_type(c, call::Type::Accept)) {
+                    if let Some(first) = c.accept.as_ref().and_then(|a| a.offer_ids.first()) {
+                        by_offer.insert(first, groups.len());
+                    }
+                    groups.push(Vec::new());
+                }
+                let mut stray = Vec::new();
+                for l in launched {
+                    match by_offer.get(&l.offer_id).and_then(|&i| groups.get_mut(i)) {
+                        Some(group) => group.push(l),
+                        None => stray.push(l),
+                    }
+                }
+                self.tell_launched(stray);
+            }
+        }
+        let mut groups = groups.into_iter();
+        for c in send {
+            if is_type(&c, call::Type::Accept) {
+                let tasks = groups.next().unwrap_or_default();
+                self.send_accept(c, tasks, ctx);
+            } else {
+                self.send_other(c, ctx);
+            }
+        }
+    }
+
+    fn tell_launched(&self, launched: Vec<Launched>) {
+        for l in launched {
+            self.launched.do_send(l);
+        }
+    }
+
+    fn send_accept(&mut self, c: Call, tasks: Vec<Launched>, ctx: &mut Context<Self>) {
+        let offer_ids = c
+            .accept
+            .as_ref()
+            .map(|a| a.offer_ids.clone())
+            .unwrap_or_default();
+        let answer = self.calls.send(SendCall(c));
+        ctx.spawn(
+            answer
+                .into_actor(self)
+                .map(move |answer, act, ctx| act.accept_answered(answer, offer_ids, tasks, ctx)),
+        );
+    }
+
+    fn accept_answered(
+        &mut self,
+        answer: Answer,
+        offer_ids: Vec<OfferId>,
+        tasks: Vec<Launched>,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(error) = failure(answer) else {
+            self.metrics.offers_accepted(offer_ids.len());
+            self.metrics.tasks_launched(tasks.len());
+            return self.tell_launched(tasks);
+        };
+        log_failure("ACCEPT", &error, tasks.len());
+        if error.outcome_unknown() {
+            self.metrics.tasks_launched(tasks.len());
+            return self.tell_failed(tasks, true);
+        }
+        if error == CallError::Stopped {
+            return;
+        }
+        let now = Instant::now();
+        for l in &tasks {
+            let out = self.core.released(&l.task_id, now);
+            self.apply(out, ctx);
+        }
+        if matches!(error, CallError::Rejected { .. }) && !offer_ids.is_empty() {
+            // The master still holds the offers for us: give them back at once.
+            let release = calls::decline(
+                self.core.framework_id.clone(),
+                offer_ids,
+                Filters {
+                    refuse_seconds: Some(0.0),
+                },
+            );
+            self.send_other(release, ctx);
+        }
+        self.metrics.tasks_requeued(tasks.len());
+        self.tell_failed(tasks, false);
+    }
+
+    fn tell_failed(&self, tasks: Vec<Launched>, outcome_unknown: bool) {
+        match &self.accept_failed {
+            Some(to) => to.do_send(AcceptFailed {
+                tasks,
+                outcome_unknown,
+            }),
+            None => {
+                tracing::error!(
+                    tasks = tasks.len(),
+                    "no tracker for failed ACCEPTs: its tasks count as launched"
+                );
+                self.tell_launched(tasks);
+            }
+        }
+    }
+
+    fn send_other(&mut self, c: Call, ctx: &mut Context<Self>) {
+        let revive = is_type(&c, call::Type::Revive);
+        let (what, declined) = match c.decline.as_ref() {
+            Some(d) if is_type(&c, call::Type::Decline) => ("DECLINE", d.offer_ids.len()),
+            _ if revive => ("REVIVE", 0),
+            _ if is_type(&c, call::Type::Suppress) => ("SUPPRESS", 0),
+            _ => ("call", 0),
+        };
+        let answer = self.calls.send(SendCall(c));
+        ctx.spawn(answer.into_actor(self).map(move |answer, act, ctx| {
+            let Some(error) = failure(answer) else {
+                act.metrics.offers_declined(declined);
+                return;
+            };
+            log_failure(what, &error, 0);
+            if revive && error != CallError::Stopped {
+                act.core.revive_failed(Instant::now());
+                act.schedule(ctx);
+            }
+        }));
+    }
+}
