@@ -24,7 +24,7 @@ pub mod offer_matcher {
 pub mod task_tracker {
     pub use crate::scheduler::task_tracker::{
         KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation, ReconcileNow,
-        SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings, UpdateReceived,
+        SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerLimits, TrackerSettings, UpdateReceived,
         WaitFinished,
     };
 }

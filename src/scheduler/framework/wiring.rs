@@ -105,7 +105,8 @@ pub(super) fn wire(
         place,
         unplace,
         users.updates.clone(),
-    );
+    )
+    .with_limits(config.tracker_limits());
     match &matcher {
         Some(m) => {
             tracker_actor = tracker_actor
