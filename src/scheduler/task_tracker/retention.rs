@@ -59,6 +59,7 @@ impl Retention {
     }
 
     /// Finished records kept now.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.finished.len()
     }
