@@ -353,7 +353,10 @@ mod tests {
         assert_eq!(limits.finished_retention, 5);
         assert_eq!(limits.finished_ttl, Duration::from_millis(1500));
         assert_eq!(limits.max_queued_updates, 7);
-        for bad in ["max_queued_updates = 0\n", "finished_task_ttl_secs = -1.0\n"] {
+        for bad in [
+            "max_queued_updates = 0\n",
+            "finished_task_ttl_secs = -1.0\n",
+        ] {
             std::fs::write(&path, bad).unwrap();
             assert!(RuntimeConfig::load(Some(&path)).is_err(), "{bad}");
         }

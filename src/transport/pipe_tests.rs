@@ -296,7 +296,10 @@ async fn the_call_queue_is_bounded() {
     // The writer takes a batch (then waits for answers that never come).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while pipe.queued.get() == MAX_QUEUED_CALLS {
-        assert!(std::time::Instant::now() < deadline, "the writer took nothing");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer took nothing"
+        );
         actix_rt::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let mut later = Box::pin(pipe.call(b"{}"));

@@ -2,14 +2,14 @@
 //! at the matcher (all or nothing for a batch).
 
 use super::{SubmitError, TaskTracker, Track, TrackAll, record};
+use crate::proto::TaskId;
 use crate::scheduler::offer_matcher::{Place, PlaceAll};
 use crate::scheduler::spec::TaskSpec;
-use crate::proto::TaskId;
 use actix::prelude::*;
+use record::TaskRecord;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use record::TaskRecord;
 impl TaskTracker {
     /// Records a new (validated) task; answers its key, first task id and shared spec.
     fn admit(&mut self, spec: TaskSpec) -> (u64, TaskId, Arc<TaskSpec>) {
