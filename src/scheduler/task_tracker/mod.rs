@@ -120,7 +120,8 @@ pub struct Quiesced;
 #[rtype(result = "Option<TaskLocation>")]
 pub struct LocateTask(pub TaskId);
 
-/// A snapshot of every tracked task.
+/// A snapshot of every tracked task: every task not final yet, and the final ones still
+/// kept under the retention rule ([`TrackerLimits`]).
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "Vec<TaskSummary>")]
 pub struct ListTasks;
