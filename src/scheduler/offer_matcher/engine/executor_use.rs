@@ -125,4 +125,38 @@ mod tests {
         assert!(execs.is_empty());
         assert!(usage.by_task.is_empty() && usage.tasks.is_empty());
     }
+
+    /// Through the matcher: launched on an offer, forgotten when its tasks are released.
+    #[test]
+    fn the_matcher_forgets_an_executor_with_its_last_task() {
+        use crate::scheduler::offer_matcher::testing::{core, offer, place};
+        use crate::scheduler::{Strategy, TaskSpec};
+        let (mut m, now) = core(Strategy::FirstFit);
+        let exec = ExecutorInfo {
+            executor_id: ExecutorId::new("ex"),
+            command: Some(crate::proto::CommandInfo {
+                value: Some("./exec".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        for id in ["e0", "e1"] {
+            let spec = TaskSpec::new("crawl")
+                .cpus(1.0)
+                .mem(64.0)
+                .executor(exec.clone());
+            place(&mut m, id, spec, now);
+        }
+        let out = m.offers(vec![offer("o1", "h1", "cpus:4;mem:1024", None)], now);
+        assert_eq!(out.launched.len(), 2);
+        let agent = out.launched[0].agent_id.clone();
+        assert!(m.executors[&agent].contains_key(&ExecutorId::new("ex")));
+        m.released(&TaskId::new("e0"), now);
+        assert!(
+            m.executors.contains_key(&agent),
+            "one task still runs on it"
+        );
+        m.released(&TaskId::new("e1"), now);
+        assert!(m.executors.is_empty());
+    }
 }
