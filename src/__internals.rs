@@ -24,8 +24,8 @@ pub mod offer_matcher {
 pub mod task_tracker {
     pub use crate::scheduler::task_tracker::{
         AcceptFailed, KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation,
-        ReconcileNow, SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings,
-        UpdateReceived, WaitFinished,
+        ReconcileNow, SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerLimits,
+        TrackerSettings, UpdateReceived, WaitFinished,
     };
 }
 

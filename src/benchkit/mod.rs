@@ -35,7 +35,7 @@ mod check;
 mod cpu;
 pub mod driver;
 pub mod generator;
-mod memory;
+pub mod memory;
 pub mod report;
 mod rng;
 pub mod source;

@@ -4,6 +4,7 @@
 
 use crate::codec::Encoding;
 use crate::scheduler::offer_matcher::placement::Strategy;
+use crate::scheduler::task_tracker::TrackerLimits;
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -37,6 +38,9 @@ use std::time::Duration;
 /// | `call_pipelining` | `true` |
 /// | `shutdown_drain_secs` | 5 |
 /// | `framework_id_file` | none: the id is not kept between runs |
+/// | `finished_task_retention` | 10000 |
+/// | `finished_task_ttl_secs` | 3600 (an hour) |
+/// | `max_queued_updates` | 10000 |
 ///
 /// Variables under `MESOS_ACTIX_EXECUTOR_` belong to the executor runtime and are not
 /// read here; any other `MESOS_ACTIX_*` variable that names no field is logged (WARN) and
@@ -94,6 +98,18 @@ pub struct RuntimeConfig {
     /// [`FrameworkBuilder::framework_id_store`](super::FrameworkBuilder::framework_id_store)
     /// takes precedence. `None` keeps no id.
     pub framework_id_file: Option<std::path::PathBuf>,
+    /// Most records of finished tasks kept (the newest) once their final update reached
+    /// the user: [`Framework::tasks`](super::Framework::tasks) lists them and a kill by their
+    /// id answers "already terminal"; a forgotten task's id answers "unknown task". 0 keeps
+    /// none. The user gets every update first either way.
+    pub finished_task_retention: usize,
+    /// Longest time a finished task's record is kept after its final update reached the
+    /// user (0: forgotten at once).
+    pub finished_task_ttl_secs: f64,
+    /// Bound of the queue of task updates waiting for the user's actors: while it is full,
+    /// updates that Mesos resends (those with a uuid) are left unacknowledged instead of
+    /// queued, so a slow user holds memory flat and loses nothing. Must be > 0.
+    pub max_queued_updates: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -118,6 +134,9 @@ impl Default for RuntimeConfig {
             shutdown_drain_secs: 5.0,
             tls_ca: None,
             framework_id_file: None,
+            finished_task_retention: 10_000,
+            finished_task_ttl_secs: 3600.0,
+            max_queued_updates: 10_000,
         }
     }
 }
@@ -207,12 +226,28 @@ impl RuntimeConfig {
                 self.shutdown_drain_secs
             )));
         }
-        if self.max_record_bytes == 0 || self.call_connections == 0 {
+        if !(self.finished_task_ttl_secs.is_finite() && self.finished_task_ttl_secs >= 0.0) {
+            return Err(ConfigError::Invalid(format!(
+                "finished_task_ttl_secs must be >= 0, got {}",
+                self.finished_task_ttl_secs
+            )));
+        }
+        if self.max_record_bytes == 0 || self.call_connections == 0 || self.max_queued_updates == 0
+        {
             return Err(ConfigError::Invalid(
-                "max_record_bytes and call_connections must be > 0".into(),
+                "max_record_bytes, call_connections and max_queued_updates must be > 0".into(),
             ));
         }
         Ok(())
+    }
+
+    /// The task tracker's memory bounds these fields set.
+    pub(crate) fn tracker_limits(&self) -> TrackerLimits {
+        TrackerLimits {
+            finished_retention: self.finished_task_retention,
+            finished_ttl: secs(self.finished_task_ttl_secs),
+            max_queued_updates: self.max_queued_updates,
+        }
     }
 }
 
@@ -237,6 +272,9 @@ pub(crate) const FIELDS: &[&str] = &[
     "shutdown_drain_secs",
     "tls_ca",
     "framework_id_file",
+    "finished_task_retention",
+    "finished_task_ttl_secs",
+    "max_queued_updates",
 ];
 
 /// The prefix of the executor runtime's variables, never read by [`RuntimeConfig::load`].
@@ -314,6 +352,22 @@ mod tests {
         assert_eq!(cfg.encoding, Encoding::Json);
         std::fs::write(&path, "no_such_key = 1\n").unwrap();
         assert!(RuntimeConfig::load(Some(&path)).is_err());
+        std::fs::write(
+            &path,
+            "finished_task_retention = 5\nfinished_task_ttl_secs = 1.5\nmax_queued_updates = 7\n",
+        )
+        .unwrap();
+        let limits = RuntimeConfig::load(Some(&path)).unwrap().tracker_limits();
+        assert_eq!(limits.finished_retention, 5);
+        assert_eq!(limits.finished_ttl, Duration::from_millis(1500));
+        assert_eq!(limits.max_queued_updates, 7);
+        for bad in [
+            "max_queued_updates = 0\n",
+            "finished_task_ttl_secs = -1.0\n",
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(RuntimeConfig::load(Some(&path)).is_err(), "{bad}");
+        }
         std::fs::write(&path, "backoff_max_secs = -1.0\n").unwrap();
         assert!(RuntimeConfig::load(Some(&path)).is_err());
         std::fs::write(&path, "refuse_seconds = \"lots\"\n").unwrap();

@@ -15,6 +15,10 @@
 //! Answers are parsed with `httparse`, capped at [`MAX_HEAD`] bytes of head and
 //! [`MAX_BODY`] bytes of body; `Content-Length`, chunked and close-delimited bodies are
 //! understood.
+//!
+//! Each connection queues at most [`MAX_QUEUED_CALLS`] calls not yet written; a call beyond
+//! that fails at once with [`CallError::Transport`] (it never left: the master did not see
+//! it), so a master that stops answering cannot make the queue grow without bound.
 
 use super::client::{ERROR_BODY_LIMIT, body_text, call_taken};
 use crate::scheduler::CallError;
@@ -34,6 +38,8 @@ const MAX_BODY: usize = ERROR_BODY_LIMIT;
 /// Most bytes of requests gathered into one write (a single larger call is written whole).
 /// Half of the 32 KiB an actix-web server reads at once, so a batch arrives whole.
 const MAX_WRITE: usize = 16 * 1024;
+/// Most calls queued on one connection and not yet written (see the module docs).
+pub(crate) const MAX_QUEUED_CALLS: usize = 16 * 1024;
 /// Longest wait for a call connection to open.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -136,6 +142,33 @@ impl PipeTarget {
 pub(crate) struct CallPipe {
     target: Rc<PipeTarget>,
     jobs: mpsc::UnboundedSender<Job>,
+    /// Calls queued and not yet taken by the writer (bounded by [`MAX_QUEUED_CALLS`]).
+    queued: Rc<Cell<usize>>,
+}
+
+/// The writer's end of the call queue: taking a call counts it out.
+struct JobQueue {
+    rx: mpsc::UnboundedReceiver<Job>,
+    queued: Rc<Cell<usize>>,
+}
+
+impl JobQueue {
+    async fn recv(&mut self) -> Option<Job> {
+        let job = self.rx.recv().await;
+        self.taken(job)
+    }
+
+    fn try_recv(&mut self) -> Option<Job> {
+        let job = self.rx.try_recv().ok();
+        self.taken(job)
+    }
+
+    fn taken(&self, job: Option<Job>) -> Option<Job> {
+        if job.is_some() {
+            self.queued.set(self.queued.get().saturating_sub(1));
+        }
+        job
+    }
 }
 
 impl std::fmt::Debug for CallPipe {
@@ -151,8 +184,17 @@ impl CallPipe {
     pub(crate) fn new(target: PipeTarget) -> Self {
         let (jobs, rx) = mpsc::unbounded_channel();
         let target = Rc::new(target);
+        let queued = Rc::new(Cell::new(0));
+        let rx = JobQueue {
+            rx,
+            queued: queued.clone(),
+        };
         actix_rt::spawn(write_loop(target.clone(), rx));
-        CallPipe { target, jobs }
+        CallPipe {
+            target,
+            jobs,
+            queued,
+        }
     }
 
     /// Sends one call; resolves with its answer (202 or 200: `Ok`).
@@ -161,12 +203,25 @@ impl CallPipe {
         body: &[u8],
     ) -> impl std::future::Future<Output = Result<(), CallError>> + use<> {
         let (done, answer) = oneshot::channel();
-        let job = Job {
-            request: self.target.request(body),
-            done,
-        };
-        let queued = self.jobs.send(job).is_ok();
+        let full = self.queued.get() >= MAX_QUEUED_CALLS;
+        let queued = !full
+            && self
+                .jobs
+                .send(Job {
+                    request: self.target.request(body),
+                    done,
+                })
+                .is_ok();
+        if queued {
+            self.queued.set(self.queued.get() + 1);
+        }
+        let refused = full.then(|| self.target.authority.clone());
         async move {
+            if let Some(authority) = refused {
+                return Err(CallError::NotSent(format!(
+                    "call not sent: {MAX_QUEUED_CALLS} calls already wait for {authority}"
+                )));
+            }
             if !queued {
                 return Err(CallError::NotSent("call connection stopped".into()));
             }
@@ -227,7 +282,7 @@ impl CallPipes {
 }
 
 /// Writes queued calls, (re)connecting when needed, until every `CallPipe` is dropped.
-async fn write_loop(target: Rc<PipeTarget>, mut rx: mpsc::UnboundedReceiver<Job>) {
+async fn write_loop(target: Rc<PipeTarget>, mut rx: JobQueue) {
     let mut conn: Option<(OwnedWriteHalf, Rc<Inflight>)> = None;
     let mut batch = BytesMut::new();
     // A call that did not fit the last batch: it starts the next one.
@@ -249,7 +304,7 @@ async fn write_loop(target: Rc<PipeTarget>, mut rx: mpsc::UnboundedReceiver<Job>
                 Err(e) => {
                     let why = format!("cannot connect to {}: {e}", target.authority);
                     let _ = first.done.send(Err(CallError::NotSent(why.clone())));
-                    while let Ok(job) = rx.try_recv() {
+                    while let Some(job) = rx.try_recv() {
                         let _ = job.done.send(Err(CallError::NotSent(why.clone())));
                     }
                     continue;
@@ -271,7 +326,7 @@ async fn write_loop(target: Rc<PipeTarget>, mut rx: mpsc::UnboundedReceiver<Job>
                 batch.extend_from_slice(&job.request);
                 inflight.waiting.borrow_mut().push_back(job.done);
             }
-            next = rx.try_recv().ok();
+            next = rx.try_recv();
         }
         if batch.is_empty() {
             continue;

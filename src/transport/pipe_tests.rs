@@ -267,3 +267,39 @@ async fn an_actix_web_server_answers_every_pipelined_call_once() {
     assert_eq!(seen.load(Ordering::SeqCst), 600);
     handle.stop(false).await;
 }
+
+/// A master that takes connections and never answers: calls beyond the queue's bound fail
+/// at once (never sent), and the queue takes calls again once the writer took some.
+#[actix_rt::test]
+async fn the_call_queue_is_bounded() {
+    use futures_util::FutureExt;
+    // Accepted by the kernel's backlog; nothing reads or answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1/scheduler", listener.local_addr().unwrap());
+    let pipe = CallPipe::new(PipeTarget::new(&url, "application/json", "sid", None).unwrap());
+    // Queued without yielding: the writer has taken none yet.
+    let mut calls: Vec<_> = (0..MAX_QUEUED_CALLS + 3)
+        .map(|_| Box::pin(pipe.call(b"{}")))
+        .collect();
+    let refused: Vec<_> = calls.split_off(MAX_QUEUED_CALLS);
+    for call in refused {
+        let answer = call.now_or_never().expect("refused at once");
+        assert!(
+            matches!(&answer, Err(CallError::Transport(m)) if m.contains("already wait")),
+            "{answer:?}"
+        );
+    }
+    assert_eq!(pipe.queued.get(), MAX_QUEUED_CALLS);
+    // The writer takes a batch (then waits for answers that never come).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pipe.queued.get() == MAX_QUEUED_CALLS {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer took nothing"
+        );
+        actix_rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let mut later = Box::pin(pipe.call(b"{}"));
+    assert!((&mut later).now_or_never().is_none(), "queued again");
+    drop(listener);
+}

@@ -6,7 +6,7 @@ use actix::prelude::*;
 use mesos_actix::__internals::master_connection::{CallError, SendCall};
 use mesos_actix::__internals::offer_matcher::{Place, Unplace};
 use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
-use mesos_actix::__internals::task_tracker::{TaskTracker, TrackerSettings};
+use mesos_actix::__internals::task_tracker::{TaskTracker, TrackerLimits, TrackerSettings};
 use mesos_actix::proto::scheduler::{Call, call};
 use mesos_actix::proto::{
     AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus, task_status,
@@ -132,6 +132,18 @@ pub fn settings() -> TrackerSettings {
 impl Harness {
     /// A tracker with `users` user recipients, each taking `delay` per update.
     pub fn start(settings: TrackerSettings, users: usize, delay: Duration) -> Harness {
+        Harness::start_with(settings, TrackerLimits::default(), users, |n, log| {
+            User { n, log, delay }.start().recipient()
+        })
+    }
+
+    /// A tracker bounded by `limits`, with `users` user recipients made by `user(n, log)`.
+    pub fn start_with(
+        settings: TrackerSettings,
+        limits: TrackerLimits,
+        users: usize,
+        user: impl Fn(usize, Log) -> Recipient<TaskUpdate>,
+    ) -> Harness {
         let log: Log = Arc::default();
         let queue: Arc<Mutex<HashSet<String>>> = Arc::default();
         let answer = Arc::new(Mutex::new(Ok(())));
@@ -145,17 +157,7 @@ impl Harness {
             queue: queue.clone(),
         }
         .start();
-        let users = (0..users)
-            .map(|n| {
-                User {
-                    n,
-                    log: log.clone(),
-                    delay,
-                }
-                .start()
-                .recipient()
-            })
-            .collect();
+        let users = (0..users).map(|n| user(n, log.clone())).collect();
         let tracker = TaskTracker::new(
             settings,
             conn.recipient(),
@@ -163,6 +165,7 @@ impl Harness {
             matcher.recipient(),
             users,
         )
+        .with_limits(limits)
         .start();
         Harness {
             tracker,

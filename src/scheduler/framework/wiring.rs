@@ -125,7 +125,8 @@ pub(super) fn wire(
         unplace,
         users.updates.clone(),
     )
-    .with_metrics(metrics.clone());
+    .with_metrics(metrics.clone())
+    .with_limits(config.tracker_limits());
     match &matcher {
         Some(m) => {
             tracker_actor = tracker_actor

@@ -19,6 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod executor_use;
+use executor_use::ExecutorUse;
+
 /// How many offers that left the matcher are remembered for `why_pending`.
 const RECENT_OFFERS: usize = 32;
 /// Most agents named in one `why_pending` answer (the nearest misses).
@@ -140,6 +143,8 @@ pub struct MatcherCore {
     pub(super) per_host: HashMap<String, usize>,
     /// Executors we launched, by agent, to send the same `ExecutorInfo` again.
     pub(super) executors: HashMap<AgentId, HashMap<ExecutorId, ExecutorInfo>>,
+    /// Live tasks per executor of `executors`: an executor is forgotten with its last task.
+    executor_use: ExecutorUse,
 }
 
 impl MatcherCore {
@@ -164,6 +169,7 @@ impl MatcherCore {
             per_name_host: HashMap::new(),
             per_host: HashMap::new(),
             executors: HashMap::new(),
+            executor_use: ExecutorUse::default(),
         }
     }
 
@@ -234,6 +240,7 @@ impl MatcherCore {
         {
             // A different framework: our executors are not its executors.
             self.executors.clear();
+            self.executor_use.clear();
         }
         self.framework_id = Some(framework_id);
         self.connected = true;
@@ -283,6 +290,7 @@ impl MatcherCore {
         if !self.held.is_empty() {
             self.run_round(0, &mut out);
             self.finish_round(now, 0, &mut out);
+            self.executor_use.launched(&out.launched, &self.executors);
         }
         if !self.queue.is_empty() && (self.suppressed || self.held.is_empty()) {
             self.revive(now, &mut out);
@@ -321,6 +329,7 @@ impl MatcherCore {
     /// spread, so held offers are tried again when that may change their fit.
     pub fn released(&mut self, task_id: &TaskId, now: Instant) -> Outcome {
         let mut out = Outcome::default();
+        self.executor_use.ended(task_id, &mut self.executors);
         let Some(rec) = self.launched.remove(task_id) else {
             return out;
         };
@@ -340,6 +349,7 @@ impl MatcherCore {
         if counted && !self.held.is_empty() && !self.queue.is_empty() {
             self.run_round(0, &mut out);
             self.finish_round(now, 0, &mut out);
+            self.executor_use.launched(&out.launched, &self.executors);
         }
         out
     }
@@ -414,6 +424,7 @@ impl MatcherCore {
             self.run_round(start, &mut out);
         }
         self.finish_round(now, start, &mut out);
+        self.executor_use.launched(&out.launched, &self.executors);
         out
     }
 

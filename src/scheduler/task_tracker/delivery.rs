@@ -2,6 +2,7 @@
 //! time, and each update's ACKNOWLEDGE is sent only once every recipient has handled it.
 
 use super::{Quiesced, TaskTracker};
+use crate::proto::TaskStatus;
 use crate::proto::scheduler::Call;
 use crate::scheduler::events::TaskUpdate;
 use crate::scheduler::master_connection::SendCall;
@@ -31,6 +32,26 @@ impl TaskTracker {
         self.pump(ctx);
     }
 
+    /// Whether `status` must wait: the outbox holds `max_queued_updates` entries and the
+    /// status has a uuid, so leaving it unacknowledged makes Mesos send it again later.
+    /// Statuses without a uuid (reconciliation answers, which are never resent) are always
+    /// queued; reconciliation bounds how many of those come at once.
+    pub(crate) fn delivery_queue_full(&mut self, status: &TaskStatus) -> bool {
+        let has_uuid = status.uuid.as_deref().is_some_and(|u| !u.is_empty());
+        if !has_uuid || self.outbox.len() < self.retention.limits().max_queued_updates {
+            return false;
+        }
+        if self.refused_updates == 0 {
+            tracing::warn!(
+                queued = self.outbox.len(),
+                "user recipients are behind: further task updates are left unacknowledged until the queue drains (Mesos resends them)"
+            );
+        }
+        self.refused_updates += 1;
+        tracing::debug!(task_id = %status.task_id, "delivery queue full: update left unacknowledged");
+        true
+    }
+
     /// Delivers the head of the outbox, then (on completion) acknowledges and moves on.
     fn pump(&mut self, ctx: &mut Context<Self>) {
         if self.delivering {
@@ -41,6 +62,11 @@ impl TaskTracker {
         };
         self.delivering = true;
         let had_update = update.is_some();
+        // A final update's record is retired once delivered (tracked tasks only).
+        let retire = update
+            .as_ref()
+            .filter(|u| u.is_final)
+            .and_then(|u| self.key_of(&u.task_id));
         let users = self.updates.clone();
         let deliver = async move {
             if let Some(update) = update {
@@ -65,6 +91,16 @@ impl TaskTracker {
             }
             if let Some(ack) = ack {
                 act.fire(ctx, ack, "ACKNOWLEDGE");
+            }
+            if let Some(key) = retire {
+                act.retire(key, ctx);
+            }
+            if act.refused_updates > 0 && act.outbox.is_empty() {
+                tracing::info!(
+                    refused = act.refused_updates,
+                    "delivery queue drained: updates are queued again"
+                );
+                act.refused_updates = 0;
             }
             act.check_finished();
             act.pump(ctx);

@@ -16,6 +16,13 @@
 //! attempt already replaced by a retry gets that attempt killed: it never runs twice.
 //! Per task it keeps one small record (the spec is shared with the matcher through an
 //! `Arc`) plus one id-index entry per attempt.
+//!
+//! Memory is bounded ([`TrackerLimits`]): a final task's record is kept after its final
+//! update was delivered (and acknowledged) for a bounded count and time, then forgotten
+//! (its ids then answer "unknown task"); and while the delivery queue holds
+//! `max_queued_updates` entries, updates that carry a uuid are left unacknowledged and
+//! not queued: Mesos resends every unacknowledged update, so none is lost, and an agent
+//! sends a task's next update only after the previous one was acknowledged.
 
 mod adopt;
 mod delivery;
@@ -23,6 +30,8 @@ mod kill;
 mod reconcile;
 mod record;
 mod requeue;
+mod retention;
+mod submit;
 
 use super::events::TaskUpdate;
 use super::spec::{SpecError, TaskSpec};
@@ -34,9 +43,8 @@ use actix::prelude::*;
 use delivery::Delivery;
 use foldhash::{HashMap, HashMapExt};
 use record::{Outcome, TaskRecord};
+use retention::Retention;
 use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -130,7 +138,8 @@ pub struct Quiesced;
 #[rtype(result = "Option<TaskLocation>")]
 pub struct LocateTask(pub TaskId);
 
-/// A snapshot of every tracked task.
+/// A snapshot of every tracked task: every task not final yet, and the final ones still
+/// kept under the retention rule ([`TrackerLimits`]).
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "Vec<TaskSummary>")]
 pub struct ListTasks;
@@ -184,8 +193,9 @@ pub enum SubmitError {
 /// Why a kill could not be done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KillError {
-    /// No tracked task has this id.
-    #[error("unknown task {0}")]
+    /// No tracked task has this id: it was never submitted here, or it finished and its
+    /// record was forgotten under the retention rule ([`TrackerLimits`]).
+    #[error("unknown task {0} (never submitted here, or finished and forgotten)")]
     UnknownTask(String),
     /// The task is already final.
     #[error("task {0} is already terminal")]
@@ -219,6 +229,29 @@ impl Default for TrackerSettings {
             implicit_reconcile: Duration::from_secs(900),
             reconcile_backoff_initial: Duration::from_secs(1),
             reconcile_backoff_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Bounds of the [`TaskTracker`]'s memory (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackerLimits {
+    /// Most final, delivered task records kept (the newest); 0 keeps none.
+    pub finished_retention: usize,
+    /// Longest time a final, delivered task record is kept.
+    pub finished_ttl: Duration,
+    /// Delivery-queue length from which updates with a uuid are left unacknowledged (and
+    /// resent by Mesos later) instead of queued.
+    pub max_queued_updates: usize,
+}
+
+impl Default for TrackerLimits {
+    /// 10,000 finished records for at most an hour; 10,000 queued updates.
+    fn default() -> Self {
+        TrackerLimits {
+            finished_retention: 10_000,
+            finished_ttl: Duration::from_secs(3600),
+            max_queued_updates: 10_000,
         }
     }
 }
@@ -266,6 +299,12 @@ pub struct TaskTracker {
     adopt_unknown: bool,
     /// The runtime's counters.
     metrics: Arc<crate::scheduler::metrics::Metrics>,
+    /// Final, delivered records still kept, and the limits.
+    retention: Retention,
+    /// The timer that forgets the oldest kept record when its time is up.
+    prune_timer: Option<SpawnHandle>,
+    /// Updates left unacknowledged because the delivery queue was full (this episode).
+    refused_updates: u64,
 }
 
 impl TaskTracker {
@@ -304,6 +343,9 @@ impl TaskTracker {
             deliver_untracked: false,
             adopt_unknown: false,
             metrics: Default::default(),
+            retention: Retention::new(TrackerLimits::default()),
+            prune_timer: None,
+            refused_updates: 0,
         }
     }
 
@@ -389,111 +431,13 @@ impl Actor for TaskTracker {
     }
 }
 
-impl TaskTracker {
-    /// Records a new (validated) task; answers its key, first task id and shared spec.
-    fn admit(&mut self, spec: TaskSpec) -> (u64, TaskId, Arc<TaskSpec>) {
-        let spec = Arc::new(spec);
-        let key = self.next_key;
-        self.next_key += 1;
-        let task_id = record::task_id_for(&spec.name, self.nonce, key, 0);
-        self.records
-            .insert(key, TaskRecord::new(Arc::clone(&spec), task_id.clone()));
-        self.by_id.insert(task_id.value.clone(), key);
-        self.open += 1;
-        self.metrics.tasks_submitted(1);
-        tracing::debug!(task_id = %task_id, "tracking new task");
-        (key, task_id, spec)
-    }
-
-    /// Forgets tasks admitted for a submission the matcher never got.
-    fn unadmit(&mut self, admitted: &[(u64, TaskId)]) {
-        for (key, task_id) in admitted {
-            if self.records.remove(key).is_some_and(|r| !r.is_final) {
-                self.closed();
-            }
-            self.by_id.remove(&task_id.value);
-        }
-        self.check_finished();
-    }
-}
-
-impl Handler<Track> for TaskTracker {
-    type Result = ResponseActFuture<Self, Result<TaskId, SubmitError>>;
-
-    fn handle(&mut self, Track(spec): Track, _: &mut Context<Self>) -> Self::Result {
-        if let Err(e) = spec.validate() {
-            return Box::pin(fut::ready(Err(SubmitError::Invalid(e))));
-        }
-        let (key, task_id, spec) = self.admit(spec);
-        let place = self.place.send(Place {
-            task_id: task_id.clone(),
-            spec,
-        });
-        Box::pin(
-            place
-                .into_actor(self)
-                .map(move |result, act, _| match result {
-                    Ok(()) => Ok(task_id),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "matcher gone: task not submitted");
-                        act.unadmit(&[(key, task_id)]);
-                        Err(SubmitError::Stopped)
-                    }
-                }),
-        )
-    }
-}
-
-impl Handler<TrackAll> for TaskTracker {
-    type Result = ResponseActFuture<Self, Result<Vec<TaskId>, SubmitError>>;
-
-    fn handle(&mut self, TrackAll(specs): TrackAll, _: &mut Context<Self>) -> Self::Result {
-        for (i, spec) in specs.iter().enumerate() {
-            if let Err(e) = spec.validate() {
-                let e = SubmitError::InvalidInBatch { index: i, error: e };
-                return Box::pin(fut::ready(Err(e)));
-            }
-        }
-        let mut admitted = Vec::with_capacity(specs.len());
-        let mut places = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let (key, task_id, spec) = self.admit(spec);
-            places.push(Place {
-                task_id: task_id.clone(),
-                spec,
-            });
-            admitted.push((key, task_id));
-        }
-        let sent: Pin<Box<dyn Future<Output = Result<(), MailboxError>>>> = match &self.place_all {
-            Some(all) => Box::pin(all.send(PlaceAll(places))),
-            None => {
-                let each: Vec<_> = places.into_iter().map(|p| self.place.send(p)).collect();
-                Box::pin(async move {
-                    futures_util::future::join_all(each)
-                        .await
-                        .into_iter()
-                        .collect::<Result<(), MailboxError>>()
-                })
-            }
-        };
-        Box::pin(
-            sent.into_actor(self)
-                .map(move |result, act, _| match result {
-                    Ok(()) => Ok(admitted.into_iter().map(|(_, id)| id).collect()),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "matcher gone: tasks not submitted");
-                        act.unadmit(&admitted);
-                        Err(SubmitError::Stopped)
-                    }
-                }),
-        )
-    }
-}
-
 impl Handler<UpdateReceived> for TaskTracker {
     type Result = ();
 
     fn handle(&mut self, UpdateReceived(status): UpdateReceived, ctx: &mut Context<Self>) {
+        if self.delivery_queue_full(&status) {
+            return;
+        }
         let ack = calls::acknowledge(&status);
         let only_ack = |ack| Delivery { update: None, ack };
         let Ok(state) = TaskState::try_from(status.state) else {
