@@ -211,9 +211,15 @@ impl LocalCluster {
         format!("{}/api/v1/scheduler", self.url())
     }
 
+    /// The master actor (for the fault controls in `faults_master.rs`).
+    pub(super) fn master_actor(&self) -> &Addr<LocalMaster> {
+        &self.master
+    }
+
     /// Stops the HTTP front, kills every executor and task process, stops the actors and
     /// removes the temporary work directory. (Dropping the cluster without `stop` does the
-    /// same in the background, when inside an actix system.)
+    /// same in the background, when inside an actix system; the temporary work directory
+    /// is removed during the drop itself, so it is gone even when the process exits next.)
     pub async fn stop(mut self) {
         self.stopped = true;
         if let Some(leadership) = &self.leadership {
@@ -228,9 +234,8 @@ impl LocalCluster {
         }
         let _ = self.master.send(super::master::StopMaster).await;
         if self.temp_dir {
-            if let Err(e) = tokio::fs::remove_dir_all(&self.work_dir).await {
-                tracing::debug!(error = %e, dir = %self.work_dir.display(), "work directory not removed");
-            }
+            let dir = self.work_dir.clone();
+            let _ = tokio::task::spawn_blocking(move || remove_work_dir(&dir)).await;
         }
     }
 }
@@ -250,22 +255,37 @@ impl Drop for LocalCluster {
         // The stop command is sent when `stop` is called; its completion need not be awaited.
         drop(self.server.stop(false));
         if self.temp_dir {
-            remove_later(self.work_dir.clone());
+            // Right here: the process may be exiting, and a task handed to the runtime
+            // would never run. Once the agents have stopped (their processes killed, so
+            // nothing writes a sandbox any more) it is removed again, in case a process
+            // recreated part of it meanwhile.
+            remove_work_dir(&self.work_dir);
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let agents = self.agents.clone();
+                let dir = self.work_dir.clone();
+                runtime.spawn(async move {
+                    for agent in agents {
+                        let _ = agent.send(super::agent::Stop).await;
+                    }
+                    let _ = tokio::task::spawn_blocking(move || remove_work_dir(&dir)).await;
+                });
+            }
         }
     }
 }
 
-/// Removes a directory tree on the runtime's blocking pool when inside one (not to block an
-/// arbiter from `Drop`), else right here.
-fn remove_later(dir: PathBuf) {
-    let remove = move || {
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
-            tracing::debug!(error = %e, dir = %dir.display(), "work directory not removed");
+/// Removes the temporary work directory (a few attempts: a process being killed may add a
+/// file while the tree is walked).
+fn remove_work_dir(dir: &std::path::Path) {
+    for attempt in 1..=3 {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) if attempt == 3 => {
+                tracing::debug!(error = %e, dir = %dir.display(), "work directory not removed");
+            }
+            Err(_) => {}
         }
-    };
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => drop(runtime.spawn_blocking(remove)),
-        Err(_) => remove(),
     }
 }
 

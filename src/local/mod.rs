@@ -19,6 +19,7 @@
 //! | file | contents |
 //! |---|---|
 //! | `cluster.rs` | [`LocalCluster`]: start / stop |
+//! | `faults_master.rs` | master faults for tests: [`LocalCluster::restart_master`], [`LocalCluster::partition_events`] |
 //! | `config.rs` | [`LocalClusterConfig`], [`LocalError`] |
 //! | `master/` | the `LocalMaster` actor: subscriptions, calls, ACCEPT, offers |
 //! | `allocator.rs` | fair allocation and decline filters |
@@ -39,6 +40,7 @@ mod attributes;
 mod cluster;
 mod config;
 mod executor_process;
+mod faults_master;
 mod files;
 mod http;
 mod leadership;
