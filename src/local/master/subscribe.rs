@@ -163,7 +163,9 @@ impl LocalMaster {
         match self.frameworks.get_mut(&id) {
             Some(fw) => {
                 if let Some(old) = fw.subscriber.take() {
-                    old.send(&error_event("Framework failed over"));
+                    if !fw.silenced {
+                        old.send(&error_event("Framework failed over"));
+                    }
                 }
                 fw.info = info.clone();
                 fw.reregistered_time = Some(crate::proto::now_seconds());
