@@ -293,14 +293,75 @@ fn remove_work_dir(dir: &std::path::Path) {
 mod tests {
     use super::*;
     use crate::server::tcp::probe::nodelay_of_accepted;
+    use std::time::{Duration, Instant};
+
+    /// Set in the child process of `work_dir_gone_after_drop_and_exit`.
+    const CHILD: &str = "MESOS_ACTIX_TEST_DROP_CHILD";
+
+    fn small() -> LocalClusterConfig {
+        LocalClusterConfig {
+            resources: "cpus:1;mem:128".into(),
+            ..Default::default()
+        }
+    }
+
+    /// Polls until `dir` is gone, for at most 30 s; answers whether it went.
+    fn gone_within_bound(dir: &std::path::Path) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while dir.exists() {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    #[actix_rt::test]
+    async fn dropped_cluster_removes_its_work_dir() {
+        let cluster = LocalCluster::start(small()).await.expect("cluster starts");
+        let dir = cluster.work_dir().to_path_buf();
+        assert!(dir.exists());
+        drop(cluster);
+        assert!(gone_within_bound(&dir), "{} left behind", dir.display());
+    }
+
+    /// The child half of `work_dir_gone_after_drop_and_exit` (does nothing on its own):
+    /// prints the work directory, drops the cluster and lets the process exit at once.
+    #[actix_rt::test]
+    async fn drop_and_exit_child() {
+        if std::env::var_os(CHILD).is_none() {
+            return;
+        }
+        let cluster = LocalCluster::start(small()).await.expect("cluster starts");
+        println!("WORK_DIR={}", cluster.work_dir().display());
+        drop(cluster);
+    }
+
+    /// A process that drops its cluster and exits right away (no `stop`) leaves no
+    /// `mesos-local-*` directory behind.
+    #[test]
+    fn work_dir_gone_after_drop_and_exit() {
+        let exe = std::env::current_exe().expect("test binary");
+        let out = std::process::Command::new(exe)
+            .args(["--exact", "local::cluster::tests::drop_and_exit_child"])
+            .args(["--nocapture", "--test-threads", "1"])
+            .env(CHILD, "1")
+            .output()
+            .expect("child runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {stdout}");
+        let dir = stdout
+            .lines()
+            .find_map(|l| l.split_once("WORK_DIR=").map(|(_, dir)| dir))
+            .map(std::path::PathBuf::from)
+            .expect("the child printed its work directory");
+        assert!(gone_within_bound(&dir), "{} left behind", dir.display());
+    }
 
     #[actix_rt::test]
     async fn accepted_sockets_have_nodelay() {
-        let config = LocalClusterConfig {
-            resources: "cpus:1;mem:128".into(),
-            ..Default::default()
-        };
-        let cluster = LocalCluster::start(config).await.expect("cluster starts");
+        let cluster = LocalCluster::start(small()).await.expect("cluster starts");
         let addr = cluster.addr();
         let nodelay = tokio::task::spawn_blocking(move || nodelay_of_accepted(addr, "/health"))
             .await
