@@ -18,7 +18,10 @@ async fn master_restart_with_state_lost_loses_no_task_and_launches_none_twice() 
 
     scenario.cluster.restart_master().await;
 
-    wait_until("the framework re-subscribes", || scenario.subscriptions() >= 2).await;
+    wait_until("the framework re-subscribes", || {
+        scenario.subscriptions() >= 2
+    })
+    .await;
     // The agents re-registered with the tasks they run: the new master knows them again.
     scenario.master_knows_running(half).await;
     assert_eq!(
@@ -35,7 +38,10 @@ async fn master_restart_twice_in_a_row_loses_no_task() {
     scenario.cluster.restart_master().await;
     // The second restart may strike before or after the framework's re-subscription.
     scenario.cluster.restart_master().await;
-    wait_until("the framework re-subscribes", || scenario.subscriptions() >= 2).await;
+    wait_until("the framework re-subscribes", || {
+        scenario.subscriptions() >= 2
+    })
+    .await;
     scenario.master_knows_running(TASKS / 2).await;
     scenario.finish_and_check().await;
 }

@@ -32,7 +32,10 @@ async fn framework_notices_silent_stream_reconnects_and_loses_nothing() {
             .any(|d| d.will_retry && d.reason.contains("no event from the master"))
     })
     .await;
-    wait_until("the framework re-subscribes", || scenario.subscriptions() >= 2).await;
+    wait_until("the framework re-subscribes", || {
+        scenario.subscriptions() >= 2
+    })
+    .await;
     scenario.finish_and_check().await;
 }
 

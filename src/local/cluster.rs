@@ -76,16 +76,22 @@ impl LocalCluster {
             Some(path) => Some(Arc::new(Credentials::load(path)?)),
             None => None,
         };
+        let listener = TcpListener::bind(config.bind)?;
+        let addr = listener.local_addr()?;
         let (work_dir, temp_dir) = match &config.work_dir {
-            Some(dir) => (dir.clone(), false),
+            Some(dir) => {
+                tokio::fs::create_dir_all(dir).await?;
+                (dir.clone(), false)
+            }
             None => (
-                std::env::temp_dir().join(format!("mesos-local-{}", uuid::Uuid::new_v4())),
+                tokio::task::spawn_blocking(super::work_dir::create_temp)
+                    .await
+                    .map_err(std::io::Error::other)??,
                 true,
             ),
         };
-        tokio::fs::create_dir_all(&work_dir).await?;
-        let listener = TcpListener::bind(config.bind)?;
-        let addr = listener.local_addr()?;
+        // Removes the temporary directory again if the start fails from here on.
+        let guard = super::work_dir::Guard::new(temp_dir.then(|| work_dir.clone()));
         let config = Arc::new(config);
         let master = LocalMaster::new(config.clone(), addr);
         let agent_id = |i: usize| master.agent_id_for(i);
@@ -139,6 +145,7 @@ impl LocalCluster {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let server = http::serve(listener, state, config.max_request_bytes, tls)?;
+        guard.disarm();
         tracing::info!(url = %format!("{scheme}://{addr}"), agents = config.agents, zk = ?config.zk, "local cluster started");
         Ok(LocalCluster {
             addr,
@@ -219,7 +226,8 @@ impl LocalCluster {
     /// Stops the HTTP front, kills every executor and task process, stops the actors and
     /// removes the temporary work directory. (Dropping the cluster without `stop` does the
     /// same in the background, when inside an actix system; the temporary work directory
-    /// is removed during the drop itself, so it is gone even when the process exits next.)
+    /// is removed during the drop itself, so it is gone even when the process exits next.
+    /// One never stopped nor dropped is removed when the process exits.)
     pub async fn stop(mut self) {
         self.stopped = true;
         if let Some(leadership) = &self.leadership {
@@ -235,7 +243,7 @@ impl LocalCluster {
         let _ = self.master.send(super::master::StopMaster).await;
         if self.temp_dir {
             let dir = self.work_dir.clone();
-            let _ = tokio::task::spawn_blocking(move || remove_work_dir(&dir)).await;
+            let _ = tokio::task::spawn_blocking(move || super::work_dir::remove(&dir)).await;
         }
     }
 }
@@ -259,7 +267,7 @@ impl Drop for LocalCluster {
             // would never run. Once the agents have stopped (their processes killed, so
             // nothing writes a sandbox any more) it is removed again, in case a process
             // recreated part of it meanwhile.
-            remove_work_dir(&self.work_dir);
+            super::work_dir::remove(&self.work_dir);
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 let agents = self.agents.clone();
                 let dir = self.work_dir.clone();
@@ -267,24 +275,10 @@ impl Drop for LocalCluster {
                     for agent in agents {
                         let _ = agent.send(super::agent::Stop).await;
                     }
-                    let _ = tokio::task::spawn_blocking(move || remove_work_dir(&dir)).await;
+                    let _ =
+                        tokio::task::spawn_blocking(move || super::work_dir::remove(&dir)).await;
                 });
             }
-        }
-    }
-}
-
-/// Removes the temporary work directory (a few attempts: a process being killed may add a
-/// file while the tree is walked).
-fn remove_work_dir(dir: &std::path::Path) {
-    for attempt in 1..=3 {
-        match std::fs::remove_dir_all(dir) {
-            Ok(()) => return,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-            Err(e) if attempt == 3 => {
-                tracing::debug!(error = %e, dir = %dir.display(), "work directory not removed");
-            }
-            Err(_) => {}
         }
     }
 }
@@ -295,7 +289,7 @@ mod tests {
     use crate::server::tcp::probe::nodelay_of_accepted;
     use std::time::{Duration, Instant};
 
-    /// Set in the child process of `work_dir_gone_after_drop_and_exit`.
+    /// Set (to the mode) in the child process of the `work_dir_*` tests.
     const CHILD: &str = "MESOS_ACTIX_TEST_DROP_CHILD";
 
     fn small() -> LocalClusterConfig {
@@ -326,36 +320,76 @@ mod tests {
         assert!(gone_within_bound(&dir), "{} left behind", dir.display());
     }
 
-    /// The child half of `work_dir_gone_after_drop_and_exit` (does nothing on its own):
-    /// prints the work directory, drops the cluster and lets the process exit at once.
+    /// The child half of the `work_dir_*` tests (does nothing on its own): starts a
+    /// cluster, prints its work directory, then, as `CHILD` says, drops it and returns
+    /// (the process exits right after), exits without dropping it, or waits to be killed.
     #[actix_rt::test]
-    async fn drop_and_exit_child() {
-        if std::env::var_os(CHILD).is_none() {
+    async fn work_dir_child() {
+        let Some(mode) = std::env::var_os(CHILD) else {
             return;
-        }
+        };
         let cluster = LocalCluster::start(small()).await.expect("cluster starts");
-        println!("WORK_DIR={}", cluster.work_dir().display());
-        drop(cluster);
+        println!("\nWORK_DIR={}", cluster.work_dir().display());
+        match mode.to_str() {
+            Some("drop") => drop(cluster),
+            Some("exit") => {
+                std::mem::forget(cluster);
+                std::process::exit(0);
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+
+    /// Runs `work_dir_child` in `mode` in a new process; answers the process and the work
+    /// directory it printed.
+    fn child(mode: &str) -> (std::process::Child, PathBuf) {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().expect("test binary");
+        let mut child = std::process::Command::new(exe)
+            .args(["--exact", "local::cluster::tests::work_dir_child"])
+            .args(["--nocapture", "--test-threads", "1"])
+            .env(CHILD, mode)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("child runs");
+        let stdout = child.stdout.take().expect("child stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let dir = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("WORK_DIR=").map(PathBuf::from))
+            .expect("the child printed its work directory");
+        // Keep reading: the child must not die of a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        (child, dir)
     }
 
     /// A process that drops its cluster and exits right away (no `stop`) leaves no
     /// `mesos-local-*` directory behind.
     #[test]
     fn work_dir_gone_after_drop_and_exit() {
-        let exe = std::env::current_exe().expect("test binary");
-        let out = std::process::Command::new(exe)
-            .args(["--exact", "local::cluster::tests::drop_and_exit_child"])
-            .args(["--nocapture", "--test-threads", "1"])
-            .env(CHILD, "1")
-            .output()
-            .expect("child runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "child failed: {stdout}");
-        let dir = stdout
-            .lines()
-            .find_map(|l| l.split_once("WORK_DIR=").map(|(_, dir)| dir))
-            .map(std::path::PathBuf::from)
-            .expect("the child printed its work directory");
+        let (mut child, dir) = child("drop");
+        assert!(child.wait().expect("child ends").success());
+        assert!(gone_within_bound(&dir), "{} left behind", dir.display());
+    }
+
+    /// Nor does one that exits without dropping it.
+    #[test]
+    fn work_dir_gone_after_exit_without_drop() {
+        let (mut child, dir) = child("exit");
+        assert!(child.wait().expect("child ends").success());
+        assert!(gone_within_bound(&dir), "{} left behind", dir.display());
+    }
+
+    /// The directory of a process killed outright is swept by the next cluster started.
+    #[actix_rt::test]
+    async fn work_dir_of_a_killed_process_is_swept_by_the_next_start() {
+        let (mut child, dir) = child("hang");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        assert!(dir.exists(), "a killed process cannot clean up");
+        let cluster = LocalCluster::start(small()).await.expect("cluster starts");
+        cluster.stop().await;
         assert!(gone_within_bound(&dir), "{} left behind", dir.display());
     }
 

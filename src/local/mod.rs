@@ -31,6 +31,7 @@
 //! | `http/` | the actix-web front (`leader_guard.rs`: followers' 307 / 503) |
 //! | `files.rs` | the files API over the sandboxes (`/files/browse`, `/files/read`) |
 //! | `leadership.rs` | ZooKeeper leader election of local masters (`zk`) |
+//! | `work_dir.rs` | the temporary work directory: removed on stop, drop and exit; leftovers of killed processes swept |
 //! | `tls.rs` | HTTPS serving (`tls_certificate`, `tls_key`) |
 //! | `state.rs`, `ui.rs` | `/state` and the web page |
 
@@ -50,6 +51,7 @@ mod status_updates;
 mod tls;
 mod ui;
 mod wire;
+mod work_dir;
 
 pub use cluster::LocalCluster;
 pub use config::{LocalClusterConfig, LocalError, default_resources};

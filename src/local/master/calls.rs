@@ -227,7 +227,10 @@ impl LocalMaster {
                     answers.push(latest(t, agent_id));
                     continue;
                 }
-                let named = req.agent_id.as_ref().and_then(|a| self.agent_index(&a.value));
+                let named = req
+                    .agent_id
+                    .as_ref()
+                    .and_then(|a| self.agent_index(&a.value));
                 // An agent not re-registered since a master restart may still report the
                 // task: Mesos answers nothing until it does.
                 let awaiting = match (&req.agent_id, named) {
