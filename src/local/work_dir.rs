@@ -36,18 +36,34 @@ extern "C" fn remove_live_at_exit() {
     }
 }
 
-/// Opens (creating it if needed) and locks `dir`'s `.owner` file without waiting; `None`
-/// when another process holds the lock.
-fn lock_owner(dir: &Path) -> Option<File> {
+/// Locks `file` without waiting; false when another open file description holds it.
+fn try_lock(file: &File) -> bool {
+    // SAFETY: flock on a descriptor borrowed for the call.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+/// Makes `dir`'s `.owner` file, locked by this process. It is created and locked under
+/// another name and then renamed, so that a sweep never finds it unlocked.
+fn own(dir: &Path) -> std::io::Result<File> {
+    let staging = dir.join(".owner.new");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join(OWNER))
-        .ok()?;
-    // SAFETY: flock on a descriptor this function owns.
-    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-    locked.then_some(file)
+        .open(&staging)?;
+    if !try_lock(&file) {
+        return Err(std::io::Error::other(
+            "the work directory's lock file is held",
+        ));
+    }
+    std::fs::rename(&staging, dir.join(OWNER))?;
+    Ok(file)
+}
+
+/// Locks an existing `.owner` file of `dir`; `None` when it is missing or held.
+fn lock_existing(dir: &Path) -> Option<File> {
+    let file = File::open(dir.join(OWNER)).ok()?;
+    try_lock(&file).then_some(file)
 }
 
 /// Creates a fresh temporary work directory (after sweeping the ones of dead processes)
@@ -66,10 +82,9 @@ pub fn create_temp() -> std::io::Result<PathBuf> {
     sweep_stale(&temp);
     let dir = temp.join(format!("{PREFIX}{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir)?;
-    let Some(owner) = lock_owner(&dir) else {
+    let owner = own(&dir).inspect_err(|_| {
         let _ = std::fs::remove_dir_all(&dir);
-        return Err(std::io::Error::other("the work directory's lock file"));
-    };
+    })?;
     live().insert(dir.clone(), owner);
     Ok(dir)
 }
@@ -128,10 +143,10 @@ fn sweep_stale(temp: &Path) {
             .file_name()
             .to_str()
             .is_some_and(|n| n.starts_with(PREFIX));
-        if !ours || !path.join(OWNER).is_file() || live().contains_key(&path) {
+        if !ours || live().contains_key(&path) {
             continue;
         }
-        if let Some(_lock) = lock_owner(&path) {
+        if let Some(_lock) = lock_existing(&path) {
             tracing::debug!(dir = %path.display(), "removing the work directory of a process gone");
             let _ = std::fs::remove_dir_all(&path);
         }
@@ -151,9 +166,9 @@ mod tests {
             std::fs::create_dir_all(d.join("slaves")).expect("dir");
         }
         // A process that held the lock and is gone left its file, unlocked.
-        drop(lock_owner(&gone).expect("lock"));
+        drop(own(&gone).expect("lock"));
         // A live owner (another open file description: flock treats it as another owner).
-        let _held = lock_owner(&owned).expect("lock");
+        let _held = own(&owned).expect("lock");
         sweep_stale(temp.path());
         assert!(!gone.exists(), "the gone owner's directory is swept");
         assert!(owned.exists(), "a live owner's directory is kept");
