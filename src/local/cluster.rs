@@ -79,16 +79,22 @@ impl LocalCluster {
             Some(path) => Some(Arc::new(Credentials::load(path)?)),
             None => None,
         };
+        let listener = TcpListener::bind(config.bind)?;
+        let addr = listener.local_addr()?;
         let (work_dir, temp_dir) = match &config.work_dir {
-            Some(dir) => (dir.clone(), false),
+            Some(dir) => {
+                tokio::fs::create_dir_all(dir).await?;
+                (dir.clone(), false)
+            }
             None => (
-                std::env::temp_dir().join(format!("mesos-local-{}", uuid::Uuid::new_v4())),
+                tokio::task::spawn_blocking(super::work_dir::create_temp)
+                    .await
+                    .map_err(std::io::Error::other)??,
                 true,
             ),
         };
-        tokio::fs::create_dir_all(&work_dir).await?;
-        let listener = TcpListener::bind(config.bind)?;
-        let addr = listener.local_addr()?;
+        // Removes the temporary directory again if the start fails from here on.
+        let guard = super::work_dir::Guard::new(temp_dir.then(|| work_dir.clone()));
         let config = Arc::new(config);
         let master = LocalMaster::new(config.clone(), addr);
         let agent_id = |i: usize| master.agent_id_for(i);
@@ -142,6 +148,7 @@ impl LocalCluster {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let server = http::serve(listener, state, config.max_request_bytes, tls)?;
+        guard.disarm();
         tracing::info!(url = %format!("{scheme}://{addr}"), agents = config.agents, zk = ?config.zk, "local cluster started");
         Ok(LocalCluster {
             addr,
@@ -214,9 +221,16 @@ impl LocalCluster {
         format!("{}/api/v1/scheduler", self.url())
     }
 
+    /// The master actor (for the fault controls in `faults_master.rs`).
+    pub(super) fn master_actor(&self) -> &Addr<LocalMaster> {
+        &self.master
+    }
+
     /// Stops the HTTP front, kills every executor and task process, stops the actors and
     /// removes the temporary work directory. (Dropping the cluster without `stop` does the
-    /// same in the background, when inside an actix system.)
+    /// same in the background, when inside an actix system; the temporary work directory
+    /// is removed during the drop itself, so it is gone even when the process exits next.
+    /// One never stopped nor dropped is removed when the process exits.)
     pub async fn stop(mut self) {
         self.stopped = true;
         if let Some(leadership) = &self.leadership {
@@ -231,9 +245,8 @@ impl LocalCluster {
         }
         let _ = self.master.send(super::master::StopMaster).await;
         if self.temp_dir {
-            if let Err(e) = tokio::fs::remove_dir_all(&self.work_dir).await {
-                tracing::debug!(error = %e, dir = %self.work_dir.display(), "work directory not removed");
-            }
+            let dir = self.work_dir.clone();
+            let _ = tokio::task::spawn_blocking(move || super::work_dir::remove(&dir)).await;
         }
     }
 }
@@ -253,22 +266,23 @@ impl Drop for LocalCluster {
         // The stop command is sent when `stop` is called; its completion need not be awaited.
         drop(self.server.stop(false));
         if self.temp_dir {
-            remove_later(self.work_dir.clone());
+            // Right here: the process may be exiting, and a task handed to the runtime
+            // would never run. Once the agents have stopped (their processes killed, so
+            // nothing writes a sandbox any more) it is removed again, in case a process
+            // recreated part of it meanwhile.
+            super::work_dir::remove(&self.work_dir);
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let agents = self.agents.clone();
+                let dir = self.work_dir.clone();
+                runtime.spawn(async move {
+                    for agent in agents {
+                        let _ = agent.send(super::agent::Stop).await;
+                    }
+                    let _ =
+                        tokio::task::spawn_blocking(move || super::work_dir::remove(&dir)).await;
+                });
+            }
         }
-    }
-}
-
-/// Removes a directory tree on the runtime's blocking pool when inside one (not to block an
-/// arbiter from `Drop`), else right here.
-fn remove_later(dir: PathBuf) {
-    let remove = move || {
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
-            tracing::debug!(error = %e, dir = %dir.display(), "work directory not removed");
-        }
-    };
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => drop(runtime.spawn_blocking(remove)),
-        Err(_) => remove(),
     }
 }
 
@@ -276,14 +290,115 @@ fn remove_later(dir: PathBuf) {
 mod tests {
     use super::*;
     use crate::server::tcp::probe::nodelay_of_accepted;
+    use std::time::{Duration, Instant};
+
+    /// Set (to the mode) in the child process of the `work_dir_*` tests.
+    const CHILD: &str = "MESOS_ACTIX_TEST_DROP_CHILD";
+
+    fn small() -> LocalClusterConfig {
+        LocalClusterConfig {
+            resources: "cpus:1;mem:128".into(),
+            ..Default::default()
+        }
+    }
+
+    /// Polls until `dir` is gone, for at most 30 s; answers whether it went.
+    fn gone_within_bound(dir: &std::path::Path) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while dir.exists() {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    #[actix_rt::test]
+    async fn dropped_cluster_removes_its_work_dir() {
+        let cluster = LocalCluster::start(small()).await.expect("cluster starts");
+        let dir = cluster.work_dir().to_path_buf();
+        assert!(dir.exists());
+        drop(cluster);
+        assert!(gone_within_bound(&dir), "{} left behind", dir.display());
+    }
+
+    /// The child half of the `work_dir_*` tests (does nothing on its own): starts a
+    /// cluster, prints its work directory, then, as `CHILD` says, drops it and returns
+    /// (the process exits right after), exits without dropping it, or waits to be killed.
+    #[actix_rt::test]
+    async fn work_dir_child() {
+        let Some(mode) = std::env::var_os(CHILD) else {
+            return;
+        };
+        let cluster = LocalCluster::start(small()).await.expect("cluster starts");
+        println!("\nWORK_DIR={}", cluster.work_dir().display());
+        match mode.to_str() {
+            Some("drop") => drop(cluster),
+            Some("exit") => {
+                std::mem::forget(cluster);
+                std::process::exit(0);
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+
+    /// Runs `work_dir_child` in `mode` in a new process; answers the process and the work
+    /// directory it printed.
+    fn child(mode: &str) -> (std::process::Child, PathBuf) {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().expect("test binary");
+        let mut child = std::process::Command::new(exe)
+            .args(["--exact", "local::cluster::tests::work_dir_child"])
+            .args(["--nocapture", "--test-threads", "1"])
+            .env(CHILD, mode)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("child runs");
+        let stdout = child.stdout.take().expect("child stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let dir = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("WORK_DIR=").map(PathBuf::from))
+            .expect("the child printed its work directory");
+        // Keep reading: the child must not die of a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        (child, dir)
+    }
+
+    /// A process that drops its cluster and exits right away (no `stop`) leaves no
+    /// `mesos-local-*` directory behind.
+    #[test]
+    fn work_dir_gone_after_drop_and_exit() {
+        let (mut child, dir) = child("drop");
+        assert!(child.wait().expect("child ends").success());
+        assert!(gone_within_bound(&dir), "{} left behind", dir.display());
+    }
+
+    /// Nor does one that exits without dropping it.
+    #[test]
+    fn work_dir_gone_after_exit_without_drop() {
+        let (mut child, dir) = child("exit");
+        assert!(child.wait().expect("child ends").success());
+        assert!(gone_within_bound(&dir), "{} left behind", dir.display());
+    }
+
+    /// The directory of a process killed outright is swept by the next cluster started.
+    #[actix_rt::test]
+    async fn work_dir_of_a_killed_process_is_swept_by_the_next_start() {
+        let (mut child, dir) = child("hang");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        assert!(dir.exists(), "a killed process cannot clean up");
+        let cluster = LocalCluster::start(small()).await.expect("cluster starts");
+        cluster.stop().await;
+        assert!(gone_within_bound(&dir), "{} left behind", dir.display());
+    }
 
     #[actix_rt::test]
     async fn accepted_sockets_have_nodelay() {
-        let config = LocalClusterConfig {
-            resources: "cpus:1;mem:128".into(),
-            ..Default::default()
-        };
-        let cluster = LocalCluster::start(config).await.expect("cluster starts");
+        let cluster = LocalCluster::start(small()).await.expect("cluster starts");
         let addr = cluster.addr();
         let nodelay = tokio::task::spawn_blocking(move || nodelay_of_accepted(addr, "/health"))
             .await

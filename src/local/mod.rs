@@ -20,6 +20,7 @@
 //! |---|---|
 //! | `cluster.rs` | [`LocalCluster`]: start / stop |
 //! | `faults_agent.rs` | agent faults for tests: restart with checkpointing, loss |
+//! | `faults_master.rs` | master faults for tests: [`LocalCluster::restart_master`], [`LocalCluster::partition_events`] |
 //! | `config.rs` | [`LocalClusterConfig`], [`LocalError`] |
 //! | `master/` | the `LocalMaster` actor: subscriptions, calls, ACCEPT, offers |
 //! | `allocator.rs` | fair allocation and decline filters |
@@ -31,6 +32,7 @@
 //! | `http/` | the actix-web front (`leader_guard.rs`: followers' 307 / 503) |
 //! | `files.rs` | the files API over the sandboxes (`/files/browse`, `/files/read`) |
 //! | `leadership.rs` | ZooKeeper leader election of local masters (`zk`) |
+//! | `work_dir.rs` | the temporary work directory: removed on stop, drop and exit; leftovers of killed processes swept |
 //! | `tls.rs` | HTTPS serving (`tls_certificate`, `tls_key`) |
 //! | `state.rs`, `ui.rs` | `/state` and the web page |
 
@@ -40,6 +42,7 @@ mod attributes;
 mod cluster;
 mod config;
 mod executor_process;
+mod faults_master;
 mod files;
 mod http;
 mod leadership;
@@ -49,6 +52,7 @@ mod status_updates;
 mod tls;
 mod ui;
 mod wire;
+mod work_dir;
 
 pub use cluster::LocalCluster;
 pub use config::{LocalClusterConfig, LocalError, default_resources};

@@ -127,6 +127,14 @@ impl StatusUpdateManager {
         Acked::Done { next, terminal }
     }
 
+    /// The latest queued update of every task whose updates are not all acknowledged, by
+    /// framework id.
+    pub fn latest_pending(&self) -> impl Iterator<Item = (&str, &TaskStatus)> {
+        self.streams
+            .iter()
+            .filter_map(|((fw, _), s)| s.pending.back().map(|st| (fw.as_str(), st)))
+    }
+
     /// Heads whose resend time has come (their backoff doubles, up to the cap).
     pub fn due(&mut self) -> Vec<(String, TaskStatus)> {
         let now = Instant::now();

@@ -5,11 +5,13 @@
 //!
 //! Files: this one holds the actor, its messages and the handlers for the master's
 //! requests; `executor_api.rs` the handlers of executor calls; `launch.rs` starting and
-//! killing processes; `executor.rs` the per-executor state and environment.
+//! killing processes; `executor.rs` the per-executor state and environment;
+//! `reregister.rs` the re-registration after a master restart.
 
 mod executor_api;
 mod executor_state;
 mod launch;
+mod reregister;
 mod restart;
 
 pub use executor_api::{ExecutorApiCall, ExecutorReply, HasExecutor};
@@ -104,6 +106,12 @@ pub struct FrameworkResubscribed {
     /// The framework's current info.
     pub framework_info: FrameworkInfo,
 }
+
+/// Master → agent: the master restarted with its state lost; re-register with everything
+/// running here (answered with [`AgentReregistered`](super::master::AgentReregistered)).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct MasterFailedOver;
 
 /// HTTP front → agent: the directory its sandboxes live under (`<work_dir>/slaves`), for the
 /// files API.

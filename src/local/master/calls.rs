@@ -227,10 +227,22 @@ impl LocalMaster {
                     answers.push(latest(t, agent_id));
                     continue;
                 }
-                let known_agent = req
+                let named = req
                     .agent_id
                     .as_ref()
-                    .is_some_and(|a| self.agent_index(&a.value).is_some());
+                    .and_then(|a| self.agent_index(&a.value));
+                // An agent not re-registered since a master restart may still report the
+                // task: Mesos answers nothing until it does.
+                let awaiting = match (&req.agent_id, named) {
+                    (Some(_), index) => index
+                        .and_then(|i| self.agent(i))
+                        .is_some_and(|a| a.recovered),
+                    (None, _) => self.agents.iter().any(|a| a.recovered),
+                };
+                if awaiting {
+                    continue;
+                }
+                let known_agent = named.is_some();
                 let (state, message) = match (known_agent, partition_aware) {
                     (_, false) => (TaskState::TaskLost, "Reconciliation: Task is unknown"),
                     (true, true) => (

@@ -64,6 +64,8 @@ pub struct Framework {
     pub unregistered_time: f64,
     /// Whether it is still registered (false once removed).
     pub active: bool,
+    /// Its current stream is cut one way (a test's partition): events are dropped.
+    pub silenced: bool,
 }
 
 impl Framework {
@@ -83,6 +85,7 @@ impl Framework {
             reregistered_time: None,
             unregistered_time: 0.0,
             active: true,
+            silenced: false,
         }
     }
 
@@ -110,8 +113,11 @@ impl Framework {
         }
     }
 
-    /// Sends an event on its stream (dropped when disconnected).
+    /// Sends an event on its stream (dropped when disconnected or partitioned).
     pub fn send(&self, event: &crate::proto::scheduler::Event) {
+        if self.silenced {
+            return;
+        }
         if let Some(s) = &self.subscriber {
             s.send(event);
         }

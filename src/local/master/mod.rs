@@ -6,11 +6,13 @@
 //! Files: this one holds the actor, its messages and the handlers for agents' reports;
 //! `subscribe.rs` SUBSCRIBE, disconnection, failover and removal; `calls.rs` the other
 //! scheduler calls; `accept.rs` ACCEPT (LAUNCH / LAUNCH_GROUP validation); `offers.rs`
-//! allocation rounds; `framework.rs` the per-framework records.
+//! allocation rounds; `framework.rs` the per-framework records; `failover.rs` the
+//! restart with its state lost (agents re-register) and the one-way event partition.
 
 mod accept;
 mod agent_loss;
 mod calls;
+mod failover;
 mod framework;
 mod metrics;
 mod offers;
@@ -25,7 +27,10 @@ use super::allocator::Allocator;
 use super::config::LocalClusterConfig;
 use super::wire::{ApiError, EventStream};
 use crate::codec::Encoding;
-use crate::proto::{AgentInfo, MasterInfo, Offer, TaskState, TaskStatus, master_info, scheduler};
+use crate::proto::{
+    AgentInfo, ExecutorInfo, FrameworkInfo, MasterInfo, Offer, TaskInfo, TaskState, TaskStatus,
+    master_info, scheduler,
+};
 use crate::resources::Resources;
 use actix::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -158,6 +163,60 @@ pub struct TeardownFramework {
 #[rtype(result = "()")]
 pub struct StopMaster;
 
+/// Cluster → master: fail over to a fresh master on the same address. Every subscription
+/// closes and everything the master knew (frameworks, offers, tasks, executors, filters) is
+/// dropped; the agents are kept as *recovered* (no offers, reconciliation of their tasks
+/// unanswered) until they re-register and re-report what they run.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct RestartMaster;
+
+/// Agent → master, after [`RestartMaster`]: the agent re-registers with what it runs.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct AgentReregistered {
+    /// Agent index (1-based).
+    pub agent: usize,
+    /// What it runs.
+    pub report: AgentReport,
+}
+
+/// What an agent re-reports when it re-registers (Mesos's `ReregisterSlaveMessage`).
+#[derive(Debug, Default)]
+pub struct AgentReport {
+    /// The frameworks it runs something for.
+    pub frameworks: Vec<FrameworkInfo>,
+    /// Executors the master accounts for (custom and DEFAULT ones, not the command
+    /// executors generated for command tasks), by framework id.
+    pub executors: Vec<(String, ExecutorInfo)>,
+    /// Its tasks: live ones and terminal ones whose update is not acknowledged yet.
+    pub tasks: Vec<ReportedTask>,
+}
+
+/// One task in an [`AgentReport`].
+#[derive(Debug)]
+pub struct ReportedTask {
+    /// Framework id.
+    pub framework_id: String,
+    /// Executor id (the task id for command tasks).
+    pub executor_id: String,
+    /// The task as launched (for a terminal task whose info is gone: its id only).
+    pub info: TaskInfo,
+    /// Its latest state.
+    pub state: TaskState,
+}
+
+/// Cluster → master: one-way partition master → framework. The current event stream of the
+/// framework (of every framework when `None`) stays open but carries nothing more, not even
+/// heartbeats; calls keep succeeding. A new SUBSCRIBE gets a working stream. Answers how
+/// many streams went silent.
+#[derive(Message, Debug)]
+#[rtype(result = "usize")]
+pub struct PartitionEvents {
+    /// The framework, or every subscribed framework.
+    pub framework_id: Option<String>,
+}
+
 /// Run an allocation round now.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
@@ -181,11 +240,17 @@ pub struct AgentRecord {
     pub registered_time: f64,
     /// Lost for good (`agent_loss.rs`): offers nothing any more.
     pub removed: bool,
+    /// Known from before a master restart but not re-registered yet: offers nothing, and
+    /// reconciliation of tasks there is not answered.
+    pub recovered: bool,
 }
 
 impl AgentRecord {
-    /// What is neither used nor offered.
+    /// What is neither used nor offered (nothing while the agent is recovered).
     pub fn free(&self) -> Resources {
+        if self.recovered {
+            return Resources::new();
+        }
         let mut free = self.total.clone();
         free.subtract_present(&self.used);
         free.subtract_present(&self.offered);
@@ -221,6 +286,10 @@ pub struct LocalMaster {
     next_framework: u64,
     next_offer: u64,
     allocation_pending: bool,
+    /// The address it serves (kept for a restart).
+    addr: SocketAddr,
+    /// Bumped on every restart, to expire timers of the state before it.
+    incarnation: u64,
 }
 
 impl LocalMaster {
@@ -267,6 +336,8 @@ impl LocalMaster {
             next_framework: 0,
             next_offer: 0,
             allocation_pending: false,
+            addr,
+            incarnation: 0,
         }
     }
 
@@ -363,6 +434,7 @@ impl Handler<RegisterAgent> for LocalMaster {
             offered: Resources::new(),
             registered_time: crate::proto::now_seconds(),
             removed: false,
+            recovered: false,
         });
         self.schedule_allocation(ctx);
     }

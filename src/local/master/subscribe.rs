@@ -163,7 +163,9 @@ impl LocalMaster {
         match self.frameworks.get_mut(&id) {
             Some(fw) => {
                 if let Some(old) = fw.subscriber.take() {
-                    old.send(&error_event("Framework failed over"));
+                    if !fw.silenced {
+                        old.send(&error_event("Framework failed over"));
+                    }
                 }
                 fw.info = info.clone();
                 fw.reregistered_time = Some(crate::proto::now_seconds());
@@ -216,6 +218,7 @@ impl LocalMaster {
             ..Default::default()
         });
         fw.subscriber = Some(subscriber);
+        fw.silenced = false;
         fw.stream_id = Some(stream_id.clone());
         fw.epoch += 1;
         fw.suppressed = suppressed;
@@ -244,16 +247,18 @@ impl LocalMaster {
         fw.epoch += 1;
         fw.unregistered_time = crate::proto::now_seconds();
         let epoch = fw.epoch;
+        let incarnation = self.incarnation;
         let timeout = fw.info.failover_timeout.unwrap_or(0.0);
         let timeout = Duration::from_secs_f64(timeout.clamp(0.0, 1e9));
         tracing::info!(framework = %id, failover_timeout = ?timeout, "framework disconnected");
         self.discard_offers(id);
         let id = id.to_string();
         ctx.run_later(timeout, move |master, ctx| {
-            let expired = master
-                .frameworks
-                .get(&id)
-                .is_some_and(|f| f.epoch == epoch && !f.connected());
+            let expired = master.incarnation == incarnation
+                && master
+                    .frameworks
+                    .get(&id)
+                    .is_some_and(|f| f.epoch == epoch && !f.connected());
             if expired {
                 tracing::info!(framework = %id, "failover timeout expired; removing framework");
                 master.remove_framework(&id, ctx);
