@@ -540,7 +540,9 @@ impl Framework {
         }
     }
 
-    /// Every tracked task and its state.
+    /// Every tracked task and its state: all tasks not yet final, and finished tasks
+    /// while the retention rule keeps them (`RuntimeConfig::finished_task_retention`,
+    /// `finished_task_ttl_secs`).
     pub async fn tasks(&self) -> Result<Vec<TaskSummary>, FrameworkError> {
         Ok(self.inner.actors.tracker.send(ListTasks).await?)
     }
