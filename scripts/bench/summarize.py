@@ -19,12 +19,20 @@ FIGURES = [
     ("calls_per_offer", "calls per offer", False),
     ("framework_cpu_us_per_offer", "framework CPU-us per offer", False),
     ("rss_bytes_per_queued_task", "resident bytes per queued task", False),
+    ("wake_rtt_us", "thread wake-up RTT, same run (us)", False),
 ]
 
 # Figures that have an in-process ceiling: figure key -> ceiling key.
 CEILINGS = {
     "offers_per_sec": "ceiling_offers_per_sec",
     "tasks_per_sec": "ceiling_tasks_per_sec",
+}
+
+# Figures measured against the harness's own limit (the same source answered by a minimal
+# client) or the thread wake-up floor of the same run: figure key -> reference key.
+LIMITS = {
+    "offers_per_sec": "limit_offers_per_sec",
+    "p50_us": "wake_rtt_us",
 }
 
 
@@ -46,8 +54,8 @@ def main(path):
         ours = runs.get((case, "ours"), [])
         peer = runs.get((case, "pymesos"), [])
         print("\n### %s (%d runs ours, %d pymesos)\n" % (case, len(ours), len(peer)))
-        print("| figure | ours | ceiling | fraction | pymesos | ratio |")
-        print("|---|---|---|---|---|---|")
+        print("| figure | ours | ceiling | of ceiling | limit / floor | of limit (x floor) | pymesos | ratio |")
+        print("|---|---|---|---|---|---|---|---|")
         for key, name, higher_better in FIGURES:
             o = [r[key] for r in ours if r.get(key) not in (None, 0, 0.0)]
             p = [r[key] for r in peer if r.get(key) not in (None, 0, 0.0)]
@@ -59,11 +67,18 @@ def main(path):
                 pairs = [(r[key], r[ck]) for r in ours if r.get(ck) and r.get(key) is not None]
                 ceiling = fmt([c for _, c in pairs])
                 fraction = fmt([v / c for v, c in pairs])
+            limit = of_limit = "–"
+            if key in LIMITS:
+                lk = LIMITS[key]
+                pairs = [(r[key], r[lk]) for r in ours if r.get(lk) and r.get(key) is not None]
+                limit = fmt([c for _, c in pairs])
+                of_limit = fmt([v / c for v, c in pairs])
             ratio = "–"
             if o and p:
                 mo, mp = statistics.median(o), statistics.median(p)
                 ratio = "%.1fx" % ((mo / mp) if higher_better else (mp / mo))
-            print("| %s | %s | %s | %s | %s | %s |" % (name, fmt(o), ceiling, fraction, fmt(p), ratio))
+            print("| %s | %s | %s | %s | %s | %s | %s | %s |"
+                  % (name, fmt(o), ceiling, fraction, limit, of_limit, fmt(p), ratio))
         bad = [r for r in ours + peer if r.get("violations")]
         if bad:
             print("\n**%d runs had correctness violations.**" % len(bad))
