@@ -74,7 +74,8 @@ impl CannedDecline {
             + match self.encoding {
                 Encoding::Protobuf => {
                     let id_msg = 1 + encoded_len_varint(id_len as u64) + id_len;
-                    1 + encoded_len_varint(id_msg as u64) + id_msg
+                    let decline = 1 + encoded_len_varint(id_msg as u64) + id_msg;
+                    1 + encoded_len_varint(decline as u64) + decline
                 }
                 Encoding::Json => id_len + JSON_TAIL.len(),
             }
