@@ -50,7 +50,6 @@ pub const NAME: &str = "system";
 macro_rules! global_allocator {
     () => {
         #[global_allocator]
-        static MESOS_ACTIX_GLOBAL_ALLOCATOR: $crate::allocator::Chosen =
-            $crate::allocator::CHOSEN;
+        static MESOS_ACTIX_GLOBAL_ALLOCATOR: $crate::allocator::Chosen = $crate::allocator::CHOSEN;
     };
 }

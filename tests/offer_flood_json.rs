@@ -50,7 +50,9 @@ fn json_line_has_every_key() {
         "limit_p50_us",
         "allocator",
     ] {
-        let value = line.get(key).unwrap_or_else(|| panic!("{key} missing: {last}"));
+        let value = line
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} missing: {last}"));
         assert!(!value.is_null(), "{key} is null: {last}");
     }
     for key in [

@@ -216,7 +216,12 @@ impl Caller {
             let id = ids.get(at..at + len).unwrap_or_default();
             at += len;
             let body_len = self.canned.body_len(len);
-            request_head(self.encoding, Some(&self.stream_id), body_len, &mut self.out);
+            request_head(
+                self.encoding,
+                Some(&self.stream_id),
+                body_len,
+                &mut self.out,
+            );
             self.canned.body_into(id, &mut self.out);
             batch += 1;
             if self.out.len() >= MAX_WRITE - 512 {
@@ -331,13 +336,9 @@ mod tests {
                 encoding,
                 ..Workload::W2.config(true).with_window(window)
             };
-            let limit = measure(
-                &config,
-                Duration::from_millis(300),
-                Duration::from_secs(30),
-            )
-            .await
-            .expect("limit measured");
+            let limit = measure(&config, Duration::from_millis(300), Duration::from_secs(30))
+                .await
+                .expect("limit measured");
             let r = &limit.report;
             assert!(!r.has_violations(), "{r}");
             assert!(r.offers_answered > 0, "{r}");

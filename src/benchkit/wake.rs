@@ -23,9 +23,8 @@ pub fn measure(round_trips: usize) -> std::io::Result<WakeRtt> {
     let round_trips = round_trips.max(1);
     let warmup = (round_trips / 10).min(1000);
     let (mut here, mut there) = UnixStream::pair()?;
-    let echo = std::thread::Builder::new()
-        .name("wake-echo".into())
-        .spawn(move || -> std::io::Result<()> {
+    let echo = std::thread::Builder::new().name("wake-echo".into()).spawn(
+        move || -> std::io::Result<()> {
             let mut byte = [0u8; 1];
             loop {
                 if there.read(&mut byte)? == 0 {
@@ -33,7 +32,8 @@ pub fn measure(round_trips: usize) -> std::io::Result<WakeRtt> {
                 }
                 there.write_all(&byte)?;
             }
-        })?;
+        },
+    )?;
     let mut samples = Vec::with_capacity(round_trips);
     let mut byte = [0u8; 1];
     for i in 0..warmup + round_trips {
