@@ -8,7 +8,7 @@
 #   scripts/bench/compare_allocators.sh [N]
 #   CASES="W2 W8" EXTRA="--duration 3" scripts/bench/compare_allocators.sh 5
 #
-# Then: scripts/bench/summarize.py target/alloc-results.jsonl system
+# Then: scripts/bench/summarize.py target/alloc-results.jsonl
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"

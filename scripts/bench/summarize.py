@@ -43,6 +43,33 @@ def fmt(values):
     return "%.4g (%.4g–%.4g)" % (med, min(values), max(values))
 
 
+# Figures of a comparison between runners of our own binary (allocators).
+SIDE_BY_SIDE = [
+    ("offers_per_sec", "offers/s"),
+    ("fraction_of_limit", "of the run's limit"),
+    ("tasks_per_sec", "tasks/s"),
+    ("ceiling_offers_per_sec", "ceiling offers/s"),
+    ("limit_offers_per_sec", "limit offers/s"),
+    ("p50_us", "p50 (us)"),
+    ("p99_us", "p99 (us)"),
+    ("wake_rtt_us", "wake RTT (us)"),
+    ("framework_cpu_us_per_offer", "framework CPU-us per offer"),
+    ("rss_bytes_per_queued_task", "resident bytes per queued task"),
+]
+
+
+def side_by_side(runs):
+    """Runners other than ours/pymesos (e.g. allocators): one column each."""
+    for case in sorted({c for c, _ in runs}):
+        names = sorted({r for c, r in runs if c == case})
+        print("\n### %s (%s)\n" % (case, ", ".join("%s: %d runs" % (n, len(runs[(case, n)])) for n in names)))
+        print("| figure | " + " | ".join(names) + " |")
+        print("|---|" + "---|" * len(names))
+        for key, label in SIDE_BY_SIDE:
+            cols = [fmt([r[key] for r in runs[(case, n)] if r.get(key) not in (None, 0, 0.0)]) for n in names]
+            print("| %s | %s |" % (label, " | ".join(cols)))
+
+
 def main(path):
     runs = defaultdict(list)
     for line in open(path):
@@ -50,6 +77,9 @@ def main(path):
         if line:
             r = json.loads(line)
             runs[(r["case"], r["runner"])].append(r)
+    if any(runner not in ("ours", "pymesos") for _, runner in runs):
+        side_by_side(runs)
+        return
     for case in sorted({c for c, _ in runs}):
         ours = runs.get((case, "ours"), [])
         peer = runs.get((case, "pymesos"), [])
