@@ -33,7 +33,7 @@ use mesos_actix::proto::FrameworkInfo;
 use std::time::Duration;
 
 // One build with both allocator features compares all three at run time
-// (MESOS_ACTIX_BENCH_ALLOCATOR); otherwise the features pick one, as in every binary.
+// (BENCH_ALLOCATOR); otherwise the features pick one, as in every binary.
 #[cfg(all(feature = "jemalloc", feature = "mimalloc"))]
 #[global_allocator]
 static SWITCH: mesos_actix::benchkit::alloc_switch::Switch =

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares the system allocator, jemalloc and mimalloc on offer_flood with ONE release build
 # (features jemalloc + mimalloc: the allocator is picked at run time by
-# MESOS_ACTIX_BENCH_ALLOCATOR, each variant paying the same switch), runs interleaved
+# BENCH_ALLOCATOR, each variant paying the same switch), runs interleaved
 # system/jemalloc/mimalloc, N rounds, JSON lines tagged with "case", "rep" and "runner" (the
 # allocator) appended to target/alloc-results.jsonl.
 #
@@ -42,7 +42,7 @@ for rep in $(seq 1 "$REPS"); do
         for alloc in $ALLOCATORS; do
             echo "== rep $rep  $case  $alloc" >&2
             # shellcheck disable=SC2086
-            MESOS_ACTIX_BENCH_ALLOCATOR="$alloc" "$BIN" ${FLAGS[$case]} $EXTRA 2>/dev/null \
+            BENCH_ALLOCATOR="$alloc" "$BIN" ${FLAGS[$case]} $EXTRA 2>/dev/null \
                 | tag "$case" "$rep" "$alloc" >>"$OUT" || echo "   failed" >&2
         done
     done

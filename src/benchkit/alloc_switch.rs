@@ -1,5 +1,5 @@
 //! A global allocator chosen at run time, for comparing allocators with one build (features
-//! `jemalloc` and `mimalloc` both on): `MESOS_ACTIX_BENCH_ALLOCATOR=system|jemalloc|mimalloc`
+//! `jemalloc` and `mimalloc` both on): `BENCH_ALLOCATOR=system|jemalloc|mimalloc`
 //! (default `system`), read on the first allocation. Every variant pays the same one
 //! predictable branch per call, so the comparison between them stays fair; the binaries a
 //! user builds use [`global_allocator!`](crate::global_allocator) instead, with no switch.
@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The environment variable naming the allocator.
-pub const VAR: &str = "MESOS_ACTIX_BENCH_ALLOCATOR";
+pub const VAR: &str = "BENCH_ALLOCATOR";
 
 const UNSET: u8 = 0;
 const SYSTEM: u8 = 1;
@@ -19,7 +19,7 @@ static CHOICE: AtomicU8 = AtomicU8::new(UNSET);
 
 /// Reads the choice without allocating (`getenv` on a static name).
 fn choose() -> u8 {
-    let name = c"MESOS_ACTIX_BENCH_ALLOCATOR";
+    let name = c"BENCH_ALLOCATOR";
     // SAFETY: `getenv` on a valid NUL-terminated name; the result is only read, as a C
     // string, before any other thread can change the environment of this benchmark binary.
     let value = unsafe { libc::getenv(name.as_ptr()) };
