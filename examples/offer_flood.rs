@@ -1,14 +1,18 @@
 //! Offer flood: runs one benchmark workload end to end over loopback against a framework,
-//! prints the figures, then the in-process ceiling, and ends with one JSON line:
+//! prints the figures, then the harness's own limit (the same source answered by a minimal
+//! client that declines everything), the machine's thread wake-up round trip and the
+//! in-process ceiling, and ends with one JSON line:
 //!
 //! ```text
-//! {"workload":"W2","offers_per_sec":...,"p50_us":...,"p99_us":...,"ceiling_offers_per_sec":...}
+//! {"workload":"W2","offers_per_sec":...,"p50_us":...,"p99_us":...,"wake_rtt_us":...,
+//!  "ceiling_offers_per_sec":...,"limit_offers_per_sec":...,...}
 //! ```
 //!
 //! ```sh
 //! cargo run --release --example offer_flood                      # W2 for 30 s, then the ceiling
 //! cargo run --release --example offer_flood -- --workload W8 --encoding json
 //! cargo run --example offer_flood -- --quick                     # CI smoke: a few seconds
+//! cargo run --release --features jemalloc --example offer_flood   # with jemalloc
 //! cargo run --release --example offer_flood -- --serve-only --port 5050 --encoding json --peer pymesos
 //! ```
 //!
@@ -20,11 +24,29 @@ use mesos_actix::Encoding;
 use mesos_actix::benchkit::ceiling::{self, CeilingConfig, CeilingResult};
 use mesos_actix::benchkit::driver::drive;
 use mesos_actix::benchkit::generator::OfferShape;
+use mesos_actix::benchkit::limit::{self, LimitResult};
 use mesos_actix::benchkit::report::Report;
 use mesos_actix::benchkit::source::OfferSource;
+use mesos_actix::benchkit::wake::{self, WakeRtt};
 use mesos_actix::benchkit::workload::{RunConfig, TaskMix, Workload};
 use mesos_actix::proto::FrameworkInfo;
 use std::time::Duration;
+
+// One build with both allocator features compares all three at run time
+// (BENCH_ALLOCATOR); otherwise the features pick one, as in every binary.
+#[cfg(all(feature = "jemalloc", feature = "mimalloc"))]
+#[global_allocator]
+static SWITCH: mesos_actix::benchkit::alloc_switch::Switch =
+    mesos_actix::benchkit::alloc_switch::Switch;
+#[cfg(not(all(feature = "jemalloc", feature = "mimalloc")))]
+mesos_actix::global_allocator!();
+
+fn allocator_name() -> &'static str {
+    #[cfg(all(feature = "jemalloc", feature = "mimalloc"))]
+    return mesos_actix::benchkit::alloc_switch::name();
+    #[cfg(not(all(feature = "jemalloc", feature = "mimalloc")))]
+    mesos_actix::allocator::NAME
+}
 
 // ---- The framework under test ------------------------------------------------------
 use mesos_actix::scheduler::{Framework, RuntimeConfig};
@@ -78,6 +100,12 @@ struct Args {
     /// Seconds of the in-process ceiling (0: skip it).
     #[arg(long)]
     ceiling_secs: Option<f64>,
+    /// Seconds of the harness limit run (minimal client; 0: skip it).
+    #[arg(long)]
+    limit_secs: Option<f64>,
+    /// Round trips of the thread wake-up ping-pong (0: skip it).
+    #[arg(long)]
+    wake_round_trips: Option<usize>,
     /// Pipelined calls (`false`: one awc request per call).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     call_pipelining: bool,
@@ -150,8 +178,19 @@ struct JsonLine<'a> {
     offers_per_sec: f64,
     p50_us: u64,
     p99_us: u64,
+    /// Median round trip of two threads waking each other (the latency floor).
+    wake_rtt_us: Option<f64>,
     ceiling_offers_per_sec: Option<f64>,
     fraction_of_ceiling: Option<f64>,
+    /// Offers/s of the same source against a minimal client (the harness's limit).
+    limit_offers_per_sec: Option<f64>,
+    fraction_of_limit: Option<f64>,
+    /// p50 of the minimal client's offer -> DECLINE.
+    limit_p50_us: Option<u64>,
+    /// Source CPU seconds in the limit run.
+    limit_source_cpu_s: Option<f64>,
+    /// The global allocator of this binary (cargo features `jemalloc` / `mimalloc`).
+    allocator: &'a str,
     peer: &'a str,
     encoding: &'a str,
     pacing: &'a str,
@@ -178,17 +217,41 @@ struct JsonLine<'a> {
     violations: u64,
 }
 
-fn json_line(args: &Args, report: &Report, peer: &str, ceiling: Option<CeilingResult>) -> String {
+/// What was measured beside the run itself.
+struct Beside {
+    ceiling: Option<CeilingResult>,
+    limit: Option<LimitResult>,
+    wake: Option<WakeRtt>,
+}
+
+fn fraction(of: f64, to: Option<f64>) -> Option<f64> {
+    to.filter(|c| *c > 0.0)
+        .map(|c| (of / c * 1000.0).round() / 1000.0)
+}
+
+fn json_line(args: &Args, report: &Report, peer: &str, beside: Beside) -> String {
+    let Beside {
+        ceiling,
+        limit,
+        wake,
+    } = beside;
     let ceiling_ops = ceiling.as_ref().map(|c| c.offers_per_sec.round());
+    let limit_ops = limit.as_ref().map(|l| l.report.offers_per_sec.round());
     let line = JsonLine {
         workload: &report.workload,
         offers_per_sec: report.offers_per_sec.round(),
         p50_us: report.offer_latency.p50_us,
         p99_us: report.offer_latency.p99_us,
+        wake_rtt_us: wake.map(|w| (w.p50_us * 10.0).round() / 10.0),
         ceiling_offers_per_sec: ceiling_ops,
-        fraction_of_ceiling: ceiling_ops
-            .filter(|c| *c > 0.0)
-            .map(|c| (report.offers_per_sec / c * 1000.0).round() / 1000.0),
+        fraction_of_ceiling: fraction(report.offers_per_sec, ceiling_ops),
+        limit_offers_per_sec: limit_ops,
+        fraction_of_limit: fraction(report.offers_per_sec, limit_ops),
+        limit_p50_us: limit.as_ref().map(|l| l.report.offer_latency.p50_us),
+        limit_source_cpu_s: limit
+            .as_ref()
+            .map(|l| (l.report.source_cpu_s * 100.0).round() / 100.0),
+        allocator: allocator_name(),
         peer,
         encoding: &report.encoding,
         pacing: &report.pacing,
@@ -276,6 +339,37 @@ async fn main() -> anyhow::Result<()> {
     };
     source.stop();
     println!("{report}");
+    let limit_secs = args
+        .limit_secs
+        .unwrap_or(if args.quick { 0.5 } else { 3.0 });
+    let limit = if limit_secs > 0.0 {
+        let l = limit::measure(&config, Duration::from_secs_f64(limit_secs), timeout).await?;
+        println!(
+            "harness limit (same source, minimal client declining everything): {:.0} offers/s, p50 {} us, source CPU {:.2} s; run at {:.1}% of it",
+            l.report.offers_per_sec,
+            l.report.offer_latency.p50_us,
+            l.report.source_cpu_s,
+            100.0 * report.offers_per_sec / l.report.offers_per_sec.max(1.0)
+        );
+        Some(l)
+    } else {
+        None
+    };
+    let round_trips = args
+        .wake_round_trips
+        .unwrap_or(if args.quick { 2_000 } else { 20_000 });
+    let wake = (round_trips > 0)
+        .then(|| wake::measure(round_trips))
+        .transpose()?;
+    if let Some(w) = wake {
+        println!(
+            "thread wake-up round trip (two threads, Unix socket ping-pong, {} round trips): p50 {:.1} us, p99 {:.1} us; run p50 at {:.1}x it",
+            w.round_trips,
+            w.p50_us,
+            w.p99_us,
+            report.offer_latency.p50_us as f64 / w.p50_us.max(0.001)
+        );
+    }
     let ceiling_secs = args
         .ceiling_secs
         .unwrap_or(if args.quick { 0.5 } else { 3.0 });
@@ -290,15 +384,22 @@ async fn main() -> anyhow::Result<()> {
             ..CeilingConfig::default()
         });
         println!(
-            "ceiling (in-process, one core, MatcherCore, queue {}): {:.0} offers/s, {:.0} tasks/s; run at {:.1}% of it",
+            "ceiling (in-process, one core, MatcherCore, queue {}): {} offers in {:.2} s, {:.0} offers/s, {:.0} tasks/s; run at {:.1}% of it",
             config.queue,
+            c.offers,
+            c.seconds,
             c.offers_per_sec,
             c.tasks_per_sec,
             100.0 * report.offers_per_sec / c.offers_per_sec.max(1.0)
         );
         c
     });
-    println!("{}", json_line(&args, &report, &peer, ceiling));
+    let beside = Beside {
+        ceiling,
+        limit,
+        wake,
+    };
+    println!("{}", json_line(&args, &report, &peer, beside));
     if report.has_violations() {
         anyhow::bail!("correctness checks failed: {:?}", report.violations);
     }

@@ -150,6 +150,9 @@ impl Handler<TaskUpdate> for Supervisor {
     }
 }
 
+// jemalloc or mimalloc with the cargo feature of that name (README "Allocator").
+mesos_actix::global_allocator!();
+
 #[actix::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod allocator;
 pub mod codec;
 pub mod executor;
 pub mod json;

@@ -55,6 +55,9 @@ use url::Url;
 /// Requests per second per host against the bundled demo site (at least).
 const DEMO_RATE: f64 = 100.0;
 
+// jemalloc or mimalloc with the cargo feature of that name (README "Allocator").
+mesos_actix::global_allocator!();
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing();

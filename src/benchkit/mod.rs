@@ -10,6 +10,9 @@
 //! | `check.rs` | `Checker`: timestamps, latency histograms, correctness checks |
 //! | `report.rs` | [`report::Report`]: offers/s, tasks/s, acks/s, percentiles, calls per offer |
 //! | `ceiling.rs` | the in-process ceiling (decode -> match -> encode on one core) |
+//! | `limit.rs` | the harness's own limit: the same source answered by a minimal client |
+//! | `alloc_switch.rs` | an allocator picked at run time, to compare allocators with one build |
+//! | `wake.rs` | the thread wake-up floor: a two-thread ping-pong round trip |
 //! | `driver.rs` | [`driver::drive`]: queue tasks, start the run, keep the queue full |
 //! | `cpu.rs` | process and thread CPU time |
 //! | `memory.rs` | resident memory, bytes per queued task |
@@ -30,14 +33,18 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(all(feature = "jemalloc", feature = "mimalloc"))]
+pub mod alloc_switch;
 pub mod ceiling;
 mod check;
 mod cpu;
 pub mod driver;
 pub mod generator;
+pub mod limit;
 pub mod memory;
 pub mod report;
 mod rng;
 pub mod source;
 mod state;
+pub mod wake;
 pub mod workload;

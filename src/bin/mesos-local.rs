@@ -68,6 +68,9 @@ struct Args {
     tls_key: Option<PathBuf>,
 }
 
+// jemalloc or mimalloc with the cargo feature of that name (README "Allocator").
+mesos_actix::global_allocator!();
+
 #[actix::main]
 async fn main() {
     tracing_subscriber::fmt()
