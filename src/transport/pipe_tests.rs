@@ -285,7 +285,7 @@ async fn the_call_queue_is_bounded() {
     for call in refused {
         let answer = call.now_or_never().expect("refused at once");
         assert!(
-            matches!(&answer, Err(CallError::Transport(m)) if m.contains("already wait")),
+            matches!(&answer, Err(CallError::NotSent(m)) if m.contains("already wait")),
             "{answer:?}"
         );
     }
