@@ -6,7 +6,7 @@
 pub mod master_connection {
     pub use crate::scheduler::master_connection::{
         CallError, ConnectionSettings, ConnectionSinks, GetFrameworkId, MasterConnection, SendCall,
-        Stop,
+        SendEncoded, Stop,
     };
 }
 
@@ -23,9 +23,9 @@ pub mod offer_matcher {
 /// `TaskTracker` and its messages.
 pub mod task_tracker {
     pub use crate::scheduler::task_tracker::{
-        KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation, ReconcileNow,
-        SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings, UpdateReceived,
-        WaitFinished,
+        KillError, KillTask, Launched, LaunchedAll, ListTasks, LocateTask, PendingReconciliation,
+        ReconcileNow, SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerSettings,
+        UpdateReceived, WaitFinished,
     };
 }
 

@@ -115,7 +115,7 @@ async fn suppress_revive_accept_decline_end_to_end() {
             .iter()
             .all(|c| c.framework_id == Some(FrameworkId::new("fw-1")))
     );
-    assert_eq!(s.launched[0].offer_id, OfferId::new("o1"));
+    assert_eq!(&*s.launched[0].offer_id, "o1");
 }
 
 #[actix_rt::test]

@@ -52,7 +52,9 @@ pub(super) fn wire(
             offer_hold: secs(config.offer_hold_secs),
             revive_interval: secs(config.revive_interval_secs),
         };
-        Some(OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient()).start())
+        let matcher = OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient())
+            .with_encoded(gate.clone().recipient());
+        Some(matcher.start())
     } else {
         None
     };

@@ -43,6 +43,12 @@ mod wire;
 #[rtype(result = "Result<(), CallError>")]
 pub struct SendCall(pub scheduler::Call);
 
+/// Sends one call the matcher built as protobuf bytes (its ACCEPTs): as they are with
+/// protobuf (the framework id put in place when it differs), decoded for JSON.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<(), CallError>")]
+pub struct SendEncoded(pub crate::scheduler::calls::EncodedCall);
+
 /// Stops the connection and the runtime's use of the master.
 #[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
 #[rtype(result = "()")]
@@ -499,11 +505,56 @@ impl Handler<SendCall> for MasterConnection {
                 body: "SUBSCRIBE is sent by the connection itself".into(),
             })));
         }
-        let Some(session) = self.session.clone() else {
-            return Box::pin(std::future::ready(Err(CallError::NotSubscribed)));
+        let session = match self.call_session() {
+            Ok(session) => session,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
         };
         call.framework_id = Some(session.framework_id.clone());
         let body = self.wire.encoding.encode_call(&call);
+        self.send_body(session, body)
+    }
+}
+
+impl Handler<SendEncoded> for MasterConnection {
+    type Result = ResponseFuture<Result<(), CallError>>;
+
+    fn handle(&mut self, SendEncoded(call): SendEncoded, _ctx: &mut Self::Context) -> Self::Result {
+        let session = match self.call_session() {
+            Ok(session) => session,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
+        let body = match self.wire.encoding {
+            Encoding::Protobuf => call.into_bytes_for(&session.framework_id),
+            Encoding::Json => match call.decode() {
+                Ok(mut call) => {
+                    call.framework_id = Some(session.framework_id.clone());
+                    self.wire.encoding.encode_call(&call)
+                }
+                Err(e) => {
+                    let e = CallError::Transport(format!("an encoded call does not decode: {e}"));
+                    return Box::pin(std::future::ready(Err(e)));
+                }
+            },
+        };
+        self.send_body(session, body)
+    }
+}
+
+impl MasterConnection {
+    /// The subscription a call goes to, or why there is none.
+    fn call_session(&self) -> Result<Rc<Session>, CallError> {
+        if self.phase == Phase::Stopped {
+            return Err(CallError::Stopped);
+        }
+        self.session.clone().ok_or(CallError::NotSubscribed)
+    }
+
+    /// Sends an encoded call's `body` on the subscription's call connections.
+    fn send_body(
+        &mut self,
+        session: Rc<Session>,
+        body: Vec<u8>,
+    ) -> ResponseFuture<Result<(), CallError>> {
         let timeout = self.settings.call_timeout;
         let pipe = if self.settings.call_pipelining {
             let connections = self.settings.call_connections;

@@ -44,24 +44,28 @@
 //! The decisions live in [`MatcherCore`], which needs no actix system (the benchmarks and
 //! tests drive it directly with their own clock).
 
+mod accept_bytes;
 pub(crate) mod engine;
 mod outbox;
 pub(crate) mod placement;
+mod pooling;
 mod queue;
 mod round;
 #[cfg(any(test, feature = "internals"))]
 pub mod testing;
 #[cfg(test)]
 mod tests;
+mod why;
 
 pub use engine::{MatcherCore, Outcome};
 
 use super::events::{Disconnected, Offers, Rescind, Subscribed};
 use super::spec::TaskSpec;
 use crate::proto::TaskId;
-use crate::scheduler::master_connection::SendCall;
+use crate::scheduler::calls::{EncodedCall, OutCall};
+use crate::scheduler::master_connection::{SendCall, SendEncoded};
 use crate::scheduler::offer_matcher::placement::Strategy;
-use crate::scheduler::task_tracker::Launched;
+use crate::scheduler::task_tracker::LaunchedAll;
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -285,7 +289,9 @@ impl Default for MatcherSettings {
 pub struct OfferMatcher {
     core: MatcherCore,
     calls: Recipient<SendCall>,
-    launched: Recipient<Launched>,
+    /// Where ACCEPTs go as protobuf bytes (else decoded and sent to `calls`).
+    encoded: Option<Recipient<SendEncoded>>,
+    launched: Recipient<LaunchedAll>,
     wake: Option<(Instant, SpawnHandle)>,
     /// DECLINEs held until the mailbox burst is over, then sent as one call.
     outbox: outbox::Outbox,
@@ -294,16 +300,17 @@ pub struct OfferMatcher {
 }
 
 impl OfferMatcher {
-    /// A matcher that sends its calls to `calls` (the `MasterConnection`) and a
-    /// [`Launched`] per launched task to `launched` (the `TaskTracker`).
+    /// A matcher that sends its calls to `calls` (the `MasterConnection`) and one
+    /// [`LaunchedAll`] per step that launched tasks to `launched` (the `TaskTracker`).
     pub fn new(
         settings: MatcherSettings,
         calls: Recipient<SendCall>,
-        launched: Recipient<Launched>,
+        launched: Recipient<LaunchedAll>,
     ) -> OfferMatcher {
         OfferMatcher {
             core: MatcherCore::new(settings),
             calls,
+            encoded: None,
             launched,
             wake: None,
             outbox: outbox::Outbox::default(),
@@ -311,10 +318,35 @@ impl OfferMatcher {
         }
     }
 
+    /// Sends ACCEPTs to `encoded` as the protobuf bytes the matcher built.
+    pub fn with_encoded(mut self, encoded: Recipient<SendEncoded>) -> OfferMatcher {
+        self.encoded = Some(encoded);
+        self
+    }
+
+    fn send_encoded(&self, call: EncodedCall) {
+        if let Some(to) = &self.encoded {
+            return to.do_send(SendEncoded(call));
+        }
+        match call.decode() {
+            Ok(call) => self.calls.do_send(SendCall(call)),
+            Err(e) => tracing::error!(error = %e, "matcher: an encoded call does not decode"),
+        }
+    }
+
     fn apply(&mut self, out: Outcome, ctx: &mut Context<Self>) {
         let mut send = Vec::new();
         for call in out.calls {
-            self.outbox.route(call, &mut send);
+            match call {
+                OutCall::Message(call) => self.outbox.route(call, &mut send),
+                OutCall::Encoded(call) => {
+                    // In order: what the outbox let through goes first.
+                    for call in send.drain(..) {
+                        self.calls.do_send(SendCall(call));
+                    }
+                    self.send_encoded(call);
+                }
+            }
         }
         for call in send {
             self.calls.do_send(SendCall(call));
@@ -324,8 +356,8 @@ impl OfferMatcher {
             self.flush_queued = true;
             ctx.notify(FlushDeclines);
         }
-        for l in out.launched {
-            self.launched.do_send(l);
+        if !out.launched.is_empty() {
+            self.launched.do_send(LaunchedAll(out.launched));
         }
         self.schedule(ctx);
     }

@@ -23,7 +23,7 @@ mod record;
 
 use super::events::TaskUpdate;
 use super::spec::{SpecError, TaskSpec};
-use crate::proto::{AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus};
+use crate::proto::{AgentId, ExecutorId, TaskId, TaskState, TaskStatus};
 use crate::scheduler::calls;
 use crate::scheduler::master_connection::SendCall;
 use crate::scheduler::offer_matcher::{Place, PlaceAll, Unplace};
@@ -46,21 +46,28 @@ use std::time::Duration;
 #[rtype(result = "()")]
 pub struct UpdateReceived(pub TaskStatus);
 
-/// Sent by the matcher to the tracker when a task was put into an ACCEPT.
-#[derive(Message, Debug, Clone, PartialEq)]
-#[rtype(result = "()")]
+/// One task the matcher put into an ACCEPT. The strings of one agent and offer are shared
+/// by all of its tasks (not copied per task).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Launched {
     /// The task id.
     pub task_id: TaskId,
     /// The agent it goes to.
-    pub agent_id: AgentId,
+    pub agent_id: Arc<str>,
     /// The agent's hostname.
-    pub hostname: String,
-    /// The offer used.
-    pub offer_id: OfferId,
-    /// Its executor (the task id for command tasks, as Mesos names them).
-    pub executor_id: ExecutorId,
+    pub hostname: Arc<str>,
+    /// The offer used (one of them, when the ACCEPT named several of the agent's offers).
+    pub offer_id: Arc<str>,
+    /// Its custom executor; `None` for a command task (whose executor Mesos names after
+    /// the task id).
+    pub executor_id: Option<ExecutorId>,
 }
+
+/// Sent by the matcher to the tracker once per matcher step: every task it put into the
+/// step's ACCEPTs, in launch order.
+#[derive(Message, Debug, Clone, PartialEq, Default)]
+#[rtype(result = "()")]
+pub struct LaunchedAll(pub Vec<Launched>);
 
 /// Start tracking a new task and queue its first attempt. Answers its first task id.
 #[derive(Message, Debug, Clone)]
