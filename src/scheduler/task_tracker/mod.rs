@@ -46,8 +46,7 @@ use std::time::Duration;
 #[rtype(result = "()")]
 pub struct UpdateReceived(pub TaskStatus);
 
-/// One task the matcher put into an ACCEPT. The strings of one agent and offer are shared
-/// by all of its tasks (not copied per task).
+/// One task the matcher put into an ACCEPT (the strings shared by the agent's tasks).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launched {
     /// The task id.
@@ -58,13 +57,11 @@ pub struct Launched {
     pub hostname: Arc<str>,
     /// The offer used (one of them, when the ACCEPT named several of the agent's offers).
     pub offer_id: Arc<str>,
-    /// Its custom executor; `None` for a command task (whose executor Mesos names after
-    /// the task id).
+    /// Its custom executor; `None` for a command task (its executor is named after it).
     pub executor_id: Option<ExecutorId>,
 }
 
-/// Sent by the matcher to the tracker once per matcher step: every task it put into the
-/// step's ACCEPTs, in launch order.
+/// Sent by the matcher to the tracker once per step: the tasks of the step's ACCEPTs.
 #[derive(Message, Debug, Clone, PartialEq, Default)]
 #[rtype(result = "()")]
 pub struct LaunchedAll(pub Vec<Launched>);
