@@ -63,8 +63,8 @@ impl EncodedCall {
 /// A call on its way to the connection: a prost message, or bytes built directly.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutCall {
-    /// A prost message (encoded by the connection).
-    Message(Call),
+    /// A prost message (encoded by the connection; boxed, a `Call` is large).
+    Message(Box<Call>),
     /// Protobuf bytes (the matcher's ACCEPTs).
     Encoded(EncodedCall),
 }
@@ -83,7 +83,7 @@ impl OutCall {
 
 impl From<Call> for OutCall {
     fn from(c: Call) -> OutCall {
-        OutCall::Message(c)
+        OutCall::Message(Box::new(c))
     }
 }
 

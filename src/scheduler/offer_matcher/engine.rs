@@ -405,11 +405,8 @@ impl MatcherCore {
             let mut rest = declined;
             while !rest.is_empty() {
                 let tail = rest.split_off(rest.len().min(MAX_DECLINE_BATCH));
-                out.calls.push(OutCall::Message(calls::decline(
-                    self.framework_id.clone(),
-                    rest,
-                    filters,
-                )));
+                let call = calls::decline(self.framework_id.clone(), rest, filters);
+                out.calls.push(call.into());
                 rest = tail;
             }
         }
@@ -455,7 +452,7 @@ impl MatcherCore {
         if self.connected && !self.suppressed {
             self.suppressed = true;
             out.calls
-                .push(OutCall::Message(calls::suppress(self.framework_id.clone())));
+                .push(calls::suppress(self.framework_id.clone()).into());
         }
     }
 
@@ -482,7 +479,7 @@ impl MatcherCore {
         self.revive_due = None;
         self.suppressed = false;
         out.calls
-            .push(OutCall::Message(calls::revive(self.framework_id.clone())));
+            .push(calls::revive(self.framework_id.clone()).into());
     }
 }
 

@@ -338,7 +338,7 @@ impl OfferMatcher {
         let mut send = Vec::new();
         for call in out.calls {
             match call {
-                OutCall::Message(call) => self.outbox.route(call, &mut send),
+                OutCall::Message(call) => self.outbox.route(*call, &mut send),
                 OutCall::Encoded(call) => {
                     // In order: what the outbox let through goes first.
                     for call in send.drain(..) {

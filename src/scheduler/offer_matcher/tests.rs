@@ -437,7 +437,7 @@ fn drain_many_offers_and_tasks() {
         assert!(used.insert(a.offer_ids[0].clone()), "offer used twice");
         let mut ports = HashSet::new();
         let mut cpus = 0.0;
-        for t in tasks(&a) {
+        for t in tasks(a) {
             assert!(launched.insert(t.task_id.clone()), "task launched twice");
             for p in values(t, "ports") {
                 assert!(ports.insert(p));
