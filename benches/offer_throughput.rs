@@ -108,7 +108,12 @@ fn encode(c: &mut Criterion) {
     let fid = g.framework_id().clone();
     let (mut core, _) = queue(8);
     let out = core.offers(vec![offer.clone()], Instant::now());
-    let accept = out.calls.into_iter().next().unwrap_or_default();
+    let accept = out
+        .calls
+        .first()
+        .and_then(|c| c.to_call())
+        .map(|c| c.into_owned())
+        .unwrap_or_default();
     let decline = Call {
         framework_id: Some(fid.clone()),
         r#type: Some(call::Type::Decline as i32),

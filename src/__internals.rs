@@ -6,7 +6,7 @@
 pub mod master_connection {
     pub use crate::scheduler::master_connection::{
         CallError, ConnectionSettings, ConnectionSinks, GetFrameworkId, MasterConnection, SendCall,
-        Stop,
+        SendEncoded, Stop,
     };
 }
 
@@ -15,17 +15,18 @@ pub mod offer_matcher {
     pub use crate::scheduler::offer_matcher::engine::{MAX_DECLINE_BATCH, MAX_HELD_OFFERS};
     pub use crate::scheduler::offer_matcher::testing;
     pub use crate::scheduler::offer_matcher::{
-        GetMatcherStats, MatcherCore, MatcherSettings, MatcherStats, OfferMatcher, Outcome,
-        PendingCount, PendingReason, Place, PlaceAll, RejectReason, Released, Unplace, WhyPending,
+        AcceptOffers, GetMatcherStats, MatcherCore, MatcherSettings, MatcherStats, OfferMatcher,
+        Outcome, PendingCount, PendingReason, Place, PlaceAll, RejectReason, Released, Unplace,
+        WhyPending,
     };
 }
 
 /// `TaskTracker` and its messages.
 pub mod task_tracker {
     pub use crate::scheduler::task_tracker::{
-        AcceptFailed, KillError, KillTask, Launched, ListTasks, LocateTask, PendingReconciliation,
-        ReconcileNow, SubmitError, TaskLocation, TaskTracker, Track, TrackAll, TrackerLimits,
-        TrackerSettings, UpdateReceived, WaitFinished,
+        AcceptFailed, KillError, KillTask, Launched, LaunchedAll, ListTasks, LocateTask,
+        PendingReconciliation, ReconcileNow, SubmitError, TaskLocation, TaskTracker, Track,
+        TrackAll, TrackerLimits, TrackerSettings, UpdateReceived, WaitFinished,
     };
 }
 

@@ -245,10 +245,10 @@ async fn c_metrics_count_a_normal_run() {
 
 mod actor_level {
     use actix::prelude::*;
-    use mesos_actix::__internals::master_connection::{CallError, SendCall};
+    use mesos_actix::__internals::master_connection::{CallError, SendCall, SendEncoded};
     use mesos_actix::__internals::offer_matcher::testing::offer;
     use mesos_actix::__internals::offer_matcher::{MatcherSettings, OfferMatcher, Place};
-    use mesos_actix::__internals::task_tracker::{AcceptFailed, Launched};
+    use mesos_actix::__internals::task_tracker::{AcceptFailed, Launched, LaunchedAll};
     use mesos_actix::proto::scheduler::{Call, call};
     use mesos_actix::proto::{FrameworkId, TaskId};
     use mesos_actix::scheduler::{Offers, Strategy, Subscribed, TaskSpec};
@@ -260,6 +260,8 @@ mod actor_level {
     struct Seen {
         calls: Vec<Call>,
         launched: Vec<Launched>,
+        /// How many `LaunchedAll` messages brought `launched`.
+        launch_notices: usize,
         failed: Vec<AcceptFailed>,
         /// Answers for the next calls of a type, used up in order (then `Ok`).
         script: Vec<(call::Type, CallError)>,
@@ -285,10 +287,21 @@ mod actor_level {
         }
     }
 
-    impl Handler<Launched> for Fake {
+    /// The matcher's ACCEPTs come as bytes: answered like any call (by the script).
+    impl Handler<SendEncoded> for Fake {
+        type Result = Result<(), CallError>;
+        fn handle(&mut self, msg: SendEncoded, ctx: &mut Context<Self>) -> Self::Result {
+            let call = msg.0.decode().expect("the matcher's bytes decode");
+            <Self as Handler<SendCall>>::handle(self, SendCall(call), ctx)
+        }
+    }
+
+    impl Handler<LaunchedAll> for Fake {
         type Result = ();
-        fn handle(&mut self, msg: Launched, _: &mut Context<Self>) {
-            self.0.lock().unwrap().launched.push(msg);
+        fn handle(&mut self, msg: LaunchedAll, _: &mut Context<Self>) {
+            let mut seen = self.0.lock().unwrap();
+            seen.launch_notices += 1;
+            seen.launched.extend(msg.0);
         }
     }
 
@@ -313,7 +326,8 @@ mod actor_level {
         };
         let matcher =
             OfferMatcher::new(settings, fake.clone().recipient(), fake.clone().recipient())
-                .with_accept_failures(fake.recipient())
+                .with_accept_failures(fake.clone().recipient())
+                .with_encoded(fake.recipient())
                 .start();
         (matcher, seen)
     }
@@ -411,5 +425,57 @@ mod actor_level {
         assert!(s.failed[1].outcome_unknown);
         assert_eq!(s.failed[1].tasks[0].task_id, TaskId::new("t1"));
         assert_eq!(count(&s, call::Type::Accept), 2);
+    }
+
+    /// Two ACCEPTs of one step (one per agent): the refused one's tasks go back, the
+    /// taken one's tasks are launched in one notice of their own.
+    #[actix_rt::test]
+    async fn each_accept_of_a_step_is_answered_on_its_own() {
+        let refused = CallError::Rejected {
+            status: 400,
+            body: "stale".into(),
+        };
+        let (m, seen) = start(vec![(call::Type::Accept, refused)]);
+        m.send(subscribed()).await.unwrap();
+        for id in ["t1", "t2", "t3", "t4"] {
+            m.send(place(id)).await.unwrap();
+        }
+        m.send(Offers(vec![
+            offer("o1", "h1", "cpus:1;mem:64", None),
+            offer("o2", "h2", "cpus:1;mem:64", None),
+        ]))
+        .await
+        .unwrap();
+        wait_for(&seen, "both answers", |s| {
+            s.failed.len() == 1 && s.launched.len() == 2
+        })
+        .await;
+        let s = seen.lock().unwrap();
+        assert_eq!(count(&s, call::Type::Accept), 2);
+        assert_eq!(s.launch_notices, 1, "one notice for the taken ACCEPT");
+        let failed = &s.failed[0];
+        assert!(!failed.outcome_unknown);
+        assert_eq!(failed.tasks.len(), 2);
+        // Each ACCEPT's tasks are on its own agent.
+        assert!(
+            failed
+                .tasks
+                .iter()
+                .all(|l| l.agent_id == failed.tasks[0].agent_id)
+        );
+        assert!(
+            s.launched
+                .iter()
+                .all(|l| l.agent_id == s.launched[0].agent_id)
+        );
+        assert_ne!(failed.tasks[0].agent_id, s.launched[0].agent_id);
+        let mut ids: Vec<_> = failed
+            .tasks
+            .iter()
+            .chain(&s.launched)
+            .map(|l| l.task_id.value.clone())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["t1", "t2", "t3", "t4"]);
     }
 }

@@ -105,7 +105,7 @@ async fn suppress_revive_accept_decline_end_to_end() {
     );
     let acc = accepts(&s.calls);
     assert_eq!(acc.len(), 1, "first-fit packs both small tasks on o1");
-    assert_eq!(tasks(acc[0]).len(), 2);
+    assert_eq!(tasks(&acc[0]).len(), 2);
     let d = declines(&s.calls);
     assert_eq!(d[0].offer_ids, vec![OfferId::new("o2")]);
     assert_eq!(d[1].offer_ids, vec![OfferId::new("o3"), OfferId::new("o4")]);
@@ -115,7 +115,7 @@ async fn suppress_revive_accept_decline_end_to_end() {
             .iter()
             .all(|c| c.framework_id == Some(FrameworkId::new("fw-1")))
     );
-    assert_eq!(s.launched[0].offer_id, OfferId::new("o1"));
+    assert_eq!(&*s.launched[0].offer_id, "o1");
 }
 
 #[actix_rt::test]

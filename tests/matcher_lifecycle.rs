@@ -27,7 +27,10 @@ fn unused_offers_declined_in_one_call_and_suppress_once() {
     assert_eq!(d[0].offer_ids.len(), 3);
     assert_eq!(d[0].filters.unwrap().refuse_seconds, Some(42.0));
     assert!(m.is_suppressed());
-    assert_eq!(out.calls[0].framework_id, Some(FrameworkId::new("fw-1")));
+    assert_eq!(
+        out.calls[0].to_call().unwrap().framework_id,
+        Some(FrameworkId::new("fw-1"))
+    );
 }
 
 #[test]
@@ -51,7 +54,7 @@ fn unfit_offers_are_held_then_declined_at_the_bound() {
     assert!(out.calls.is_empty());
     let out = place(&mut m, "small", task("small"), now);
     assert_eq!(accepts(&out.calls).len(), 1);
-    assert_eq!(out.launched[0].offer_id, OfferId::new("b"));
+    assert_eq!(&*out.launched[0].offer_id, "b");
     // Removing the last pending task declines what is held and suppresses.
     m.offers(vec![offer("c", "h2", "cpus:8;mem:4096", None)], now);
     let (was, out) = m.unplace(&TaskId::new("big"), now);

@@ -5,9 +5,9 @@
 use actix::prelude::*;
 use mesos_actix::__internals::master_connection::{CallError, SendCall};
 use mesos_actix::__internals::offer_matcher::{Place, Unplace};
-use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
+use mesos_actix::__internals::task_tracker::{Launched, LaunchedAll, UpdateReceived};
 use mesos_actix::__internals::task_tracker::{ListTasks, TaskTracker, Track, TrackerSettings};
-use mesos_actix::proto::{AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus};
+use mesos_actix::proto::{TaskId, TaskState, TaskStatus};
 use mesos_actix::scheduler::TaskSpec;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -85,13 +85,13 @@ async fn bookkeeping_is_at_most_one_kib_per_task() {
     for n in 0..N {
         let id: TaskId = tracker.send(Track(spec(n))).await.unwrap().unwrap();
         tracker
-            .send(Launched {
+            .send(LaunchedAll(vec![Launched {
                 task_id: id.clone(),
-                agent_id: AgentId::new("0b6c3f1e-2c1f-4a4e-9e1a-6a3f6d1c2b7e-S12"),
+                agent_id: "0b6c3f1e-2c1f-4a4e-9e1a-6a3f6d1c2b7e-S12".into(),
                 hostname: "agent-12.cluster.example.com".into(),
-                offer_id: OfferId::new("o"),
-                executor_id: ExecutorId::new(id.value.clone()),
-            })
+                offer_id: "o".into(),
+                executor_id: None,
+            }]))
             .await
             .unwrap();
         tracker

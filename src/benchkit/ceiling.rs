@@ -11,6 +11,7 @@ use crate::codec::Encoding;
 use crate::proto::scheduler::{Event, event};
 use crate::proto::{FrameworkId, TaskId};
 use crate::recordio::Decoder;
+use crate::scheduler::calls::OutCall;
 use crate::scheduler::offer_matcher::{MatcherCore, MatcherSettings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -134,7 +135,14 @@ impl Pipeline {
             let now = Instant::now();
             let out = self.core.offers(batch.offers, now);
             for call in &out.calls {
-                self.answer_bytes += self.encoding.encode_call(call).len() as u64;
+                let len = match (call, self.encoding) {
+                    (OutCall::Encoded(e), Encoding::Protobuf) => e.bytes().len(),
+                    (OutCall::Message(c), _) => self.encoding.encode_call(c).len(),
+                    (OutCall::Encoded(e), Encoding::Json) => e
+                        .decode()
+                        .map_or(0, |c| self.encoding.encode_call(&c).len()),
+                };
+                self.answer_bytes += len as u64;
             }
             self.tasks_launched += out.launched.len() as u64;
             for launched in &out.launched {

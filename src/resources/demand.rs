@@ -221,10 +221,25 @@ impl Resources {
     /// it came from. Ranges give their lowest free values, sets their first items. On a
     /// shortage nothing is taken.
     pub fn take(&mut self, demand: &Demand) -> Result<Vec<Resource>, Shortage> {
+        let mut out = Vec::with_capacity(demand.scalars.len() + demand.ranges.len());
+        self.take_each(demand, |meta, piece| {
+            out.push(super::with_amount(meta, piece))
+        })?;
+        Ok(out)
+    }
+
+    /// Like [`Resources::take`], but hands each taken piece to `each` as its identity
+    /// (the entry's `Resource` with the value fields cleared) and amount, in the order
+    /// `take` returns them, without building a `Resource` (the matcher encodes them
+    /// straight into its ACCEPT). On a shortage nothing is taken and `each` is not called.
+    pub fn take_each(
+        &mut self,
+        demand: &Demand,
+        mut each: impl FnMut(&Resource, &Amount),
+    ) -> Result<(), Shortage> {
         if let Some(short) = self.shortage(demand) {
             return Err(short);
         }
-        let mut out = Vec::with_capacity(demand.scalars.len() + demand.ranges.len());
         for (name, need) in &demand.scalars {
             let mut left = *need;
             for e in self.entries.iter_mut() {
@@ -241,7 +256,7 @@ impl Resources {
                     }
                     *have = have.minus(piece).unwrap_or(Scalar::ZERO);
                     left = left.minus(piece).unwrap_or(Scalar::ZERO);
-                    out.push(super::with_amount(&e.meta, &Amount::Scalar(piece)));
+                    each(&e.meta, &Amount::Scalar(piece));
                 }
             }
         }
@@ -261,7 +276,7 @@ impl Resources {
                     }
                     if let Some(piece) = have.take_lowest(n) {
                         left -= n;
-                        out.push(super::with_amount(&e.meta, &Amount::Ranges(piece)));
+                        each(&e.meta, &Amount::Ranges(piece));
                     }
                 }
             }
@@ -283,11 +298,11 @@ impl Resources {
                     }
                     have.retain(|x| !picked.contains(x));
                     left -= picked.len();
-                    out.push(super::with_amount(&e.meta, &Amount::Set(picked)));
+                    each(&e.meta, &Amount::Set(picked));
                 }
             }
         }
         self.entries.retain(|e| !e.amount.is_empty());
-        Ok(out)
+        Ok(())
     }
 }

@@ -2,13 +2,90 @@
 //! TEARDOWN (the connection), ACCEPT, DECLINE, SUPPRESS and REVIVE (the matcher),
 //! ACKNOWLEDGE, RECONCILE and KILL (the tracker) and MESSAGE (the router). The connection
 //! fills in the framework id of calls built without one.
+//!
+//! The matcher's ACCEPTs are written as protobuf bytes directly ([`EncodedCall`], built in
+//! `offer_matcher::accept_bytes`); every other call is a prost message.
 
 use crate::proto::scheduler::{Call, call};
 use crate::proto::{
     AgentId, DurationInfo, ExecutorId, Filters, FrameworkId, FrameworkInfo, KillPolicy, OfferId,
-    TaskId, TaskInfo, TaskStatus, offer,
+    TaskId, TaskStatus,
 };
 use std::time::Duration;
+
+/// A call protobuf-encoded by its builder, with the framework id it was built for (if
+/// any) as its first field. The connection sends the bytes as they are when that id is
+/// the subscription's, and decodes them for JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedCall {
+    bytes: Vec<u8>,
+    /// Where the fields after `framework_id` begin.
+    body_start: usize,
+}
+
+// Read by the benchmarks and the tests.
+#[cfg_attr(not(any(test, feature = "bench")), allow(dead_code))]
+impl EncodedCall {
+    /// Bytes whose first `body_start` bytes are the `framework_id` field (or nothing).
+    pub(crate) fn from_parts(bytes: Vec<u8>, body_start: usize) -> EncodedCall {
+        EncodedCall {
+            body_start: body_start.min(bytes.len()),
+            bytes,
+        }
+    }
+
+    /// The protobuf bytes as built.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The protobuf bytes with `framework_id` as the call's framework id (no copy when it
+    /// is the one the call was built with).
+    pub fn into_bytes_for(self, framework_id: &FrameworkId) -> Vec<u8> {
+        let mut head = Vec::with_capacity(framework_id.value.len() + 4);
+        prost::encoding::message::encode(1, framework_id, &mut head);
+        match self.bytes.get(..self.body_start) {
+            Some(built) if built == head.as_slice() => self.bytes,
+            _ => {
+                let body = self.bytes.get(self.body_start..).unwrap_or_default();
+                head.extend_from_slice(body);
+                head
+            }
+        }
+    }
+
+    /// The call as a prost message (for JSON, and for tests).
+    pub fn decode(&self) -> Result<Call, prost::DecodeError> {
+        prost::Message::decode(self.bytes.as_slice())
+    }
+}
+
+/// A call on its way to the connection: a prost message, or bytes built directly.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutCall {
+    /// A prost message (encoded by the connection; boxed, a `Call` is large).
+    Message(Box<Call>),
+    /// Protobuf bytes (the matcher's ACCEPTs).
+    Encoded(EncodedCall),
+}
+
+#[cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
+impl OutCall {
+    /// The call as a prost message (decoding encoded bytes; `None` if they do not decode,
+    /// which the builders' tests rule out).
+    pub fn to_call(&self) -> Option<std::borrow::Cow<'_, Call>> {
+        match self {
+            OutCall::Message(c) => Some(std::borrow::Cow::Borrowed(c)),
+            OutCall::Encoded(e) => e.decode().ok().map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
+impl From<Call> for OutCall {
+    fn from(c: Call) -> OutCall {
+        OutCall::Message(Box::new(c))
+    }
+}
 
 /// A call of `type` for `framework_id` with no payload yet.
 fn base(r#type: call::Type, framework_id: Option<FrameworkId>) -> Call {
@@ -39,19 +116,21 @@ pub(crate) fn teardown(framework_id: FrameworkId) -> Call {
     base(call::Type::Teardown, Some(framework_id))
 }
 
-/// One ACCEPT with one LAUNCH of `tasks` on `offer_ids` (all of one agent and role).
+/// One ACCEPT with one LAUNCH of `tasks` on `offer_ids` (all of one agent and role), as
+/// a prost message: what the matcher's bytes must decode to.
+#[cfg(test)]
 pub(crate) fn accept(
     framework_id: Option<FrameworkId>,
     offer_ids: Vec<OfferId>,
-    tasks: Vec<TaskInfo>,
+    tasks: Vec<crate::proto::TaskInfo>,
     filters: Filters,
 ) -> Call {
     let mut c = base(call::Type::Accept, framework_id);
     c.accept = Some(call::Accept {
         offer_ids,
-        operations: vec![offer::Operation {
-            r#type: Some(offer::operation::Type::Launch as i32),
-            launch: Some(offer::operation::Launch { task_infos: tasks }),
+        operations: vec![crate::proto::offer::Operation {
+            r#type: Some(crate::proto::offer::operation::Type::Launch as i32),
+            launch: Some(crate::proto::offer::operation::Launch { task_infos: tasks }),
             ..Default::default()
         }],
         filters: Some(filters),

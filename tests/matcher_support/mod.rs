@@ -5,7 +5,7 @@
 use actix::prelude::*;
 use mesos_actix::__internals::master_connection::{CallError, SendCall};
 pub use mesos_actix::__internals::offer_matcher::testing::*;
-use mesos_actix::__internals::task_tracker::Launched;
+use mesos_actix::__internals::task_tracker::{Launched, LaunchedAll};
 use mesos_actix::proto::scheduler::Call;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,10 +40,10 @@ impl Handler<SendCall> for Recorder {
     }
 }
 
-impl Handler<Launched> for Recorder {
+impl Handler<LaunchedAll> for Recorder {
     type Result = ();
-    fn handle(&mut self, msg: Launched, _: &mut Context<Self>) {
-        self.0.lock().unwrap().launched.push(msg);
+    fn handle(&mut self, msg: LaunchedAll, _: &mut Context<Self>) {
+        self.0.lock().unwrap().launched.extend(msg.0);
     }
 }
 

@@ -5,12 +5,10 @@
 use actix::prelude::*;
 use mesos_actix::__internals::master_connection::{CallError, SendCall};
 use mesos_actix::__internals::offer_matcher::{Place, Unplace};
-use mesos_actix::__internals::task_tracker::{Launched, UpdateReceived};
+use mesos_actix::__internals::task_tracker::{Launched, LaunchedAll, UpdateReceived};
 use mesos_actix::__internals::task_tracker::{TaskTracker, TrackerLimits, TrackerSettings};
 use mesos_actix::proto::scheduler::{Call, call};
-use mesos_actix::proto::{
-    AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus, task_status,
-};
+use mesos_actix::proto::{AgentId, ExecutorId, TaskId, TaskState, TaskStatus, task_status};
 use mesos_actix::scheduler::TaskSpec;
 use mesos_actix::scheduler::TaskUpdate;
 use std::collections::HashSet;
@@ -187,13 +185,13 @@ impl Harness {
     pub async fn launch(&self, task_id: &TaskId, agent: &str) {
         assert!(self.queue.lock().unwrap().remove(&task_id.value));
         self.tracker
-            .send(Launched {
+            .send(LaunchedAll(vec![Launched {
                 task_id: task_id.clone(),
-                agent_id: AgentId::new(agent),
-                hostname: format!("{agent}.example"),
-                offer_id: OfferId::new("o1"),
-                executor_id: ExecutorId::new(task_id.value.clone()),
-            })
+                agent_id: agent.into(),
+                hostname: format!("{agent}.example").into(),
+                offer_id: "o1".into(),
+                executor_id: None,
+            }]))
             .await
             .unwrap();
     }

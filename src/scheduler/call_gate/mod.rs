@@ -8,7 +8,7 @@
 //!
 //! [`Framework::call`]: super::Framework::call
 
-use crate::scheduler::master_connection::{CallError, MasterConnection, SendCall};
+use crate::scheduler::master_connection::{CallError, MasterConnection, SendCall, SendEncoded};
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
@@ -72,6 +72,25 @@ impl Handler<SendCall> for CallGate {
     type Result = ResponseActFuture<Self, Result<(), CallError>>;
 
     fn handle(&mut self, call: SendCall, _: &mut Context<Self>) -> Self::Result {
+        self.forward(call)
+    }
+}
+
+impl Handler<SendEncoded> for CallGate {
+    type Result = ResponseActFuture<Self, Result<(), CallError>>;
+
+    fn handle(&mut self, call: SendEncoded, _: &mut Context<Self>) -> Self::Result {
+        self.forward(call)
+    }
+}
+
+impl CallGate {
+    /// Forwards a call message to the connection, counted while in flight.
+    fn forward<M>(&mut self, call: M) -> ResponseActFuture<Self, Result<(), CallError>>
+    where
+        M: Message<Result = Result<(), CallError>> + Send + 'static,
+        MasterConnection: Handler<M>,
+    {
         if self.closed {
             return Box::pin(fut::ready(Err(CallError::Stopped)));
         }

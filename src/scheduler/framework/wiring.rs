@@ -66,7 +66,8 @@ pub(super) fn wire(
         };
         let matcher = OfferMatcher::new(settings, calls.clone(), tracker.clone().recipient())
             .with_accept_failures(tracker.clone().recipient())
-            .with_metrics(metrics.clone());
+            .with_metrics(metrics.clone())
+            .with_encoded(gate.clone().recipient());
         Some(matcher.start())
     } else {
         None

@@ -43,6 +43,12 @@ mod wire;
 #[rtype(result = "Result<(), CallError>")]
 pub struct SendCall(pub scheduler::Call);
 
+/// Sends one call the matcher built as protobuf bytes (its ACCEPTs): as they are with
+/// protobuf (the framework id put in place when it differs), decoded for JSON.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<(), CallError>")]
+pub struct SendEncoded(pub crate::scheduler::calls::EncodedCall);
+
 /// Stops the connection and the runtime's use of the master.
 #[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
 #[rtype(result = "()")]

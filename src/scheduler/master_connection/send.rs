@@ -1,12 +1,17 @@
-//! [`SendCall`]: one call to the master on the current subscription, pipelined on a call
-//! connection (plain `http://`) or sent through `awc`, bounded in time and counted.
+//! Sending a call: [`SendCall`] (a prost message, encoded here) and [`SendEncoded`] (the
+//! matcher's ACCEPTs, already protobuf bytes: sent as they are, re-encoded for JSON), both
+//! on the current subscription, pipelined on a call connection (plain `http://`) or sent
+//! through `awc`, bounded in time and counted.
 
-use super::{CallError, MasterConnection, Phase, SendCall, wire};
+use super::{CallError, MasterConnection, Phase, SendCall, SendEncoded, Session, wire};
+use crate::codec::Encoding;
 use crate::proto::scheduler;
+use crate::scheduler::metrics::CallKind;
 use actix::prelude::*;
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -23,13 +28,67 @@ impl Handler<SendCall> for MasterConnection {
                 body: "SUBSCRIBE is sent by the connection itself".into(),
             })));
         }
-        let kind = crate::scheduler::metrics::CallKind::of(call.r#type);
-        let Some(session) = self.session.clone() else {
-            self.metrics.call_result(kind, false);
-            return Box::pin(std::future::ready(Err(CallError::NotSubscribed)));
+        let kind = CallKind::of(call.r#type);
+        let session = match self.call_session(kind) {
+            Ok(session) => session,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
         };
         call.framework_id = Some(session.framework_id.clone());
         let body = self.wire.encoding.encode_call(&call);
+        self.send_body(session, kind, body)
+    }
+}
+
+impl Handler<SendEncoded> for MasterConnection {
+    type Result = ResponseFuture<Result<(), CallError>>;
+
+    fn handle(&mut self, SendEncoded(call): SendEncoded, _ctx: &mut Self::Context) -> Self::Result {
+        // Only the matcher's ACCEPTs are built as bytes.
+        let kind = CallKind::Accept;
+        let session = match self.call_session(kind) {
+            Ok(session) => session,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
+        let body = match self.wire.encoding {
+            Encoding::Protobuf => call.into_bytes_for(&session.framework_id),
+            Encoding::Json => match call.decode() {
+                Ok(mut call) => {
+                    call.framework_id = Some(session.framework_id.clone());
+                    self.wire.encoding.encode_call(&call)
+                }
+                Err(e) => {
+                    self.metrics.call_result(kind, false);
+                    // Never sent: the master did not see it (the ACCEPT's tasks are requeued).
+                    let e = CallError::NotSent(format!("an encoded call does not decode: {e}"));
+                    return Box::pin(std::future::ready(Err(e)));
+                }
+            },
+        };
+        self.send_body(session, kind, body)
+    }
+}
+
+impl MasterConnection {
+    /// The subscription a call goes to, or why there is none (counted as a failed call
+    /// of `kind` when not subscribed).
+    fn call_session(&self, kind: CallKind) -> Result<Rc<Session>, CallError> {
+        if self.phase == Phase::Stopped {
+            return Err(CallError::Stopped);
+        }
+        self.session.clone().ok_or_else(|| {
+            self.metrics.call_result(kind, false);
+            CallError::NotSubscribed
+        })
+    }
+
+    /// Sends an encoded call's `body` on the subscription's call connections, counted as
+    /// a call of `kind`.
+    fn send_body(
+        &mut self,
+        session: Rc<Session>,
+        kind: CallKind,
+        body: Vec<u8>,
+    ) -> ResponseFuture<Result<(), CallError>> {
         let timeout = self.settings.call_timeout;
         let pipe = if self.settings.call_pipelining {
             let connections = self.settings.call_connections;

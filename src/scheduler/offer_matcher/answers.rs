@@ -1,7 +1,8 @@
 //! The answers to the matcher's calls. Each call is sent with `send` and its answer comes
 //! back to the actor as one future per call (never per task):
 //!
-//! - ACCEPT taken: its tasks' [`Launched`] notices go to the tracker. Refused (a 4xx/5xx
+//! - ACCEPT (sent as protobuf bytes, [`SendEncoded`]) taken: its tasks' [`Launched`]
+//!   notices go to the tracker in one [`LaunchedAll`]. Refused (a 4xx/5xx
 //!   answer) or never sent: the matcher forgets the launches, DECLINEs the offers of a
 //!   refused ACCEPT without a filter (the master still holds them for us), and the tracker
 //!   queues the tasks again ([`AcceptFailed`]). Outcome unknown (a transport failure after
@@ -13,13 +14,16 @@
 //! Every failure is logged once with its cause; the connection counts it by call type.
 
 use super::OfferMatcher;
+use super::engine::AcceptOffers;
+use crate::proto::Filters;
 use crate::proto::scheduler::{Call, call};
-use crate::proto::{Filters, OfferId};
-use crate::scheduler::calls;
-use crate::scheduler::master_connection::{CallError, SendCall};
-use crate::scheduler::task_tracker::{AcceptFailed, Launched};
+use crate::scheduler::calls::{self, EncodedCall, OutCall};
+use crate::scheduler::master_connection::{CallError, SendCall, SendEncoded};
+use crate::scheduler::task_tracker::{AcceptFailed, Launched, LaunchedAll};
 use actix::prelude::*;
 use foldhash::{HashMap, HashMapExt};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 /// The answer to one call, as the matcher's future sees it.
@@ -47,80 +51,107 @@ fn log_failure(what: &'static str, error: &CallError, tasks: usize) {
     }
 }
 
+/// The launch notices of `launched` split by ACCEPT (one group per entry of `accepts`),
+/// and those of no ACCEPT.
+fn by_accept(
+    launched: Vec<Launched>,
+    accepts: &[AcceptOffers],
+) -> (Vec<Vec<Launched>>, Vec<Launched>) {
+    match accepts.len() {
+        0 => (Vec::new(), launched),
+        // The common case: every task of the outcome is in its one ACCEPT.
+        1 => (vec![launched], Vec::new()),
+        n => {
+            let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
+            for (i, a) in accepts.iter().enumerate() {
+                if let Some(name) = &a.launch_offer {
+                    index.insert(name, i);
+                }
+            }
+            let mut groups: Vec<Vec<Launched>> = (0..n).map(|_| Vec::new()).collect();
+            let mut stray = Vec::new();
+            for l in launched {
+                match index.get(&*l.offer_id).and_then(|&i| groups.get_mut(i)) {
+                    Some(group) => group.push(l),
+                    None => stray.push(l),
+                }
+            }
+            (groups, stray)
+        }
+    }
+}
+
 impl OfferMatcher {
     /// Sends the calls routed out of one outcome; `launched` are the outcome's launch
-    /// notices, handed to the tracker once their ACCEPT is answered.
+    /// notices, handed to the tracker once their ACCEPT is answered, and `accepts` says
+    /// what each ACCEPT (each encoded call, in order) names.
     pub(super) fn send_calls(
         &mut self,
-        send: Vec<Call>,
+        send: Vec<OutCall>,
         launched: Vec<Launched>,
+        accepts: Vec<AcceptOffers>,
         ctx: &mut Context<Self>,
     ) {
-        let accepts = send
-            .iter()
-            .filter(|c| is_type(c, call::Type::Accept))
-            .count();
-        let mut groups: Vec<Vec<Launched>> = Vec::with_capacity(accepts);
-        match accepts {
-            0 => self.tell_launched(launched),
-            // The common case: every task of the outcome is in its one ACCEPT.
-            1 => groups.push(launched),
-            _ => {
-                let mut by_offer: HashMap<&OfferId, usize> = HashMap::with_capacity(accepts);
-                for c in send.iter().filter(|c| is_type(c, call::Type::Accept)) {
-                    if let Some(first) = c.accept.as_ref().and_then(|a| a.offer_ids.first()) {
-                        by_offer.insert(first, groups.len());
-                    }
-                    groups.push(Vec::new());
-                }
-                let mut stray = Vec::new();
-                for l in launched {
-                    match by_offer.get(&l.offer_id).and_then(|&i| groups.get_mut(i)) {
-                        Some(group) => group.push(l),
-                        None => stray.push(l),
-                    }
-                }
-                self.tell_launched(stray);
-            }
-        }
-        let mut groups = groups.into_iter();
+        let (groups, stray) = by_accept(launched, &accepts);
+        self.tell_launched(stray);
+        let mut accepts = accepts.into_iter().zip(groups);
         for c in send {
-            if is_type(&c, call::Type::Accept) {
-                let tasks = groups.next().unwrap_or_default();
-                self.send_accept(c, tasks, ctx);
-            } else {
-                self.send_other(c, ctx);
+            match c {
+                OutCall::Encoded(e) => {
+                    let (offers, tasks) = accepts.next().unwrap_or_else(|| {
+                        let offers = AcceptOffers {
+                            offer_ids: Vec::new(),
+                            launch_offer: None,
+                        };
+                        (offers, Vec::new())
+                    });
+                    self.send_accept(e, offers, tasks, ctx);
+                }
+                OutCall::Message(c) => self.send_other(*c, ctx),
             }
         }
     }
 
+    /// One [`LaunchedAll`] with `launched`, if any.
     fn tell_launched(&self, launched: Vec<Launched>) {
-        for l in launched {
-            self.launched.do_send(l);
+        if !launched.is_empty() {
+            self.launched.do_send(LaunchedAll(launched));
         }
     }
 
-    fn send_accept(&mut self, c: Call, tasks: Vec<Launched>, ctx: &mut Context<Self>) {
-        let offer_ids = c
-            .accept
-            .as_ref()
-            .map(|a| a.offer_ids.clone())
-            .unwrap_or_default();
-        let answer = self.calls.send(SendCall(c));
+    /// Sends an ACCEPT as its bytes (decoded when there is no recipient for bytes).
+    fn send_accept(
+        &mut self,
+        e: EncodedCall,
+        offers: AcceptOffers,
+        tasks: Vec<Launched>,
+        ctx: &mut Context<Self>,
+    ) {
+        let answer: Pin<Box<dyn Future<Output = Answer>>> = match &self.encoded {
+            Some(to) => Box::pin(to.send(SendEncoded(e))),
+            None => match e.decode() {
+                Ok(c) => Box::pin(self.calls.send(SendCall(c))),
+                Err(err) => {
+                    let err = CallError::NotSent(format!("an encoded call does not decode: {err}"));
+                    Box::pin(std::future::ready(Ok(Err(err))))
+                }
+            },
+        };
         ctx.spawn(
             answer
                 .into_actor(self)
-                .map(move |answer, act, ctx| act.accept_answered(answer, offer_ids, tasks, ctx)),
+                .map(move |answer, act, ctx| act.accept_answered(answer, offers, tasks, ctx)),
         );
     }
 
     fn accept_answered(
         &mut self,
         answer: Answer,
-        offer_ids: Vec<OfferId>,
+        offers: AcceptOffers,
         tasks: Vec<Launched>,
         ctx: &mut Context<Self>,
     ) {
+        let offer_ids = offers.offer_ids;
         let Some(error) = failure(answer) else {
             self.metrics.offers_accepted(offer_ids.len());
             self.metrics.tasks_launched(tasks.len());

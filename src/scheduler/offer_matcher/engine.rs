@@ -3,14 +3,14 @@
 //! calls it returns and wakes it at [`MatcherCore::next_wake`]. Benchmarks and tests can
 //! drive it directly.
 
+use super::MatcherSettings;
+use super::accept_bytes::{self, OfferWire};
 use super::queue::PendingQueue;
-use super::{MatcherSettings, OfferRejection, PendingReason, RejectReason};
-use crate::proto::scheduler::Call;
 use crate::proto::{
     AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, Resource, TaskId,
 };
-use crate::resources::{Amount, Resources, Scalar};
-use crate::scheduler::calls;
+use crate::resources::{Resources, Scalar};
+use crate::scheduler::calls::{self, OutCall};
 use crate::scheduler::spec::TaskSpec;
 use crate::scheduler::task_tracker::Launched;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
@@ -25,7 +25,7 @@ use executor_use::ExecutorUse;
 /// How many offers that left the matcher are remembered for `why_pending`.
 const RECENT_OFFERS: usize = 32;
 /// Most agents named in one `why_pending` answer (the nearest misses).
-const MAX_REJECTIONS: usize = 64;
+pub(super) const MAX_REJECTIONS: usize = 64;
 /// Most pools (agents, each with its pooled offers) held unused at once; the oldest
 /// beyond are declined.
 pub const MAX_HELD_OFFERS: usize = 1024;
@@ -45,10 +45,33 @@ pub fn multi_offer_accepts() -> u64 {
 /// launch notices for the task tracker.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// ACCEPT, DECLINE, SUPPRESS and REVIVE calls, in the order to send them.
-    pub calls: Vec<Call>,
-    /// One per task put into an ACCEPT.
+    /// ACCEPT (protobuf bytes), DECLINE, SUPPRESS and REVIVE calls, in the order to send
+    /// them.
+    pub calls: Vec<OutCall>,
+    /// One per task put into an ACCEPT (the tracker gets them once their ACCEPT is taken,
+    /// one message per ACCEPT).
     pub launched: Vec<Launched>,
+    /// One per ACCEPT of `calls`, in the same order: what its answer needs.
+    pub accepts: Vec<AcceptOffers>,
+}
+
+/// What the matcher keeps of one ACCEPT it sent as bytes, for its answer: the offers it
+/// names (given back with a DECLINE when it is refused) and the offer name its tasks'
+/// launch notices carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptOffers {
+    /// The offer ids the ACCEPT names.
+    pub offer_ids: Vec<OfferId>,
+    /// [`Launched::offer_id`] of its tasks.
+    pub launch_offer: Option<Arc<str>>,
+}
+
+/// An offer's agent id, hostname and id, shared by the launch notices of its tasks.
+#[derive(Debug, Clone)]
+pub(super) struct SharedNames {
+    pub agent_id: Arc<str>,
+    pub hostname: Arc<str>,
+    pub offer_id: Arc<str>,
 }
 
 /// Offers of one agent (and one allocation role) the matcher holds, pooled: their
@@ -65,8 +88,12 @@ pub(super) struct HeldOffer {
     pub parts: Vec<(OfferId, Vec<Resource>)>,
     pub pool: Resources,
     pub deadline: Instant,
-    /// Tasks placed on it in the current round.
-    pub placed: Vec<crate::proto::TaskInfo>,
+    /// Tasks placed on it in the current round, as encoded `Launch.task_infos` fields.
+    pub placed: Vec<u8>,
+    /// The agent id and resource identities, encoded once for all its tasks.
+    pub wire: OfferWire,
+    /// Its names for launch notices, made when the first task is placed on it.
+    pub names: Option<SharedNames>,
     /// Executors first launched on it in the current round.
     pub new_execs: Vec<ExecutorInfo>,
     /// Nothing pending can fit any more (this round).
@@ -114,29 +141,31 @@ pub(super) struct LaunchRecord {
 /// };
 /// let out = m.offers(vec![offer], now); // -> ACCEPT (one LAUNCH), then SUPPRESS
 /// assert_eq!(out.launched.len(), 1);
-/// assert!(out.calls[0].accept.is_some());
+/// assert!(out.calls[0].to_call().unwrap().accept.is_some());
 /// ```
 #[derive(Debug)]
 pub struct MatcherCore {
     pub(super) settings: MatcherSettings,
     pub(super) framework_id: Option<FrameworkId>,
-    connected: bool,
+    pub(super) connected: bool,
     pub(super) queue: PendingQueue,
-    invalid: HashMap<TaskId, String>,
+    pub(super) invalid: HashMap<TaskId, String>,
     pub(super) held: Vec<HeldOffer>,
     /// The ids of `held`, to refuse a second copy of an offer in O(1).
-    held_ids: HashSet<OfferId>,
+    pub(super) held_ids: HashSet<OfferId>,
     pub(super) recent: VecDeque<Snapshot>,
     pub(super) round: u64,
     suppressed: bool,
     last_revive: Option<Instant>,
     revive_due: Option<Instant>,
     /// The last offers, REVIVE or DECLINE (see [`MatcherCore::starved_at`]).
-    last_offer_news: Option<Instant>,
+    pub(super) last_offer_news: Option<Instant>,
     pub(super) launched: HashMap<TaskId, LaunchRecord>,
     /// Scalar resource name -> the most of it one agent offered at once (its pool), for
     /// telling "never fits" from "no room right now".
-    largest: HashMap<String, Scalar>,
+    pub(super) largest: HashMap<String, Scalar>,
+    /// Reused buffer for the resources of the task being placed.
+    pub(super) scratch: Vec<u8>,
     /// Spec name -> hostname -> tasks placed (for per-host constraints).
     pub(super) per_name_host: HashMap<String, HashMap<String, usize>>,
     /// Hostname -> our tasks placed (for spread).
@@ -144,7 +173,7 @@ pub struct MatcherCore {
     /// Executors we launched, by agent, to send the same `ExecutorInfo` again.
     pub(super) executors: HashMap<AgentId, HashMap<ExecutorId, ExecutorInfo>>,
     /// Live tasks per executor of `executors`: an executor is forgotten with its last task.
-    executor_use: ExecutorUse,
+    pub(super) executor_use: ExecutorUse,
 }
 
 impl MatcherCore {
@@ -166,6 +195,7 @@ impl MatcherCore {
             last_offer_news: None,
             launched: HashMap::new(),
             largest: HashMap::new(),
+            scratch: Vec::new(),
             per_name_host: HashMap::new(),
             per_host: HashMap::new(),
             executors: HashMap::new(),
@@ -354,134 +384,6 @@ impl MatcherCore {
         out
     }
 
-    /// New offers: pool them with the held offers of the same agent and role, place what
-    /// fits, ACCEPT each used pool once (naming all its offers), hold or DECLINE the rest.
-    pub fn offers(&mut self, offers: Vec<Offer>, now: Instant) -> Outcome {
-        let mut out = Outcome::default();
-        self.connected = true;
-        self.last_offer_news = Some(now);
-        let deadline = later(now, self.settings.offer_hold);
-        let mut fresh: Vec<HeldOffer> = Vec::new();
-        let mut by_agent: HashMap<(AgentId, Option<String>), usize> = HashMap::new();
-        for mut offer in offers {
-            if !self.held_ids.insert(offer.id.clone()) {
-                tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
-                continue;
-            }
-            let (pool, errors) = Resources::from_proto_lossy(std::mem::take(&mut offer.resources));
-            for e in errors {
-                tracing::warn!(offer_id = %offer.id, error = %e, "ignoring an invalid offered resource");
-            }
-            let h = HeldOffer {
-                offer,
-                others: Vec::new(),
-                parts: Vec::new(),
-                pool,
-                deadline,
-                placed: Vec::new(),
-                new_execs: Vec::new(),
-                dead: false,
-            };
-            let key = pool_key(&h.offer);
-            match by_agent.get(&key).and_then(|&i| fresh.get_mut(i)) {
-                Some(newer) => {
-                    // Both are this call's: the later one is the newer.
-                    let mut h = h;
-                    std::mem::swap(newer, &mut h);
-                    if let Some(h) = pool_into(newer, h) {
-                        fresh.push(h);
-                    }
-                }
-                None => {
-                    by_agent.insert(key, fresh.len());
-                    fresh.push(h);
-                }
-            }
-        }
-        // Held offers of the same agents join the new ones; the pool takes the new
-        // deadline and moves to the end (deadlines stay in arrival order).
-        if !by_agent.is_empty() && !self.held.is_empty() {
-            for h in std::mem::take(&mut self.held) {
-                match by_agent
-                    .get(&pool_key(&h.offer))
-                    .and_then(|&i| fresh.get_mut(i))
-                {
-                    Some(newer) => {
-                        if let Some(h) = pool_into(newer, h) {
-                            self.held.push(h);
-                        }
-                    }
-                    None => self.held.push(h),
-                }
-            }
-        }
-        for h in &fresh {
-            self.note_size(&h.pool);
-        }
-        let start = self.held.len();
-        self.held.extend(fresh);
-        if !self.queue.is_empty() {
-            self.run_round(start, &mut out);
-        }
-        self.finish_round(now, start, &mut out);
-        self.executor_use.launched(&out.launched, &self.executors);
-        out
-    }
-
-    /// Records the scalars of an agent's pool as the largest seen, where they are.
-    fn note_size(&mut self, pool: &Resources) {
-        for (meta, amount) in pool.iter() {
-            if let Amount::Scalar(_) = amount {
-                let total = pool.plain_scalar(&meta.name);
-                let best = self
-                    .largest
-                    .entry(meta.name.clone())
-                    .or_insert(Scalar::ZERO);
-                if total.milli() > best.milli() {
-                    *best = total;
-                }
-            }
-        }
-    }
-
-    /// A rescinded offer is dropped (never accepted, never declined); an offer pooled
-    /// with others of its agent leaves the pool with its resources.
-    pub fn rescind(&mut self, offer_id: &OfferId) {
-        if !self.held_ids.remove(offer_id) {
-            return;
-        }
-        let Some(i) = self
-            .held
-            .iter()
-            .position(|h| h.offer.id == *offer_id || h.others.contains(offer_id))
-        else {
-            return;
-        };
-        let Some(h) = self.held.get_mut(i) else {
-            return;
-        };
-        if h.others.is_empty() {
-            self.held.remove(i);
-            return;
-        }
-        if h.offer.id == *offer_id {
-            h.offer.id = h.others.remove(0);
-        } else {
-            h.others.retain(|id| id != offer_id);
-        }
-        h.parts.retain(|(id, _)| id != offer_id);
-        let (pool, _) = Resources::from_proto_lossy(
-            h.parts
-                .iter()
-                .flat_map(|(_, r)| r.iter().cloned())
-                .collect(),
-        );
-        h.pool = pool;
-        if h.others.is_empty() {
-            h.parts.clear();
-        }
-    }
-
     /// Timers: declines offers held past their bound and sends a coalesced REVIVE, or one
     /// more REVIVE for work starved of offers ([`MatcherCore::starved_at`]).
     pub fn tick(&mut self, now: Instant) -> Outcome {
@@ -521,11 +423,21 @@ impl MatcherCore {
             if !h.placed.is_empty() {
                 let tasks = std::mem::take(&mut h.placed);
                 h.new_execs.clear();
+                let launch_offer = h.names.take().map(|n| n.offer_id);
                 let offer_ids = self.release_ids(&mut h);
                 if offer_ids.len() > 1 {
                     MULTI_OFFER_ACCEPTS.fetch_add(1, Ordering::Relaxed);
                 }
-                out.calls.push(self.accept_call(offer_ids, tasks));
+                out.calls.push(OutCall::Encoded(accept_bytes::accept(
+                    self.framework_id.as_ref(),
+                    &offer_ids,
+                    &tasks,
+                    self.filters(),
+                )));
+                out.accepts.push(AcceptOffers {
+                    offer_ids,
+                    launch_offer,
+                });
                 accepted = true;
                 self.remember(h);
             } else if decline_unused || h.deadline <= now {
@@ -547,8 +459,8 @@ impl MatcherCore {
             let mut rest = declined;
             while !rest.is_empty() {
                 let tail = rest.split_off(rest.len().min(MAX_DECLINE_BATCH));
-                out.calls
-                    .push(calls::decline(self.framework_id.clone(), rest, filters));
+                let call = calls::decline(self.framework_id.clone(), rest, filters);
+                out.calls.push(call.into());
                 rest = tail;
             }
         }
@@ -567,7 +479,7 @@ impl MatcherCore {
     }
 
     /// Takes every offer id out of `h` (and out of `held_ids`).
-    fn release_ids(&mut self, h: &mut HeldOffer) -> Vec<OfferId> {
+    pub(super) fn release_ids(&mut self, h: &mut HeldOffer) -> Vec<OfferId> {
         let mut ids = Vec::with_capacity(1 + h.others.len());
         ids.push(std::mem::take(&mut h.offer.id));
         ids.append(&mut h.others);
@@ -578,7 +490,7 @@ impl MatcherCore {
         ids
     }
 
-    fn remember(&mut self, h: HeldOffer) {
+    pub(super) fn remember(&mut self, h: HeldOffer) {
         if self.recent.len() >= RECENT_OFFERS {
             self.recent.pop_front();
         }
@@ -593,7 +505,8 @@ impl MatcherCore {
         self.revive_due = None;
         if self.connected && !self.suppressed {
             self.suppressed = true;
-            out.calls.push(calls::suppress(self.framework_id.clone()));
+            out.calls
+                .push(calls::suppress(self.framework_id.clone()).into());
         }
     }
 
@@ -620,7 +533,8 @@ impl MatcherCore {
         self.last_offer_news = Some(now);
         self.revive_due = None;
         self.suppressed = false;
-        out.calls.push(calls::revive(self.framework_id.clone()));
+        out.calls
+            .push(calls::revive(self.framework_id.clone()).into());
     }
 
     /// A REVIVE failed: the master may still suppress or filter us, so the matcher counts
@@ -633,118 +547,11 @@ impl MatcherCore {
             self.revive_due = Some(later(now, self.settings.revive_interval));
         }
     }
-
-    /// Why `task_id` is still pending, judged against the offers held now and those most
-    /// recently considered since it was queued; `None` when it is not pending.
-    pub fn why_pending(&self, task_id: &TaskId) -> Option<PendingReason> {
-        if let Some(msg) = self.invalid.get(task_id) {
-            return Some(PendingReason::Rejected(vec![OfferRejection {
-                agent_id: AgentId::default(),
-                hostname: String::new(),
-                reason: RejectReason::Invalid(msg.clone()),
-            }]));
-        }
-        let (p, bucket) = self.queue.get(task_id)?;
-        let held = self
-            .held
-            .iter()
-            .map(|h| (&h.offer, &h.pool, h.new_execs.as_slice()));
-        let recent = self
-            .recent
-            .iter()
-            .filter(|s| s.round >= p.since_round)
-            .map(|s| (&s.offer, &s.pool, &[][..]));
-        let mut rejections: Vec<OfferRejection> = held
-            .chain(recent)
-            .filter_map(|(offer, pool, execs)| {
-                self.reject_reason(bucket, &p.spec.name, offer, pool, execs)
-                    .map(|reason| OfferRejection {
-                        agent_id: offer.agent_id.clone(),
-                        hostname: offer.hostname.clone(),
-                        reason,
-                    })
-            })
-            .collect();
-        if rejections.is_empty() {
-            return Some(PendingReason::NoOffers);
-        }
-        // Offers were seen since it was queued; if no agent ever offered enough, say so.
-        {
-            let demand = if bucket.executor_id.is_some() {
-                &bucket.with_executor
-            } else {
-                &bucket.demand
-            };
-            for (name, need) in &demand.scalars {
-                let largest = self.largest.get(name).copied().unwrap_or(Scalar::ZERO);
-                if need.milli() > largest.milli() {
-                    return Some(PendingReason::NeverFits {
-                        resource: name.clone(),
-                        needed: need.to_f64(),
-                        largest: largest.to_f64(),
-                    });
-                }
-            }
-        }
-        rejections.sort_by(|a, b| rank(&a.reason).total_cmp(&rank(&b.reason)));
-        // One entry per agent: its nearest miss.
-        let mut seen = HashSet::new();
-        rejections.retain(|r| seen.insert(r.agent_id.clone()));
-        rejections.truncate(MAX_REJECTIONS);
-        Some(PendingReason::Rejected(rejections))
-    }
-}
-
-/// Offers pool when they are of the same agent and the same allocation role (Mesos
-/// requires both of the offers in one ACCEPT).
-fn pool_key(offer: &Offer) -> (AgentId, Option<String>) {
-    let role = offer.allocation_info.as_ref().and_then(|a| a.role.clone());
-    (offer.agent_id.clone(), role)
-}
-
-/// Moves the offers of `older` into `newer`'s pool (`newer` keeps its offer, deadline and
-/// metadata). `older` comes back unchanged when the resources do not add up.
-fn pool_into(newer: &mut HeldOffer, older: HeldOffer) -> Option<HeldOffer> {
-    let mut pool = newer.pool.clone();
-    if let Err(e) = pool.add(&older.pool) {
-        tracing::warn!(error = %e, agent_id = %older.offer.agent_id, "offers of one agent do not pool; holding them apart");
-        return Some(older);
-    }
-    if newer.parts.is_empty() {
-        newer
-            .parts
-            .push((newer.offer.id.clone(), newer.pool.to_proto()));
-    }
-    if older.parts.is_empty() {
-        newer
-            .parts
-            .push((older.offer.id.clone(), older.pool.to_proto()));
-    } else {
-        newer.parts.extend(older.parts);
-    }
-    newer.pool = pool;
-    newer.others.push(older.offer.id);
-    newer.others.extend(older.others);
-    None
-}
-
-/// Lower is a nearer miss: short resources by how much is missing, then constraints, then
-/// roles.
-fn rank(r: &RejectReason) -> f64 {
-    match r {
-        RejectReason::Short {
-            needed, available, ..
-        } if *needed > 0.0 => 1.0 - (available / needed).clamp(0.0, 1.0),
-        RejectReason::Short { .. } => 1.0,
-        RejectReason::Constraint(_) => 2.0,
-        RejectReason::Role(_) => 3.0,
-        RejectReason::Invalid(_) => 4.0,
-    }
 }
 
 /// `at + d`, saturating far in the future instead of overflowing (a huge configured
 /// duration must not panic).
-fn later(at: Instant, d: Duration) -> Instant {
+pub(super) fn later(at: Instant, d: Duration) -> Instant {
     at.checked_add(d)
         .or_else(|| at.checked_add(Duration::from_secs(1 << 32)))
         .unwrap_or(at)

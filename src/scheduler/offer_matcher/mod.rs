@@ -43,35 +43,42 @@
 //!   them) while work is pending, and declined at once when nothing is. Declines of one
 //!   round or timer go out as one DECLINE call, and so do those of one burst of mailbox
 //!   messages (offers arriving one per event are declined together).
+//! - ACCEPTs are written as protobuf bytes (`accept_bytes.rs`) and sent with
+//!   [`SendEncoded`]; the other calls are prost messages sent with [`SendCall`].
 //! - The matcher never waits on the network: each call's answer comes back later as one
-//!   future per call (`answers.rs`). A task's [`Launched`] goes to the tracker once its
-//!   ACCEPT is taken; a refused or unsent ACCEPT's tasks are queued again through the
-//!   tracker ([`AcceptFailed`]); a failed REVIVE is sent again after the rate limit.
+//!   future per call (`answers.rs`). An ACCEPT's tasks go to the tracker in one
+//!   [`LaunchedAll`] once it is taken; a refused or unsent ACCEPT's tasks are queued again
+//!   through the tracker ([`AcceptFailed`]); a failed REVIVE is sent again after the rate
+//!   limit.
 //!
 //! [`AcceptFailed`]: crate::scheduler::task_tracker::AcceptFailed
 //!
 //! The decisions live in [`MatcherCore`], which needs no actix system (the benchmarks and
 //! tests drive it directly with their own clock).
 
+mod accept_bytes;
 mod answers;
 pub(crate) mod engine;
 mod outbox;
 pub(crate) mod placement;
+mod pooling;
 mod queue;
 mod round;
 #[cfg(any(test, feature = "internals"))]
 pub mod testing;
 #[cfg(test)]
 mod tests;
+mod why;
 
-pub use engine::{MatcherCore, Outcome};
+pub use engine::{AcceptOffers, MatcherCore, Outcome};
 
 use super::events::{Disconnected, Offers, Rescind, Subscribed};
 use super::spec::TaskSpec;
 use crate::proto::TaskId;
-use crate::scheduler::master_connection::SendCall;
+use crate::scheduler::calls::OutCall;
+use crate::scheduler::master_connection::{SendCall, SendEncoded};
 use crate::scheduler::offer_matcher::placement::Strategy;
-use crate::scheduler::task_tracker::Launched;
+use crate::scheduler::task_tracker::LaunchedAll;
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -295,7 +302,9 @@ impl Default for MatcherSettings {
 pub struct OfferMatcher {
     core: MatcherCore,
     calls: Recipient<SendCall>,
-    launched: Recipient<Launched>,
+    /// Where ACCEPTs go as protobuf bytes (else decoded and sent to `calls`).
+    encoded: Option<Recipient<SendEncoded>>,
+    launched: Recipient<LaunchedAll>,
     /// Where the tasks of a failed ACCEPT go (the tracker).
     accept_failed: Option<Recipient<crate::scheduler::task_tracker::AcceptFailed>>,
     /// The runtime's counters.
@@ -308,16 +317,17 @@ pub struct OfferMatcher {
 }
 
 impl OfferMatcher {
-    /// A matcher that sends its calls to `calls` (the `MasterConnection`) and a
-    /// [`Launched`] per launched task to `launched` (the `TaskTracker`).
+    /// A matcher that sends its calls to `calls` (the `MasterConnection`) and one
+    /// [`LaunchedAll`] per step that launched tasks to `launched` (the `TaskTracker`).
     pub fn new(
         settings: MatcherSettings,
         calls: Recipient<SendCall>,
-        launched: Recipient<Launched>,
+        launched: Recipient<LaunchedAll>,
     ) -> OfferMatcher {
         OfferMatcher {
             core: MatcherCore::new(settings),
             calls,
+            encoded: None,
             launched,
             wake: None,
             outbox: outbox::Outbox::default(),
@@ -344,12 +354,25 @@ impl OfferMatcher {
         self
     }
 
+    /// Sends ACCEPTs to `encoded` as the protobuf bytes the matcher built.
+    pub fn with_encoded(mut self, encoded: Recipient<SendEncoded>) -> OfferMatcher {
+        self.encoded = Some(encoded);
+        self
+    }
+
     fn apply(&mut self, out: Outcome, ctx: &mut Context<Self>) {
-        let mut send = Vec::new();
+        let mut send = Vec::with_capacity(out.calls.len());
+        let mut routed = Vec::new();
         for call in out.calls {
-            self.outbox.route(call, &mut send);
+            match call {
+                OutCall::Message(call) => {
+                    self.outbox.route(*call, &mut routed);
+                    send.extend(routed.drain(..).map(OutCall::from));
+                }
+                encoded @ OutCall::Encoded(_) => send.push(encoded),
+            }
         }
-        self.send_calls(send, out.launched, ctx);
+        self.send_calls(send, out.launched, out.accepts, ctx);
         if self.outbox.is_holding() && !self.flush_queued {
             // Goes behind the messages already queued: their DECLINEs join this one.
             self.flush_queued = true;
@@ -407,7 +430,7 @@ impl Handler<FlushDeclines> for OfferMatcher {
     fn handle(&mut self, _msg: FlushDeclines, ctx: &mut Context<Self>) {
         self.flush_queued = false;
         if let Some(call) = self.outbox.take() {
-            self.send_calls(vec![call], Vec::new(), ctx);
+            self.send_calls(vec![call.into()], Vec::new(), Vec::new(), ctx);
         }
     }
 }

@@ -5,6 +5,7 @@
 //! sequence number, so a matching round visits tasks in submission order but tries each
 //! shape once per offer: a bucket that does not fit is skipped whole.
 
+use super::accept_bytes::SpecBytes;
 use crate::proto::{ExecutorId, Resource, TaskId};
 use crate::resources::{Demand, ResourceError};
 use crate::scheduler::offer_matcher::placement::Constraint;
@@ -19,6 +20,8 @@ use std::sync::Arc;
 pub(super) struct Pending {
     pub task_id: TaskId,
     pub spec: Arc<TaskSpec>,
+    /// The spec's fixed `TaskInfo` fields, encoded when it was queued.
+    pub bytes: SpecBytes,
     /// The first matching round that may place it (for `why_pending`).
     pub since_round: u64,
     pub bucket: usize,
@@ -147,6 +150,7 @@ impl PendingQueue {
         self.tasks.insert(
             seq,
             Pending {
+                bytes: SpecBytes::of(&spec),
                 task_id,
                 spec,
                 since_round,

@@ -1,22 +1,20 @@
 //! One matching round: pending tasks in submission order, each bucket tried against the
 //! offers of the round under the strategy; placed tasks become `TaskInfo`s on their offer.
 
-use super::RejectReason;
-use super::engine::{HeldOffer, LaunchRecord, MatcherCore, Outcome};
+use super::accept_bytes::{self, TaskParts};
+use super::engine::{HeldOffer, LaunchRecord, MatcherCore, Outcome, SharedNames};
 use super::queue::{Bucket, Pending};
-use crate::proto::scheduler::Call;
 use crate::proto::{
-    AgentId, ExecutorId, ExecutorInfo, FrameworkId, Offer, OfferId, Resource, TaskInfo,
-    executor_info,
+    AgentId, ExecutorId, ExecutorInfo, FrameworkId, Offer, Resource, executor_info,
 };
-use crate::resources::{Demand, Resources};
-use crate::scheduler::calls;
+use crate::resources::Demand;
 use crate::scheduler::offer_matcher::placement::{Candidate, Strategy, room_after};
 use crate::scheduler::task_tracker::Launched;
 use foldhash::{HashMap, HashMapExt};
+use std::sync::Arc;
 
 /// The role the offer is allocated to, when it says.
-fn offer_role(offer: &Offer) -> Option<&str> {
+pub(super) fn offer_role(offer: &Offer) -> Option<&str> {
     offer
         .allocation_info
         .as_ref()
@@ -30,7 +28,11 @@ fn needs_executor(bucket: &Bucket, offer: &Offer, new_execs: &[ExecutorInfo]) ->
     })
 }
 
-fn demand_for<'b>(bucket: &'b Bucket, offer: &Offer, new_execs: &[ExecutorInfo]) -> &'b Demand {
+pub(super) fn demand_for<'b>(
+    bucket: &'b Bucket,
+    offer: &Offer,
+    new_execs: &[ExecutorInfo],
+) -> &'b Demand {
     if needs_executor(bucket, offer, new_execs) {
         &bucket.with_executor
     } else {
@@ -38,7 +40,7 @@ fn demand_for<'b>(bucket: &'b Bucket, offer: &Offer, new_execs: &[ExecutorInfo])
     }
 }
 
-fn on_host(
+pub(super) fn on_host(
     bucket: &Bucket,
     name: &str,
     host: &str,
@@ -141,25 +143,30 @@ impl MatcherCore {
                 continue;
             };
             let need_exec = needs_executor(bucket, &h.offer, &h.new_execs);
-            let Ok(task_res) = h.pool.take(&bucket.demand) else {
+            // The executor path is rarer: its pool is restored whole if the second take
+            // fails (the fit was checked for both, so neither should).
+            let backup = need_exec.then(|| h.pool.clone());
+            self.scratch.clear();
+            let taken = accept_bytes::take_into(
+                &mut h.pool,
+                &bucket.demand,
+                &mut h.wire,
+                &mut self.scratch,
+            );
+            if taken.is_err() {
                 tracing::error!("matcher: a checked fit failed to take; task stays pending");
                 continue;
-            };
-            let exec_res = if need_exec {
-                match h.pool.take(&bucket.exec_demand) {
+            }
+            let exec_res = match backup {
+                Some(backup) => match h.pool.take(&bucket.exec_demand) {
                     Ok(r) => Some(r),
                     Err(short) => {
                         tracing::error!(%short, "matcher: executor resources vanished; task stays pending");
-                        for r in task_res {
-                            if let Err(e) = h.pool.push(r) {
-                                tracing::error!(error = %e, "matcher: could not return resources");
-                            }
-                        }
+                        h.pool = backup;
                         continue;
                     }
-                }
-            } else {
-                None
+                },
+                None => None,
             };
             let counted = bucket.counts_per_host;
             let Some(p) = self.queue.pop_head(b) else {
@@ -168,17 +175,18 @@ impl MatcherCore {
             let Some(h) = self.held.get_mut(i) else {
                 continue;
             };
-            let (task, launched) = build_task(
+            let counted_name = counted.then(|| p.spec.name.clone());
+            let launched = build_task(
                 p,
                 h,
-                task_res,
+                &self.scratch,
                 exec_res,
                 self.framework_id.as_ref(),
                 &mut self.executors,
             );
             let spread = strategy == Strategy::Spread;
             let record = LaunchRecord {
-                counted_name: counted.then(|| task.name.clone()),
+                counted_name,
                 host: (counted || spread).then(|| h.offer.hostname.clone()),
             };
             if let Some(host) = &record.host {
@@ -192,8 +200,7 @@ impl MatcherCore {
                 }
                 *self.per_host.entry(host.clone()).or_default() += 1;
             }
-            self.launched.insert(task.task_id.clone(), record);
-            h.placed.push(task);
+            self.launched.insert(launched.task_id.clone(), record);
             out.launched.push(launched);
             if !h.pool.fits(&floor) {
                 h.dead = true;
@@ -204,40 +211,6 @@ impl MatcherCore {
             }
         }
         self.queue.restore_floor(floor);
-    }
-
-    /// One ACCEPT with one LAUNCH of `tasks` on the pooled `offer_ids` (one agent).
-    pub(super) fn accept_call(&self, offer_ids: Vec<OfferId>, tasks: Vec<TaskInfo>) -> Call {
-        calls::accept(self.framework_id.clone(), offer_ids, tasks, self.filters())
-    }
-
-    /// Why `offer` (with `pool` left) does not take a task of `bucket`, or `None` if it
-    /// would.
-    pub(super) fn reject_reason(
-        &self,
-        bucket: &Bucket,
-        name: &str,
-        offer: &Offer,
-        pool: &Resources,
-        new_execs: &[ExecutorInfo],
-    ) -> Option<RejectReason> {
-        if let (Some(want), Some(have)) = (&bucket.role, offer_role(offer))
-            && want != have
-        {
-            return Some(RejectReason::Role(have.to_string()));
-        }
-        let n = on_host(bucket, name, &offer.hostname, &self.per_name_host);
-        for c in &bucket.constraints {
-            if let Err(msg) = c.check(offer, n) {
-                return Some(RejectReason::Constraint(msg));
-            }
-        }
-        pool.shortage(demand_for(bucket, offer, new_execs))
-            .map(|s| RejectReason::Short {
-                name: s.name,
-                needed: s.needed,
-                available: s.available,
-            })
     }
 }
 
@@ -252,15 +225,16 @@ fn complete_executor(info: &mut ExecutorInfo, framework_id: Option<&FrameworkId>
     }
 }
 
-/// The `TaskInfo` of `p` on offer `h`, with the resources taken for it.
+/// Writes the `TaskInfo` of `p` on offer `h` (with the encoded `resources` taken for it)
+/// into `h.placed`; the launch notice.
 fn build_task(
     p: Pending,
     h: &mut HeldOffer,
-    resources: Vec<Resource>,
+    resources: &[u8],
     exec_resources: Option<Vec<Resource>>,
     framework_id: Option<&FrameworkId>,
     executors: &mut HashMap<AgentId, HashMap<ExecutorId, ExecutorInfo>>,
-) -> (TaskInfo, Launched) {
+) -> Launched {
     let spec = &p.spec;
     let agent_id = &h.offer.agent_id;
     let executor = spec.executor.as_ref().map(|e| {
@@ -291,36 +265,24 @@ fn build_task(
             info
         }
     });
-    let executor_id = match &executor {
-        Some(e) => e.executor_id.clone(),
-        None => ExecutorId::new(p.task_id.value.clone()),
-    };
-    let kill_policy = spec
-        .kill_grace_period
-        .map(crate::scheduler::calls::kill_policy);
-    let launched = Launched {
-        task_id: p.task_id.clone(),
-        agent_id: agent_id.clone(),
-        hostname: h.offer.hostname.clone(),
-        offer_id: h.offer.id.clone(),
-        executor_id,
-    };
-    let task = TaskInfo {
-        name: spec.name.clone(),
-        task_id: p.task_id,
-        agent_id: agent_id.clone(),
+    let parts = TaskParts {
+        spec: &p.bytes,
+        task_id: &p.task_id.value,
         resources,
-        command: if executor.is_some() {
-            None
-        } else {
-            spec.command.clone()
-        },
-        executor,
-        container: spec.container.as_deref().cloned(),
-        data: spec.data.clone(),
-        labels: spec.mesos_labels(),
-        kill_policy,
-        ..Default::default()
+        executor: executor.as_ref(),
     };
-    (task, launched)
+    accept_bytes::write_task(&parts, &h.wire, &mut h.placed);
+    let offer = &h.offer;
+    let names = h.names.get_or_insert_with(|| SharedNames {
+        agent_id: Arc::from(offer.agent_id.value.as_str()),
+        hostname: Arc::from(offer.hostname.as_str()),
+        offer_id: Arc::from(offer.id.value.as_str()),
+    });
+    Launched {
+        task_id: p.task_id,
+        agent_id: names.agent_id.clone(),
+        hostname: names.hostname.clone(),
+        offer_id: names.offer_id.clone(),
+        executor_id: executor.map(|e| e.executor_id),
+    }
 }

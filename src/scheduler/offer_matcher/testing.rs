@@ -11,6 +11,8 @@ use crate::proto::scheduler::{Call, call};
 use crate::proto::{AgentId, Attribute, FrameworkId, Offer, OfferId, TaskId, TaskInfo, value};
 use crate::resources::Resources;
 use crate::scheduler::TaskSpec;
+pub use crate::scheduler::calls::OutCall;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,24 +50,49 @@ pub fn text_attr(name: &str, v: &str) -> Attribute {
     }
 }
 
+/// A call as the tests read it: a prost `Call`, or what the matcher decided (its
+/// encoded ACCEPTs decoded).
+pub trait AsCall {
+    /// The call as a prost message.
+    fn as_call(&self) -> Cow<'_, Call>;
+}
+
+impl AsCall for Call {
+    fn as_call(&self) -> Cow<'_, Call> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl AsCall for OutCall {
+    fn as_call(&self) -> Cow<'_, Call> {
+        self.to_call().expect("the matcher's bytes decode")
+    }
+}
+
 /// The call's type.
-pub fn kind(c: &Call) -> call::Type {
-    call::Type::try_from(c.r#type.unwrap_or(0)).unwrap()
+pub fn kind(c: &impl AsCall) -> call::Type {
+    call::Type::try_from(c.as_call().r#type.unwrap_or(0)).unwrap()
 }
 
 /// The ACCEPT calls.
-pub fn accepts(calls: &[Call]) -> Vec<&call::Accept> {
-    calls.iter().filter_map(|c| c.accept.as_ref()).collect()
+pub fn accepts(calls: &[impl AsCall]) -> Vec<call::Accept> {
+    calls
+        .iter()
+        .filter_map(|c| c.as_call().accept.clone())
+        .collect()
 }
 
 /// The DECLINE calls.
-pub fn declines(calls: &[Call]) -> Vec<&call::Decline> {
-    calls.iter().filter_map(|c| c.decline.as_ref()).collect()
+pub fn declines(calls: &[impl AsCall]) -> Vec<call::Decline> {
+    calls
+        .iter()
+        .filter_map(|c| c.as_call().decline.clone())
+        .collect()
 }
 
 /// Count of calls of a type.
-pub fn count(calls: &[Call], t: call::Type) -> usize {
-    calls.iter().filter(|c| kind(c) == t).count()
+pub fn count(calls: &[impl AsCall], t: call::Type) -> usize {
+    calls.iter().filter(|c| kind(*c) == t).count()
 }
 
 /// The tasks launched by an ACCEPT.

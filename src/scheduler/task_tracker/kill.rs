@@ -1,11 +1,10 @@
 //! Kills: a pending task is dequeued and reported TASK_KILLED, a launched one gets a KILL
 //! call with its spec's kill policy, one caught between the two is killed once launched.
-//! Also where the matcher's [`Launched`] lands, since a kill may be waiting for it.
+//! Also where the matcher's [`LaunchedAll`] lands, since a kill may be waiting for it.
 
-use super::Launched;
 use super::delivery::Delivery;
-use super::{KillError, KillTask, TaskTracker};
-use crate::proto::{TaskState, TaskStatus, task_status};
+use super::{KillError, KillTask, Launched, LaunchedAll, TaskTracker};
+use crate::proto::{AgentId, TaskState, TaskStatus, task_status};
 use crate::scheduler::calls;
 use crate::scheduler::events::TaskUpdate;
 use crate::scheduler::master_connection::{CallError, SendCall};
@@ -65,10 +64,20 @@ impl TaskTracker {
     }
 }
 
-impl Handler<Launched> for TaskTracker {
+impl Handler<LaunchedAll> for TaskTracker {
     type Result = ();
 
-    fn handle(&mut self, msg: Launched, ctx: &mut Context<Self>) {
+    fn handle(&mut self, LaunchedAll(tasks): LaunchedAll, ctx: &mut Context<Self>) {
+        for task in tasks {
+            self.launched(task, ctx);
+        }
+    }
+}
+
+impl TaskTracker {
+    /// One task of a [`LaunchedAll`]: the record learns where it runs (and is killed
+    /// now if a kill was waiting for the launch).
+    pub(super) fn launched(&mut self, msg: Launched, ctx: &mut Context<Self>) {
         let Some(key) = self.key_of(&msg.task_id) else {
             tracing::warn!(task_id = %msg.task_id, "launch of a task this tracker does not know");
             return;
@@ -81,9 +90,9 @@ impl Handler<Launched> for TaskTracker {
             return;
         }
         r.launched = true;
-        r.agent_id = Some(msg.agent_id);
-        r.hostname = msg.hostname;
-        r.executor_id = Some(msg.executor_id);
+        r.agent_id = Some(AgentId::new(&*msg.agent_id));
+        r.hostname = String::from(&*msg.hostname);
+        r.executor_id = msg.executor_id;
         if r.kill_requested {
             tracing::info!(task_id = %msg.task_id, "launched after a kill request: killing");
             self.kill_launched(key, ctx);

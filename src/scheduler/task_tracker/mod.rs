@@ -35,7 +35,7 @@ mod submit;
 
 use super::events::TaskUpdate;
 use super::spec::{SpecError, TaskSpec};
-use crate::proto::{AgentId, ExecutorId, OfferId, TaskId, TaskState, TaskStatus};
+use crate::proto::{AgentId, ExecutorId, TaskId, TaskState, TaskStatus};
 use crate::scheduler::calls;
 use crate::scheduler::master_connection::SendCall;
 use crate::scheduler::offer_matcher::{Place, PlaceAll, Unplace};
@@ -57,20 +57,19 @@ use std::time::Duration;
 #[rtype(result = "()")]
 pub struct UpdateReceived(pub TaskStatus);
 
-/// Sent by the matcher to the tracker when a task was put into an ACCEPT.
-#[derive(Message, Debug, Clone, PartialEq)]
-#[rtype(result = "()")]
+/// One task the matcher put into an ACCEPT (the strings shared by the agent's tasks).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Launched {
     /// The task id.
     pub task_id: TaskId,
     /// The agent it goes to.
-    pub agent_id: AgentId,
+    pub agent_id: Arc<str>,
     /// The agent's hostname.
-    pub hostname: String,
-    /// The offer used.
-    pub offer_id: OfferId,
-    /// Its executor (the task id for command tasks, as Mesos names them).
-    pub executor_id: ExecutorId,
+    pub hostname: Arc<str>,
+    /// The offer used (one of them, when the ACCEPT named several of the agent's offers).
+    pub offer_id: Arc<str>,
+    /// Its custom executor; `None` for a command task (its executor is named after it).
+    pub executor_id: Option<ExecutorId>,
 }
 
 /// Sent by the matcher when the ACCEPT that carried these tasks failed (one message per
@@ -87,6 +86,10 @@ pub struct AcceptFailed {
     /// [`CallError::outcome_unknown`]: crate::scheduler::CallError::outcome_unknown
     pub outcome_unknown: bool,
 }
+/// Sent by the matcher to the tracker once per step: the tasks of the step's ACCEPTs.
+#[derive(Message, Debug, Clone, PartialEq, Default)]
+#[rtype(result = "()")]
+pub struct LaunchedAll(pub Vec<Launched>);
 
 /// Start tracking a new task and queue its first attempt. Answers its first task id.
 #[derive(Message, Debug, Clone)]

@@ -3,7 +3,7 @@
 //! is reported killed instead); tasks of an ACCEPT whose outcome is unknown count as
 //! launched and are reconciled.
 
-use super::{AcceptFailed, Launched, TaskTracker};
+use super::{AcceptFailed, TaskTracker};
 use crate::scheduler::offer_matcher::{Place, PlaceAll};
 use actix::prelude::*;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ impl Handler<AcceptFailed> for TaskTracker {
     fn handle(&mut self, msg: AcceptFailed, ctx: &mut Context<Self>) {
         if msg.outcome_unknown {
             for launched in msg.tasks {
-                <Self as Handler<Launched>>::handle(self, launched, ctx);
+                self.launched(launched, ctx);
             }
             self.start_reconciliation(ctx);
             return;

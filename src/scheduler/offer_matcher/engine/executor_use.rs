@@ -26,13 +26,18 @@ impl ExecutorUse {
     /// Counts the tasks of `launched` that run on an executor of `executors`.
     pub fn launched(&mut self, launched: &[Launched], executors: &Executors) {
         for l in launched {
+            // A command task runs on no executor of ours.
+            let Some(executor_id) = &l.executor_id else {
+                continue;
+            };
+            let agent_id = AgentId::new(&*l.agent_id);
             let known = executors
-                .get(&l.agent_id)
-                .is_some_and(|m| m.contains_key(&l.executor_id));
+                .get(&agent_id)
+                .is_some_and(|m| m.contains_key(executor_id));
             if !known {
                 continue;
             }
-            let at = (l.agent_id.clone(), l.executor_id.clone());
+            let at = (agent_id, executor_id.clone());
             if self.by_task.insert(l.task_id.clone(), at.clone()).is_none() {
                 *self.tasks.entry(at).or_default() += 1;
             }
@@ -72,15 +77,14 @@ impl ExecutorUse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::OfferId;
 
     fn launch(task: &str, agent: &str, executor: &str) -> Launched {
         Launched {
             task_id: TaskId::new(task),
-            agent_id: AgentId::new(agent),
+            agent_id: agent.into(),
             hostname: agent.into(),
-            offer_id: OfferId::new("o"),
-            executor_id: ExecutorId::new(executor),
+            offer_id: "o".into(),
+            executor_id: Some(ExecutorId::new(executor)),
         }
     }
 
@@ -108,7 +112,11 @@ mod tests {
                 launch("t2", "a1", "e1"),
                 launch("t3", "a1", "e2"),
                 launch("t4", "a2", "e1"),
-                launch("cmd", "a2", "cmd"), // a command task: not an executor of ours
+                launch("cmd", "a2", "cmd"), // not an executor of ours
+                Launched {
+                    executor_id: None, // a command task
+                    ..launch("cmd2", "a2", "-")
+                },
             ],
             &execs,
         );
@@ -149,7 +157,7 @@ mod tests {
         }
         let out = m.offers(vec![offer("o1", "h1", "cpus:4;mem:1024", None)], now);
         assert_eq!(out.launched.len(), 2);
-        let agent = out.launched[0].agent_id.clone();
+        let agent = AgentId::new(&*out.launched[0].agent_id);
         assert!(m.executors[&agent].contains_key(&ExecutorId::new("ex")));
         m.released(&TaskId::new("e0"), now);
         assert!(

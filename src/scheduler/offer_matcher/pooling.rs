@@ -1,0 +1,175 @@
+//! New offers join the held ones: offers of one agent and allocation role pool (their
+//! resources together, one ACCEPT naming all of them); a rescinded offer leaves its pool.
+
+use super::accept_bytes::OfferWire;
+use super::engine::{HeldOffer, MatcherCore, Outcome, later};
+use crate::proto::{AgentId, Offer, OfferId};
+use crate::resources::{Amount, Resources, Scalar};
+use foldhash::{HashMap, HashMapExt};
+use std::time::Instant;
+
+impl MatcherCore {
+    /// New offers: pool them with the held offers of the same agent and role, place what
+    /// fits, ACCEPT each used pool once (naming all its offers), hold or DECLINE the rest.
+    pub fn offers(&mut self, offers: Vec<Offer>, now: Instant) -> Outcome {
+        let mut out = Outcome::default();
+        self.connected = true;
+        self.last_offer_news = Some(now);
+        let deadline = later(now, self.settings.offer_hold);
+        let mut fresh: Vec<HeldOffer> = Vec::new();
+        let mut by_agent: HashMap<(AgentId, Option<String>), usize> = HashMap::new();
+        for mut offer in offers {
+            if !self.held_ids.insert(offer.id.clone()) {
+                tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
+                continue;
+            }
+            let (pool, errors) = Resources::from_proto_lossy(std::mem::take(&mut offer.resources));
+            for e in errors {
+                tracing::warn!(offer_id = %offer.id, error = %e, "ignoring an invalid offered resource");
+            }
+            let h = HeldOffer {
+                wire: OfferWire::new(&offer.agent_id),
+                offer,
+                others: Vec::new(),
+                parts: Vec::new(),
+                pool,
+                deadline,
+                placed: Vec::new(),
+                names: None,
+                new_execs: Vec::new(),
+                dead: false,
+            };
+            let key = pool_key(&h.offer);
+            match by_agent.get(&key).and_then(|&i| fresh.get_mut(i)) {
+                Some(newer) => {
+                    // Both are this call's: the later one is the newer.
+                    let mut h = h;
+                    std::mem::swap(newer, &mut h);
+                    if let Some(h) = pool_into(newer, h) {
+                        fresh.push(h);
+                    }
+                }
+                None => {
+                    by_agent.insert(key, fresh.len());
+                    fresh.push(h);
+                }
+            }
+        }
+        // Held offers of the same agents join the new ones; the pool takes the new
+        // deadline and moves to the end (deadlines stay in arrival order).
+        if !by_agent.is_empty() && !self.held.is_empty() {
+            for h in std::mem::take(&mut self.held) {
+                match by_agent
+                    .get(&pool_key(&h.offer))
+                    .and_then(|&i| fresh.get_mut(i))
+                {
+                    Some(newer) => {
+                        if let Some(h) = pool_into(newer, h) {
+                            self.held.push(h);
+                        }
+                    }
+                    None => self.held.push(h),
+                }
+            }
+        }
+        for h in &fresh {
+            self.note_size(&h.pool);
+        }
+        let start = self.held.len();
+        self.held.extend(fresh);
+        if !self.queue.is_empty() {
+            self.run_round(start, &mut out);
+        }
+        self.finish_round(now, start, &mut out);
+        self.executor_use.launched(&out.launched, &self.executors);
+        out
+    }
+
+    /// Records the scalars of an agent's pool as the largest seen, where they are.
+    fn note_size(&mut self, pool: &Resources) {
+        for (meta, amount) in pool.iter() {
+            if let Amount::Scalar(_) = amount {
+                let total = pool.plain_scalar(&meta.name);
+                let best = self
+                    .largest
+                    .entry(meta.name.clone())
+                    .or_insert(Scalar::ZERO);
+                if total.milli() > best.milli() {
+                    *best = total;
+                }
+            }
+        }
+    }
+
+    /// A rescinded offer is dropped (never accepted, never declined); an offer pooled
+    /// with others of its agent leaves the pool with its resources.
+    pub fn rescind(&mut self, offer_id: &OfferId) {
+        if !self.held_ids.remove(offer_id) {
+            return;
+        }
+        let Some(i) = self
+            .held
+            .iter()
+            .position(|h| h.offer.id == *offer_id || h.others.contains(offer_id))
+        else {
+            return;
+        };
+        let Some(h) = self.held.get_mut(i) else {
+            return;
+        };
+        if h.others.is_empty() {
+            self.held.remove(i);
+            return;
+        }
+        if h.offer.id == *offer_id {
+            h.offer.id = h.others.remove(0);
+        } else {
+            h.others.retain(|id| id != offer_id);
+        }
+        h.parts.retain(|(id, _)| id != offer_id);
+        let (pool, _) = Resources::from_proto_lossy(
+            h.parts
+                .iter()
+                .flat_map(|(_, r)| r.iter().cloned())
+                .collect(),
+        );
+        h.pool = pool;
+        if h.others.is_empty() {
+            h.parts.clear();
+        }
+    }
+}
+
+/// Offers pool when they are of the same agent and the same allocation role (Mesos
+/// requires both of the offers in one ACCEPT).
+fn pool_key(offer: &Offer) -> (AgentId, Option<String>) {
+    let role = offer.allocation_info.as_ref().and_then(|a| a.role.clone());
+    (offer.agent_id.clone(), role)
+}
+
+/// Moves the offers of `older` into `newer`'s pool (`newer` keeps its offer, deadline and
+/// metadata). `older` comes back unchanged when the resources do not add up.
+fn pool_into(newer: &mut HeldOffer, older: HeldOffer) -> Option<HeldOffer> {
+    let mut pool = newer.pool.clone();
+    if let Err(e) = pool.add(&older.pool) {
+        tracing::warn!(error = %e, agent_id = %older.offer.agent_id, "offers of one agent do not pool; holding them apart");
+        return Some(older);
+    }
+    if newer.parts.is_empty() {
+        newer
+            .parts
+            .push((newer.offer.id.clone(), newer.pool.to_proto()));
+    }
+    if older.parts.is_empty() {
+        newer
+            .parts
+            .push((older.offer.id.clone(), older.pool.to_proto()));
+    } else {
+        newer.parts.extend(older.parts);
+    }
+    newer.pool = pool;
+    newer.wire.absorb(older.wire);
+    newer.others.push(older.offer.id);
+    newer.others.extend(older.others);
+    None
+}
