@@ -512,7 +512,9 @@ impl Framework {
             .await
     }
 
-    /// Reconciles every non-terminal task with the master now.
+    /// Reconciles every non-terminal task with the master now. Every answer reaches your
+    /// update handler, also one repeating a state you were given (the runtime's own
+    /// reconciliation delivers only changes).
     ///
     /// Only while subscribed: otherwise it does nothing and answers
     /// `FrameworkError::Call(CallError::NotSubscribed)` (or the error that ended the

@@ -10,7 +10,8 @@
 //!
 //! Updates reach the user strictly in arrival order, one at a time (a slow user slows
 //! the acknowledgements, which is what keeps delivery at-least-once); duplicates resent
-//! by Mesos (and reconciliation answers repeating a known state) are acknowledged again
+//! by Mesos (and answers of the runtime's own reconciliation repeating a known state; those
+//! of a reconciliation the user asked for are all delivered) are acknowledged again
 //! but delivered once; updates for task ids this tracker never issued are acknowledged and
 //! logged, or adopted once the framework was resumed (`adopt.rs`). A live update for an
 //! attempt already replaced by a retry gets that attempt killed: it never runs twice.
@@ -300,6 +301,9 @@ pub struct TaskTracker {
     deliver_untracked: bool,
     /// Adopt the tasks of a previous process of the framework (`adopt.rs`).
     adopt_unknown: bool,
+    /// A reconciliation the user asked for is running: its answers reach the user even when
+    /// they repeat a known state (the runtime's own rounds deliver only changes).
+    user_reconciling: bool,
     /// The runtime's counters.
     metrics: Arc<crate::scheduler::metrics::Metrics>,
     /// Final, delivered records still kept, and the limits.
@@ -345,6 +349,7 @@ impl TaskTracker {
             released: None,
             deliver_untracked: false,
             adopt_unknown: false,
+            user_reconciling: false,
             metrics: Default::default(),
             retention: Retention::new(TrackerLimits::default()),
             prune_timer: None,
@@ -497,7 +502,7 @@ impl Handler<UpdateReceived> for TaskTracker {
             tracing::info!(task_id = %status.task_id, ?state, "update after the task's final state");
             return self.enqueue(only_ack(ack), ctx);
         }
-        if adopt::heard_again(r, state, &status, &mut self.update_seq) {
+        if !self.user_reconciling && adopt::heard_again(r, state, &status, &mut self.update_seq) {
             return self.enqueue(only_ack(ack), ctx);
         }
         self.update_seq += 1;

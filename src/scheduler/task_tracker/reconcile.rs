@@ -55,6 +55,7 @@ impl TaskTracker {
             })
         });
         if round.remaining.is_empty() {
+            self.user_reconciling = false;
             tracing::debug!("explicit reconciliation complete");
             return;
         }
@@ -136,6 +137,7 @@ impl Handler<Disconnected> for TaskTracker {
             ctx.cancel_future(handle);
         }
         self.reconcile_remaining = None;
+        self.user_reconciling = false;
         self.stop_implicit(ctx);
     }
 }
@@ -144,6 +146,7 @@ impl Handler<ReconcileNow> for TaskTracker {
     type Result = ();
 
     fn handle(&mut self, _: ReconcileNow, ctx: &mut Context<Self>) {
+        self.user_reconciling = true;
         self.start_reconciliation(ctx);
     }
 }
