@@ -9,6 +9,9 @@
 //! - The event stream cut while an ACCEPT is still on its way; it reaches the master after
 //!   the re-subscription and is refused (stale stream id): the task is queued again and runs
 //!   once (it is not reconciled as lost meanwhile).
+//! - An ACCEPT held until its agent is removed (its offer rescinded): the master answers
+//!   202 and drops the task for invalid offers; it is queued again and runs once on the
+//!   other agent, nothing lost.
 //! - The metrics of a normal run.
 
 mod proxy_support;
@@ -28,8 +31,12 @@ use std::time::{Duration, Instant};
 const WAIT: Duration = Duration::from_secs(90);
 
 async fn cluster() -> LocalCluster {
+    cluster_of(1).await
+}
+
+async fn cluster_of(agents: usize) -> LocalCluster {
     LocalCluster::start(LocalClusterConfig {
-        agents: 1,
+        agents,
         resources: "cpus:2;mem:1024;disk:1024;ports:[31000-31010]".into(),
         heartbeat_interval: Duration::from_millis(500),
         allocation_interval: Duration::from_millis(100),
@@ -198,6 +205,43 @@ async fn b_stream_cut_while_an_accept_is_in_flight_loses_nothing() {
     assert_eq!(m.calls_failed.accept, 1, "{m:?}");
     assert_eq!(m.tasks.requeued, 1, "{m:?}");
     assert_eq!(m.tasks.lost, 0, "{m:?}");
+}
+
+#[actix_rt::test]
+async fn b_an_accept_answered_202_for_a_rescinded_offer_loses_nothing_and_launches_once() {
+    let cluster = cluster_of(2).await;
+    let proxy = Proxy::start(cluster.addr()).await;
+    let recorder = Recorder::default();
+    let framework = framework(proxy.url(), &recorder).await;
+    proxy.on_next_accept(Fault::Hold);
+    framework.submit(spec("rescinded", "true")).await.unwrap();
+    actix_rt::time::timeout(WAIT, proxy.fault_hit())
+        .await
+        .expect("the ACCEPT went out");
+    let agent = proxy.held_agent().expect("the held ACCEPT names an agent");
+    let index = cluster.agent_index(&agent).expect("a local agent");
+    // The master rescinds the agent's offers: the held ACCEPT names a stale offer.
+    cluster.remove_agent(index).await.unwrap();
+    proxy.release();
+    assert_ran_once(&cluster, &recorder, "rescinded").await;
+    // The user never hears of the dropped launch.
+    let states: Vec<TaskState> = recorder
+        .heard
+        .lock()
+        .unwrap()
+        .updates
+        .iter()
+        .map(|u| u.state)
+        .collect();
+    assert!(
+        !states.contains(&TaskState::TaskLost) && !states.contains(&TaskState::TaskDropped),
+        "{states:?}"
+    );
+    assert!(proxy.accepts() >= 2, "the task went out in a second ACCEPT");
+    let m = finish(framework, cluster).await;
+    assert_eq!(m.tasks.requeued, 1, "{m:?}");
+    assert_eq!(m.tasks.finished, 1, "{m:?}");
+    assert_eq!(m.tasks.lost + m.tasks.dropped, 0, "{m:?}");
 }
 
 #[actix_rt::test]

@@ -33,6 +33,8 @@ struct State {
     fault: Option<Fault>,
     accepts: usize,
     subscribes: usize,
+    /// The agent of the tasks in the ACCEPT held by [`Fault::Hold`].
+    held_agent: Option<String>,
     /// Connection tasks, with whether each carries an event stream.
     conns: Vec<(actix_rt::task::JoinHandle<()>, Rc<RefCell<bool>>)>,
 }
@@ -96,6 +98,11 @@ impl Proxy {
         self.release.notify_one();
     }
 
+    /// The agent id the held ACCEPT launches on (its first task's), once held.
+    pub fn held_agent(&self) -> Option<String> {
+        self.state.borrow().held_agent.clone()
+    }
+
     /// SUBSCRIBE requests seen.
     pub fn subscribes(&self) -> usize {
         self.state.borrow().subscribes
@@ -155,6 +162,19 @@ fn take_request(buf: &mut BytesMut) -> Option<(Vec<u8>, Option<Call>, usize)> {
     let bytes = buf[..head + length].to_vec();
     buf.advance(head + length);
     Some((bytes, call, head))
+}
+
+/// The agent of the first task an ACCEPT launches.
+fn agent_of(call: &Call) -> Option<String> {
+    let ops = &call.accept.as_ref()?.operations;
+    ops.iter()
+        .flat_map(|op| {
+            let single = op.launch.iter().flat_map(|l| &l.task_infos);
+            let group = op.launch_group.iter().flat_map(|g| &g.task_group.tasks);
+            single.chain(group)
+        })
+        .map(|t| t.agent_id.value.clone())
+        .next()
 }
 
 /// The request with its `Mesos-Stream-Id` value replaced.
@@ -225,6 +245,7 @@ async fn serve(
                     Fault::StaleStreamId => bytes = with_stale_stream_id(&bytes, head),
                     Fault::SwallowAnswer => *swallow.borrow_mut() = true,
                     Fault::Hold => {
+                        state.borrow_mut().held_agent = call.as_ref().and_then(agent_of);
                         accept_seen.notify_one();
                         release.notified().await;
                     }

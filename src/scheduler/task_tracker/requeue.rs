@@ -1,10 +1,12 @@
 //! What the tracker does with an [`AcceptFailed`]: a refused (or unsent) ACCEPT's tasks
 //! go back to the matcher's queue under the same ids (a task the user asked to kill meanwhile
 //! is reported killed instead); tasks of an ACCEPT whose outcome is unknown count as
-//! launched and are reconciled.
+//! launched and are reconciled. A launch the master answered 202 but then dropped for
+//! invalid offers (the offer was rescinded meanwhile) goes back the same way.
 
 use super::{AcceptFailed, TaskTracker};
-use crate::scheduler::offer_matcher::{Place, PlaceAll};
+use crate::proto::{TaskState, TaskStatus, task_status::Reason};
+use crate::scheduler::offer_matcher::{Place, PlaceAll, Released};
 use actix::prelude::*;
 use std::sync::Arc;
 
@@ -51,5 +53,38 @@ impl Handler<AcceptFailed> for TaskTracker {
                 }
             }
         }
+    }
+}
+
+impl TaskTracker {
+    /// Whether `status` says the master dropped the current attempt of `key` before any
+    /// agent saw it (TASK_LOST or TASK_DROPPED with `REASON_INVALID_OFFERS`); if so the
+    /// attempt is queued again under the same id, as for a refused ACCEPT, and the user
+    /// hears nothing of it.
+    pub(super) fn requeued_invalid_offers(&mut self, key: u64, status: &TaskStatus) -> bool {
+        let dropped = matches!(
+            TaskState::try_from(status.state),
+            Ok(TaskState::TaskLost | TaskState::TaskDropped)
+        ) && status.reason == Some(Reason::InvalidOffers as i32);
+        let Some(r) = self.records.get_mut(&key) else {
+            return false;
+        };
+        if !dropped || r.kill_requested || r.state.is_terminal() {
+            return false;
+        }
+        tracing::info!(task_id = %r.task_id, "launch dropped for invalid offers: task queued again");
+        r.launched = false;
+        r.agent_id = None;
+        r.hostname.clear();
+        r.executor_id = None;
+        if let Some(released) = &self.released {
+            released.do_send(Released(r.task_id.clone()));
+        }
+        self.metrics.tasks_requeued(1);
+        self.place.do_send(Place {
+            task_id: r.task_id.clone(),
+            spec: Arc::clone(&r.spec),
+        });
+        true
     }
 }
