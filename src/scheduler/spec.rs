@@ -54,6 +54,11 @@ pub struct ResourceRequest {
 }
 
 /// When and how often a task is launched again after it ends badly.
+///
+/// A launch that never happened does not count: a task whose ACCEPT the master refused or
+/// could not get, or that it dropped as TASK_LOST / TASK_DROPPED with
+/// `REASON_INVALID_OFFERS` (its offer was rescinded first), goes back to the queue under the
+/// same task id, unseen by your update handler (counted in `metrics().tasks.requeued`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Relaunches allowed after the first attempt (0: never retry).
