@@ -91,7 +91,13 @@ impl MasterConnection {
     ) -> ResponseFuture<Result<(), CallError>> {
         let timeout = self.settings.call_timeout;
         let pipe = if self.settings.call_pipelining {
-            let connections = self.settings.call_connections;
+            // SUPPRESS and REVIVE share the first connection, so the master takes them in
+            // the order sent: on two connections a REVIVE can overtake the SUPPRESS before
+            // it and leave the framework suppressed with work pending.
+            let connections = match kind {
+                CallKind::Suppress | CallKind::Revive => 1,
+                _ => self.settings.call_connections,
+            };
             self.pipes.pick(
                 &session.url,
                 &session.stream_id,
