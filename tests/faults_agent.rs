@@ -50,14 +50,7 @@ async fn agent_restart_updates_made_while_down_arrive_once_nothing_relaunched() 
     let recorder = Recorder::default();
     let framework = framework(&cluster, checkpointing("faults-agent-restart"), &recorder).await;
     let specs = gated_executor_tasks(&scratch, 4);
-    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    framework.submit_all(specs).await.expect("submitted");
-    wait_for("every task RUNNING", || {
-        names
-            .iter()
-            .all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
-    })
-    .await;
+    let names = submit_all_running(&framework, &recorder, specs).await;
 
     cluster.crash_agent(0).await.expect("agent goes down");
     scratch.touch("go");
@@ -166,14 +159,7 @@ async fn agent_lost_tasks_lost_and_retried_on_the_other_agent() {
     let framework = framework(&cluster, FrameworkInfo::new("faults-agent-lost"), &recorder).await;
     // 2.5 cpus in all: either agent can run every task.
     let specs = gated_command_tasks(&scratch, 10, 1);
-    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    framework.submit_all(specs).await.expect("submitted");
-    wait_for("every task RUNNING", || {
-        names
-            .iter()
-            .all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
-    })
-    .await;
+    let names = submit_all_running(&framework, &recorder, specs).await;
     let agents = first_agents(&cluster, &recorder, &names);
     let victim = agents[0];
     let on_victim: Vec<String> = names
@@ -239,14 +225,7 @@ async fn agent_lost_partition_aware_framework_hears_unreachable() {
     info.add_capability(Cap::PartitionAware);
     let framework = framework(&cluster, info, &recorder).await;
     let specs = gated_command_tasks(&scratch, 4, 1);
-    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    framework.submit_all(specs).await.expect("submitted");
-    wait_for("every task RUNNING", || {
-        names
-            .iter()
-            .all(|n| saw(&recorder, n, 0, TaskState::TaskRunning))
-    })
-    .await;
+    let names = submit_all_running(&framework, &recorder, specs).await;
     let agents = first_agents(&cluster, &recorder, &names);
     let victim = agents[0];
     cluster.remove_agent(victim).await.expect("agent removed");

@@ -8,6 +8,10 @@
 mod example_build;
 #[path = "../runtime_support/mod.rs"]
 mod runtime_support;
+// A test that uses two support modules compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait/mod.rs"]
+pub mod wait;
 
 pub use example_build::example_binary;
 pub use runtime_support::Recorder;
@@ -18,7 +22,7 @@ use mesos_actix::proto::{CommandInfo, ExecutorInfo, FrameworkInfo, Resource, Tas
 use mesos_actix::scheduler::{Framework, TaskUpdate};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Bound of every wait (a loaded machine is slow; nothing here waits this long normally).
 pub const WAIT: Duration = Duration::from_secs(120);
@@ -61,13 +65,27 @@ pub async fn wait_finished(framework: &Framework) {
         .expect("framework still running");
 }
 
-/// Polls `check` every 20 ms, up to [`WAIT`]; panics naming `what` when it never holds.
-pub async fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Polls `check` up to [`WAIT`]; panics naming `what` when it never holds.
+pub async fn wait_for(what: &str, check: impl FnMut() -> bool) {
+    wait::until_true(what, WAIT, check).await;
+}
+
+/// Submits `specs` and waits until every one of them is RUNNING (first attempt); answers
+/// their names.
+pub async fn submit_all_running(
+    framework: &Framework,
+    recorder: &Recorder,
+    specs: Vec<mesos_actix::scheduler::TaskSpec>,
+) -> Vec<String> {
+    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    framework.submit_all(specs).await.expect("submitted");
+    wait_for("every task RUNNING", || {
+        names
+            .iter()
+            .all(|n| saw(recorder, n, 0, TaskState::TaskRunning))
+    })
+    .await;
+    names
 }
 
 /// A fresh scratch directory for markers (removed by [`Scratch`]'s drop).
