@@ -56,7 +56,7 @@ impl FrameworkBuilder {
     /// is set; otherwise the framework runs on the embedded local cluster.
     pub fn master_from_env(mut self) -> Self {
         if let Ok(value) = std::env::var("MESOS_MASTER") {
-            self.config.masters = super::config::parse_master_list(&value);
+            self.config.masters = crate::scheduler::config::parse_master_list(&value);
         }
         self
     }
@@ -112,7 +112,7 @@ impl FrameworkBuilder {
 
     /// Trusts the certificate authorities of `pem` (PEM text) for `https://` masters instead
     /// of the web PKI roots. A certificate the master presents that does not chain to them
-    /// ends the framework with [`MesosErrorKind::Tls`](super::events::MesosErrorKind::Tls).
+    /// ends the framework with [`MesosErrorKind::Tls`](crate::scheduler::MesosErrorKind::Tls).
     pub fn tls_ca_pem(mut self, pem: impl Into<String>) -> Self {
         self.config.tls_ca = Some(pem.into());
         self
