@@ -115,6 +115,8 @@ impl FrameworkBuilder {
             crate::zk::MasterSpec::parse(&self.config.masters.join(","))?;
         }
         crate::transport::client::tls_config(self.config.tls_ca.as_deref())?;
+        // `config` gains the local cluster's URL only with the `local` feature.
+        #[cfg_attr(not(feature = "local"), allow(unused_mut))]
         let FrameworkBuilder {
             mut info,
             mut config,

@@ -12,6 +12,10 @@
 //! Both run as tokio tasks (actix's runtime is a tokio runtime) over `zookeeper-client`, and
 //! stop, closing their session, when dropped.
 
+// Much of this module serves the crate's own tests too (`__internals::zk`, feature
+// `internals`); without that feature some of it is unused.
+#![cfg_attr(not(feature = "internals"), allow(unused_imports, dead_code))]
+
 mod detector;
 mod leader;
 mod master_spec;

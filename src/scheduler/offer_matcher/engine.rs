@@ -37,6 +37,7 @@ static MULTI_OFFER_ACCEPTS: AtomicU64 = AtomicU64::new(0);
 
 /// How many ACCEPTs named more than one (pooled) offer of one agent, over every matcher
 /// of this process.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub fn multi_offer_accepts() -> u64 {
     MULTI_OFFER_ACCEPTS.load(Ordering::Relaxed)
 }

@@ -70,6 +70,7 @@ pub mod testing;
 mod tests;
 mod why;
 
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use engine::{AcceptOffers, MatcherCore, Outcome};
 
 use super::events::{Disconnected, Offers, Rescind, Subscribed};
