@@ -502,12 +502,10 @@ impl Handler<UpdateReceived> for TaskTracker {
             tracing::info!(task_id = %status.task_id, ?state, "update after the task's final state");
             return self.enqueue(only_ack(ack), ctx);
         }
-        if self.requeued_invalid_offers(key, &status) {
+        if requeue::dropped_for_invalid_offers(r, &status) {
+            self.requeue_dropped_launch(key);
             return self.enqueue(only_ack(ack), ctx);
         }
-        let Some(r) = self.records.get_mut(&key) else {
-            return self.enqueue(only_ack(ack), ctx);
-        };
         if !self.user_reconciling && adopt::heard_again(r, state, &status, &mut self.update_seq) {
             return self.enqueue(only_ack(ack), ctx);
         }

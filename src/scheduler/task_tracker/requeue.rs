@@ -4,7 +4,7 @@
 //! launched and are reconciled. A launch the master answered 202 but then dropped for
 //! invalid offers (the offer was rescinded meanwhile) goes back the same way.
 
-use super::{AcceptFailed, TaskTracker};
+use super::{AcceptFailed, TaskRecord, TaskTracker};
 use crate::proto::{TaskState, TaskStatus, task_status::Reason};
 use crate::scheduler::offer_matcher::{Place, PlaceAll, Released};
 use actix::prelude::*;
@@ -56,22 +56,26 @@ impl Handler<AcceptFailed> for TaskTracker {
     }
 }
 
-impl TaskTracker {
-    /// Whether `status` says the master dropped the current attempt of `key` before any
-    /// agent saw it (TASK_LOST or TASK_DROPPED with `REASON_INVALID_OFFERS`); if so the
-    /// attempt is queued again under the same id, as for a refused ACCEPT, and the user
-    /// hears nothing of it.
-    pub(super) fn requeued_invalid_offers(&mut self, key: u64, status: &TaskStatus) -> bool {
-        let dropped = matches!(
+/// Whether `status` says the master dropped the current attempt of `r` before any agent
+/// saw it (TASK_LOST or TASK_DROPPED with `REASON_INVALID_OFFERS`) and it is to be queued
+/// again: the user did not ask to kill it and it is not final.
+pub(super) fn dropped_for_invalid_offers(r: &TaskRecord, status: &TaskStatus) -> bool {
+    status.reason == Some(Reason::InvalidOffers as i32)
+        && matches!(
             TaskState::try_from(status.state),
             Ok(TaskState::TaskLost | TaskState::TaskDropped)
-        ) && status.reason == Some(Reason::InvalidOffers as i32);
+        )
+        && !r.kill_requested
+        && !r.state.is_terminal()
+}
+
+impl TaskTracker {
+    /// Queues the current attempt of `key` again under the same id, as for a refused
+    /// ACCEPT (see [`dropped_for_invalid_offers`]); the user hears nothing of it.
+    pub(super) fn requeue_dropped_launch(&mut self, key: u64) {
         let Some(r) = self.records.get_mut(&key) else {
-            return false;
+            return;
         };
-        if !dropped || r.kill_requested || r.state.is_terminal() {
-            return false;
-        }
         tracing::info!(task_id = %r.task_id, "launch dropped for invalid offers: task queued again");
         r.launched = false;
         r.agent_id = None;
@@ -85,6 +89,5 @@ impl TaskTracker {
             task_id: r.task_id.clone(),
             spec: Arc::clone(&r.spec),
         });
-        true
     }
 }
