@@ -45,10 +45,12 @@ fn gated_executor_tasks(scratch: &Scratch, n: usize) -> Vec<TaskSpec> {
 /// re-subscription (`unacknowledged_updates`) once the agent is back.
 #[actix_rt::test]
 async fn agent_restart_updates_made_while_down_arrive_once_nothing_relaunched() {
-    let cluster = LocalCluster::start(config(1)).await.expect("cluster");
-    let scratch = Scratch::new();
-    let recorder = Recorder::default();
-    let framework = framework(&cluster, checkpointing("faults-agent-restart"), &recorder).await;
+    let Setup {
+        cluster,
+        scratch,
+        recorder,
+        framework,
+    } = setup(1, checkpointing("faults-agent-restart")).await;
     let specs = gated_executor_tasks(&scratch, 4);
     let names = submit_all_running(&framework, &recorder, specs).await;
 
@@ -86,10 +88,12 @@ async fn agent_restart_updates_made_while_down_arrive_once_nothing_relaunched() 
 /// dropped while down): every task ends FINISHED exactly once, on its first attempt.
 #[actix_rt::test]
 async fn agent_restarts_amid_updates_lose_nothing() {
-    let cluster = LocalCluster::start(config(1)).await.expect("cluster");
-    let scratch = Scratch::new();
-    let recorder = Recorder::default();
-    let framework = framework(&cluster, checkpointing("faults-agent-restarts"), &recorder).await;
+    let Setup {
+        cluster,
+        scratch,
+        recorder,
+        framework,
+    } = setup(1, checkpointing("faults-agent-restarts")).await;
     scratch.touch("go");
     let specs = gated_executor_tasks(&scratch, 12);
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
@@ -153,10 +157,12 @@ fn first_agents(cluster: &LocalCluster, recorder: &Recorder, names: &[String]) -
 /// relaunched once on the other agent; nothing else is relaunched.
 #[actix_rt::test]
 async fn agent_lost_tasks_lost_and_retried_on_the_other_agent() {
-    let cluster = LocalCluster::start(config(2)).await.expect("cluster");
-    let scratch = Scratch::new();
-    let recorder = Recorder::default();
-    let framework = framework(&cluster, FrameworkInfo::new("faults-agent-lost"), &recorder).await;
+    let Setup {
+        cluster,
+        scratch,
+        recorder,
+        framework,
+    } = setup(2, FrameworkInfo::new("faults-agent-lost")).await;
     // 2.5 cpus in all: either agent can run every task.
     let specs = gated_command_tasks(&scratch, 10, 1);
     let names = submit_all_running(&framework, &recorder, specs).await;
@@ -218,12 +224,14 @@ async fn agent_lost_tasks_lost_and_retried_on_the_other_agent() {
 /// task again) for the tasks of a lost agent, and reconciliation answers the same.
 #[actix_rt::test]
 async fn agent_lost_partition_aware_framework_hears_unreachable() {
-    let cluster = LocalCluster::start(config(2)).await.expect("cluster");
-    let scratch = Scratch::new();
-    let recorder = Recorder::default();
     let mut info = FrameworkInfo::new("faults-agent-unreachable");
     info.add_capability(Cap::PartitionAware);
-    let framework = framework(&cluster, info, &recorder).await;
+    let Setup {
+        cluster,
+        scratch,
+        recorder,
+        framework,
+    } = setup(2, info).await;
     let specs = gated_command_tasks(&scratch, 4, 1);
     let names = submit_all_running(&framework, &recorder, specs).await;
     let agents = first_agents(&cluster, &recorder, &names);

@@ -16,10 +16,12 @@ use std::time::Duration;
 /// destroyed), and the retry runs in a new executor and finishes.
 #[actix_rt::test]
 async fn executor_crash_fails_the_task_kills_its_processes_and_the_retry_finishes() {
-    let cluster = LocalCluster::start(config(1)).await.expect("cluster");
-    let scratch = Scratch::new();
-    let recorder = Recorder::default();
-    let framework = framework(&cluster, FrameworkInfo::new("faults-exec-crash"), &recorder).await;
+    let Setup {
+        cluster,
+        scratch,
+        recorder,
+        framework,
+    } = setup(1, FrameworkInfo::new("faults-exec-crash")).await;
     // First attempt: note its shell's pid, kill the executor (its parent), then linger.
     // The retry finds the marker and finishes.
     let data = format!(
@@ -62,10 +64,12 @@ async fn executor_crash_fails_the_task_kills_its_processes_and_the_retry_finishe
 /// grace period and the task ends TASK_KILLED, not retried.
 #[actix_rt::test]
 async fn task_ignoring_its_kill_is_killed_after_the_grace_period() {
-    let cluster = LocalCluster::start(config(1)).await.expect("cluster");
-    let scratch = Scratch::new();
-    let recorder = Recorder::default();
-    let framework = framework(&cluster, FrameworkInfo::new("faults-exec-hang"), &recorder).await;
+    let Setup {
+        cluster,
+        scratch,
+        recorder,
+        framework,
+    } = setup(1, FrameworkInfo::new("faults-exec-hang")).await;
     let command = format!(
         "echo $$ >> {starts}; trap '' TERM; sleep 600",
         starts = scratch.path("starts"),

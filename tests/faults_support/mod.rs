@@ -65,6 +65,29 @@ pub async fn wait_finished(framework: &Framework) {
         .expect("framework still running");
 }
 
+/// What every fault test starts with.
+pub struct Setup {
+    pub cluster: LocalCluster,
+    pub scratch: Scratch,
+    pub recorder: Recorder,
+    pub framework: Framework,
+}
+
+/// A cluster of `agents` ([`config`]), a scratch directory, and a framework `info`
+/// subscribed to it, recording every update.
+pub async fn setup(agents: usize, info: FrameworkInfo) -> Setup {
+    let cluster = LocalCluster::start(config(agents)).await.expect("cluster");
+    let scratch = Scratch::new();
+    let recorder = Recorder::default();
+    let framework = framework(&cluster, info, &recorder).await;
+    Setup {
+        cluster,
+        scratch,
+        recorder,
+        framework,
+    }
+}
+
 /// Polls `check` up to [`WAIT`]; panics naming `what` when it never holds.
 pub async fn wait_for(what: &str, check: impl FnMut() -> bool) {
     wait::until_true(what, WAIT, check).await;
