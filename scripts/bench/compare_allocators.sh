@@ -29,13 +29,8 @@ CASES="${CASES:-W2 W8}"
 cargo build -q --release --features jemalloc,mimalloc --example offer_flood
 BIN="$TARGET_DIR/release/examples/offer_flood"
 
-tag() { # case rep runner < json line
-    python3 -c '
-import json, sys
-line = json.loads(sys.stdin.read().strip().splitlines()[-1])
-line.update(case=sys.argv[1], rep=int(sys.argv[2]), runner=sys.argv[3])
-print(json.dumps(line))' "$@"
-}
+# shellcheck source=scripts/bench/common.sh
+. "$ROOT/scripts/bench/common.sh"
 
 for rep in $(seq 1 "$REPS"); do
     for case in $CASES; do

@@ -38,13 +38,8 @@ cargo build -q --release --example offer_flood
 BIN="$TARGET_DIR/release/examples/offer_flood"
 mkdir -p "$(dirname "$OUT")"
 
-tag() { # case rep peer < json line
-    python3 -c '
-import json, sys
-line = json.loads(sys.stdin.read().strip().splitlines()[-1])
-line.update(case=sys.argv[1], rep=int(sys.argv[2]), runner=sys.argv[3])
-print(json.dumps(line))' "$@"
-}
+# shellcheck source=scripts/bench/common.sh
+. "$ROOT/scripts/bench/common.sh"
 
 for rep in $(seq 1 "$REPS"); do
     for case in $CASES; do
