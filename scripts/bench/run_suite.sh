@@ -5,6 +5,8 @@
 #   scripts/bench/run_suite.sh [N]
 #   CASES="W2 W8" EXTRA="--duration 10" scripts/bench/run_suite.sh 5
 #   PEERS=ours scripts/bench/run_suite.sh 5          # skip pymesos
+#   BEFORE_BIN=/path/to/old/offer_flood PEERS="ours before pymesos" scripts/bench/run_suite.sh 5
+#                                                    # an older build interleaved as "before"
 #
 # Then: scripts/bench/summarize.py target/bench-results.jsonl
 set -euo pipefail
@@ -48,6 +50,9 @@ for rep in $(seq 1 "$REPS"); do
             # shellcheck disable=SC2086
             if [ "$peer" = "ours" ]; then
                 "$BIN" ${FLAGS[$case]} $EXTRA 2>/dev/null | tag "$case" "$rep" ours >>"$OUT" || echo "   failed" >&2
+            elif [ "$peer" = "before" ]; then
+                "${BEFORE_BIN:?BEFORE_BIN names the older offer_flood binary}" ${FLAGS[$case]} $EXTRA 2>/dev/null \
+                    | tag "$case" "$rep" before >>"$OUT" || echo "   failed" >&2
             else
                 scripts/bench/run_pymesos.sh ${FLAGS[$case]} $EXTRA 2>/dev/null | tag "$case" "$rep" pymesos >>"$OUT" || echo "   failed" >&2
             fi

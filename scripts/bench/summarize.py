@@ -77,15 +77,19 @@ def main(path):
         if line:
             r = json.loads(line)
             runs[(r["case"], r["runner"])].append(r)
-    if any(runner not in ("ours", "pymesos") for _, runner in runs):
+    if any(runner not in ("ours", "pymesos", "before") for _, runner in runs):
         side_by_side(runs)
         return
     for case in sorted({c for c, _ in runs}):
         ours = runs.get((case, "ours"), [])
         peer = runs.get((case, "pymesos"), [])
-        print("\n### %s (%d runs ours, %d pymesos)\n" % (case, len(ours), len(peer)))
-        print("| figure | ours | ceiling | of ceiling | limit / floor | of limit (x floor) | pymesos | ratio |")
-        print("|---|---|---|---|---|---|---|---|")
+        before = runs.get((case, "before"), [])
+        print("\n### %s (%d runs ours, %d pymesos%s)\n"
+              % (case, len(ours), len(peer), ", %d before" % len(before) if before else ""))
+        extra_head = " before | gain |" if before else ""
+        print("| figure | ours | ceiling | of ceiling | limit / floor | of limit (x floor) | pymesos | ratio |"
+              + extra_head)
+        print("|---|---|---|---|---|---|---|---|" + ("---|---|" if before else ""))
         for key, name, higher_better in FIGURES:
             o = [r[key] for r in ours if r.get(key) not in (None, 0, 0.0)]
             p = [r[key] for r in peer if r.get(key) not in (None, 0, 0.0)]
@@ -107,9 +111,17 @@ def main(path):
             if o and p:
                 mo, mp = statistics.median(o), statistics.median(p)
                 ratio = "%.1fx" % ((mo / mp) if higher_better else (mp / mo))
-            print("| %s | %s | %s | %s | %s | %s | %s | %s |"
-                  % (name, fmt(o), ceiling, fraction, limit, of_limit, fmt(p), ratio))
-        bad = [r for r in ours + peer if r.get("violations")]
+            extra = ""
+            if before:
+                b = [r[key] for r in before if r.get(key) not in (None, 0, 0.0)]
+                gain = "–"
+                if o and b:
+                    mo, mb = statistics.median(o), statistics.median(b)
+                    gain = "%.2fx" % ((mo / mb) if higher_better else (mb / mo))
+                extra = " %s | %s |" % (fmt(b), gain)
+            print("| %s | %s | %s | %s | %s | %s | %s | %s |%s"
+                  % (name, fmt(o), ceiling, fraction, limit, of_limit, fmt(p), ratio, extra))
+        bad = [r for r in ours + peer + before if r.get("violations")]
         if bad:
             print("\n**%d runs had correctness violations.**" % len(bad))
 
