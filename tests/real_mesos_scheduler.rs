@@ -8,6 +8,7 @@
 //! own framework). `cargo test` builds the examples first; run `cargo build --example
 //! hello_executor` before running this file alone.
 
+mod real_mesos_framework_support;
 mod real_mesos_support;
 mod runtime_support;
 
@@ -19,7 +20,8 @@ use mesos_actix::proto::{
     CommandInfo, Environment, ExecutorInfo, FrameworkInfo, Resource, TaskId, TaskState,
     environment, task_status,
 };
-use mesos_actix::scheduler::{Framework, Offers, Rescind, ShutdownMode, TaskSpec, TaskUpdate};
+use mesos_actix::scheduler::{Framework, Offers, Rescind, TaskSpec, TaskUpdate};
+use real_mesos_framework_support::teardown_and_check_gone;
 use real_mesos_support::{Options, RealMesos, WAIT, all_tasks};
 use runtime_support::{Heard, Recorder};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -85,72 +87,6 @@ async fn wait_for(recorder: &Recorder, what: &str, check: impl Fn(&Heard) -> boo
 async fn wait_state(recorder: &Recorder, task: &TaskId, state: TaskState) {
     let what = format!("{} reach {state:?}", task.value);
     wait_for(recorder, &what, |h| states(h, task).contains(&state)).await;
-}
-
-/// TEARDOWN, then the master lists the framework as completed and not as active, with every
-/// task it ran in a terminal state, and the agent no longer runs any of its executors.
-async fn teardown_and_check_gone(framework: &Framework) {
-    let id = framework
-        .framework_id()
-        .await
-        .unwrap_or_else(|| panic!("no framework id"));
-    framework.shutdown(ShutdownMode::Teardown).await;
-    let listed = |state: &serde_json::Value, list: &str| {
-        state[list]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|f| f["id"] == id.value.as_str())
-    };
-    let state = cluster().wait_state("the framework torn down", |state| {
-        !listed(state, "frameworks") && listed(state, "completed_frameworks")
-    });
-    let framework_state = state["completed_frameworks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["id"] == id.value.as_str())
-        .cloned()
-        .unwrap_or_default();
-    for task in framework_state["completed_tasks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let state = task["state"].as_str().unwrap_or_default();
-        assert!(
-            matches!(
-                state,
-                "TASK_FINISHED" | "TASK_FAILED" | "TASK_KILLED" | "TASK_LOST"
-            ),
-            "{task}"
-        );
-    }
-    // The agent's SHUTDOWN ended the framework's executors: the agent forgets it.
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let agent = cluster().agent_json("/state");
-        let running = agent["frameworks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|f| f["id"] == id.value.as_str());
-        if !running {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent still runs the framework's executor: {agent}\n{}",
-            cluster().log_tails(40)
-        );
-        actix_rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        framework_state["tasks"]
-            .as_array()
-            .is_none_or(|t| t.is_empty()),
-        "no task left running: {framework_state}"
-    );
 }
 
 async fn command_tasks(encoding: Encoding) {
@@ -306,7 +242,7 @@ async fn command_tasks(encoding: Encoding) {
             assert_eq!(killed.status.message.as_deref(), Some(message));
         }
     }
-    teardown_and_check_gone(&framework).await;
+    teardown_and_check_gone(cluster(), &framework).await;
 }
 
 #[actix_rt::test]
@@ -404,7 +340,7 @@ async fn custom_executor(encoding: Encoding) {
 
     // TEARDOWN: the agent sends SHUTDOWN to the executor, which kills the lingering task
     // and exits; the agent then has no executor of this framework.
-    teardown_and_check_gone(&framework).await;
+    teardown_and_check_gone(cluster(), &framework).await;
     let state = cluster().master_json("/state");
     let lingering_state = all_tasks(&state)
         .into_iter()
@@ -592,7 +528,7 @@ async fn raw_calls(encoding: Encoding) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     wait_metric_above("master/messages_suppress_offers", suppressed_before);
-    teardown_and_check_gone(&framework).await;
+    teardown_and_check_gone(cluster(), &framework).await;
 }
 
 #[actix_rt::test]
