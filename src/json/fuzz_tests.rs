@@ -104,7 +104,7 @@ fn fuzz_event_schema_json() {
 /// entries, which both write in hash order).
 fn check_same_as_reference<T>(bytes: &[u8]) -> Result<(), TestCaseError>
 where
-    T: Message + Name + Default + PartialEq,
+    T: Message + Name + Default + PartialEq + std::fmt::Debug,
 {
     let ours = decode::<T>(bytes);
     let theirs = reference::decode::<T>(bytes);

@@ -72,7 +72,7 @@ impl<'s> Reader<'s> {
         let mut rest = &self.out[start..];
         while !rest.is_empty() {
             let before = rest;
-            let Ok((field, _)) = super::write::next_field(&mut rest) else {
+            let Ok((field, _, _)) = super::write::next_field(&mut rest) else {
                 return;
             };
             let taken = before.len() - rest.len();
@@ -524,7 +524,8 @@ impl ValueSeed<'_, '_, '_> {
         let n = match self.kind {
             Kind::Double => n,
             Kind::Float => match n {
-                Num::F(f) if f < f64::from(f32::MIN) || f > f64::from(f32::MAX) => {
+                // JSON numbers are never NaN.
+                Num::F(f) if !(f64::from(f32::MIN)..=f64::from(f32::MAX)).contains(&f) => {
                     return Err(E::custom("float value out of range"));
                 }
                 n => n,
@@ -562,7 +563,7 @@ where
             if f.fract() != 0.0 {
                 return Err(E::custom("expected integer value"));
             }
-            if f < T::MIN_F64 || f > T::MAX_F64 {
+            if !(T::MIN_F64..=T::MAX_F64).contains(&f) {
                 return Err(E::custom("float value out of range"));
             }
             Ok(T::from_f64(f))

@@ -5,6 +5,7 @@
 
 use prost_reflect::{DescriptorPool, EnumDescriptor, FieldDescriptor, MessageDescriptor};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 /// A field's value type.
@@ -62,7 +63,25 @@ pub(super) struct Msg {
     /// Sorted by number.
     pub fields: Vec<Field>,
     /// JSON names and proto names to indexes in `fields` (a JSON name wins a clash).
-    by_key: HashMap<Box<str>, usize>,
+    by_key: HashMap<Box<str>, usize, BuildHasherDefault<Fnv>>,
+}
+
+/// FNV-1a: keys are short field names, hashed once per key read; SipHash's resistance to
+/// chosen collisions buys nothing for a fixed table that input cannot add to.
+#[derive(Default)]
+pub(super) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 impl Msg {
@@ -71,12 +90,9 @@ impl Msg {
         self.by_key.get(key).copied()
     }
 
-    /// The field with `number`.
-    pub fn field_by_number(&self, number: u32) -> Option<&Field> {
-        self.fields
-            .binary_search_by_key(&number, |f| f.number)
-            .ok()
-            .and_then(|i| self.fields.get(i))
+    /// The index in `fields` of the field with `number`.
+    pub fn field_index(&self, number: u32) -> Option<usize> {
+        self.fields.binary_search_by_key(&number, |f| f.number).ok()
     }
 }
 
@@ -214,7 +230,7 @@ impl Schema {
                     .enumerate()
                     .map(|(i, f)| (f.number(), i))
                     .collect();
-                let mut by_key = HashMap::new();
+                let mut by_key = HashMap::default();
                 for (i, f) in descs.iter().enumerate() {
                     by_key.insert(f.name().into(), i);
                 }

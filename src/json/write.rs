@@ -14,21 +14,27 @@ const MAX_DEPTH: usize = 100;
 #[derive(Debug, Clone, Copy)]
 struct Span {
     number: u32,
+    /// The field's index in its message's schema.
+    index: usize,
     wire: u8,
     start: usize,
     end: usize,
 }
 
-/// The bytes of the field at the front of `rest` (key and value), advancing `rest`;
-/// returns its number and wire type.
-pub(super) fn next_field(rest: &mut &[u8]) -> Result<(u32, u8), String> {
+/// The field at the front of `rest` (key and value), advancing `rest`: its number, wire
+/// type and value (a varint's bytes, a fixed value's bytes, a delimited value's content).
+pub(super) fn next_field<'b>(rest: &mut &'b [u8]) -> Result<(u32, u8, &'b [u8]), String> {
     let key = decode_varint(rest).map_err(|e| e.to_string())?;
     let number = u32::try_from(key >> 3).map_err(|_| "field number out of range".to_string())?;
+    if number == 0 {
+        return Err("field number 0".into());
+    }
     let wire = (key & 7) as u8;
-    let skip = match wire {
+    let len = match wire {
         0 => {
-            decode_varint(rest).map_err(|e| e.to_string())?;
-            0
+            let mut probe = *rest;
+            decode_varint(&mut probe).map_err(|e| e.to_string())?;
+            rest.len() - probe.len()
         }
         1 => 8,
         2 => usize::try_from(decode_varint(rest).map_err(|e| e.to_string())?)
@@ -36,14 +42,12 @@ pub(super) fn next_field(rest: &mut &[u8]) -> Result<(u32, u8), String> {
         5 => 4,
         other => return Err(format!("unsupported wire type {other}")),
     };
-    if number == 0 {
-        return Err("field number 0".into());
-    }
-    if skip > rest.len() {
+    if len > rest.len() {
         return Err("buffer underflow".into());
     }
-    *rest = &rest[skip..];
-    Ok((number, wire))
+    let (value, after) = rest.split_at(len);
+    *rest = after;
+    Ok((number, wire, value))
 }
 
 /// Writes JSON for the protobuf bytes of messages.
@@ -73,23 +77,15 @@ impl<'s> Writer<'s> {
         let base = self.spans.len();
         let mut rest = bytes;
         while !rest.is_empty() {
-            let before = rest.len();
-            let (number, wire) = next_field(&mut rest)?;
-            let field_end = bytes.len() - rest.len();
-            let field_start = bytes.len() - before;
-            let value = &bytes[field_start..field_end];
-            // Where the value starts: after the key, and after the length if delimited.
-            let mut v = value;
-            decode_varint(&mut v).map_err(|e| e.to_string())?;
-            if wire == 2 {
-                decode_varint(&mut v).map_err(|e| e.to_string())?;
-            }
-            if desc.field_by_number(number).is_some() {
+            let (number, wire, value) = next_field(&mut rest)?;
+            if let Some(index) = desc.field_index(number) {
+                let start = value.as_ptr() as usize - bytes.as_ptr() as usize;
                 self.spans.push(Span {
                     number,
+                    index,
                     wire,
-                    start: field_end - v.len(),
-                    end: field_end,
+                    start,
+                    end: start + value.len(),
                 });
             }
         }
@@ -106,7 +102,7 @@ impl<'s> Writer<'s> {
             while j < end && self.spans[j].number == number {
                 j += 1;
             }
-            let field = desc.field_by_number(number).ok_or("unknown field")?;
+            let field = &desc.fields[self.spans[i].index];
             let result = self.field(field, bytes, i, j, &mut first, depth);
             if let Err(e) = result {
                 self.spans.truncate(base);
@@ -216,13 +212,7 @@ impl<'s> Writer<'s> {
         let (mut key, mut value) = (None, None);
         let mut rest = entry;
         while !rest.is_empty() {
-            let before = rest;
-            let (number, wire) = next_field(&mut rest)?;
-            let mut v = &before[..before.len() - rest.len()];
-            decode_varint(&mut v).map_err(|e| e.to_string())?;
-            if wire == 2 {
-                decode_varint(&mut v).map_err(|e| e.to_string())?;
-            }
+            let (number, wire, v) = next_field(&mut rest)?;
             match number {
                 1 => key = Some((wire, v)),
                 2 => value = Some((wire, v)),
@@ -356,6 +346,14 @@ impl<'s> Writer<'s> {
     /// A UTF-8 string, quoted and escaped the way serde_json writes it.
     fn string(&mut self, bytes: &[u8]) -> Result<(), String> {
         let s = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+        if bytes.iter().all(|b| *b >= 0x20 && *b != b'"' && *b != b'\\') {
+            // Nothing to escape (the common case).
+            self.out.reserve(bytes.len() + 2);
+            self.out.push(b'"');
+            self.out.extend_from_slice(bytes);
+            self.out.push(b'"');
+            return Ok(());
+        }
         serde_json::to_writer(&mut self.out, s).map_err(|e| e.to_string())
     }
 }
