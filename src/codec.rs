@@ -100,9 +100,9 @@ impl Encoding {
     pub fn transcode_call(self, protobuf: Vec<u8>) -> Result<Vec<u8>, CodecError> {
         match self {
             Encoding::Protobuf => Ok(protobuf),
-            Encoding::Json => Ok(crate::json::encode_protobuf::<
-                crate::proto::scheduler::Call,
-            >(&protobuf)?),
+            Encoding::Json => {
+                Ok(crate::json::encode_protobuf::<crate::proto::scheduler::Call>(&protobuf)?)
+            }
         }
     }
 

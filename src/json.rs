@@ -130,8 +130,8 @@ mod fuzz_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
     use crate::proto::{TaskState, scheduler};
+    use serde_json::Value;
 
     #[test]
     fn decodes_real_master_subscribed_event() {

@@ -151,7 +151,10 @@ fn check_same_json<T: Message + Name>(message: &T) -> Result<(), TestCaseError> 
             String::from_utf8_lossy(&theirs)
         );
     }
-    prop_assert_eq!(encode_protobuf::<T>(&message.encode_to_vec()).ok(), Some(ours));
+    prop_assert_eq!(
+        encode_protobuf::<T>(&message.encode_to_vec()).ok(),
+        Some(ours)
+    );
     Ok(())
 }
 
@@ -166,7 +169,9 @@ fn fuzz_json_same_as_reference() {
             serde_json::to_vec(&doc).unwrap_or_default()
         };
         match which {
-            0 => check_same_as_reference::<scheduler::Event>(&doc(descriptor::<scheduler::Event>())),
+            0 => {
+                check_same_as_reference::<scheduler::Event>(&doc(descriptor::<scheduler::Event>()))
+            }
             1 => check_same_as_reference::<scheduler::Call>(&doc(descriptor::<scheduler::Call>())),
             2 => check_same_as_reference::<executor::Event>(&doc(descriptor::<executor::Event>())),
             3 => check_same_as_reference::<executor::Call>(&doc(descriptor::<executor::Call>())),
@@ -191,7 +196,10 @@ fn fuzz_encode_protobuf_bytes() {
         };
         check_same_json(&call)?;
         // The ACCEPT fast path (protobuf bytes built by hand) writes the same JSON.
-        prop_assert_eq!(Encoding::Json.encode_call(&call), encode(&call).unwrap_or_default());
+        prop_assert_eq!(
+            Encoding::Json.encode_call(&call),
+            encode(&call).unwrap_or_default()
+        );
         let mut bytes = call.encode_to_vec();
         if !bytes.is_empty() {
             let at = at % bytes.len();

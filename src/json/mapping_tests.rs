@@ -9,7 +9,9 @@ use serde_json::Value;
 
 /// `raw` decodes to the same `T` (or the same kind of error) both ways, and the message
 /// encodes to the same JSON both ways.
-fn same<T: Message + Name + Default + PartialEq + std::fmt::Debug>(raw: &str) -> Result<T, JsonError> {
+fn same<T: Message + Name + Default + PartialEq + std::fmt::Debug>(
+    raw: &str,
+) -> Result<T, JsonError> {
     let ours = decode::<T>(raw.as_bytes());
     let theirs = reference::decode::<T>(raw.as_bytes());
     match (&ours, &theirs) {
@@ -23,7 +25,10 @@ fn same<T: Message + Name + Default + PartialEq + std::fmt::Debug>(raw: &str) ->
         _ => panic!("{raw}: ours {ours:?}, the reference {theirs:?}"),
     }
     if let Ok(message) = &ours {
-        let (a, b) = (encode(message).unwrap(), reference::encode(message).unwrap());
+        let (a, b) = (
+            encode(message).unwrap(),
+            reference::encode(message).unwrap(),
+        );
         let parse = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap();
         if a != b {
             // Only map entries may come in another (hash) order.
@@ -71,7 +76,13 @@ fn json_names_and_keys_given_twice() {
     )
     .unwrap();
     assert_eq!(event.r#type(), scheduler::event::Type::Offers);
-    let ids: Vec<_> = event.offers.unwrap().offers.into_iter().map(|o| o.id.value).collect();
+    let ids: Vec<_> = event
+        .offers
+        .unwrap()
+        .offers
+        .into_iter()
+        .map(|o| o.id.value)
+        .collect();
     assert_eq!(ids, ["b", "c"]);
     let t: TaskInfo = same(r#"{"name":"x","data":"AA==","name":null}"#).unwrap();
     assert_eq!((t.name.as_str(), t.data), ("", Some(vec![0])));
@@ -123,8 +134,14 @@ fn numbers_bytes_and_enums_in_every_accepted_form() {
 fn caps_count_unknown_keys_and_tell_errors_apart() {
     let nested = |n: usize| "{\"a\":".repeat(n) + "1" + &"}".repeat(n);
     assert!(same::<scheduler::Event>(&nested(100)).is_ok());
-    assert!(matches!(same::<scheduler::Event>(&nested(110)), Err(JsonError::TooDeep)));
-    assert!(matches!(same::<scheduler::Event>(&nested(200)), Err(JsonError::Syntax(_))));
+    assert!(matches!(
+        same::<scheduler::Event>(&nested(110)),
+        Err(JsonError::TooDeep)
+    ));
+    assert!(matches!(
+        same::<scheduler::Event>(&nested(200)),
+        Err(JsonError::Syntax(_))
+    ));
     // A schema error early in a document that is not JSON further on is a syntax error.
     assert!(matches!(
         same::<scheduler::Event>(r#"{"type":[],"x":tru}"#),
@@ -134,7 +151,10 @@ fn caps_count_unknown_keys_and_tell_errors_apart() {
         same::<scheduler::Event>(r#"{"type":[]}"#),
         Err(JsonError::Schema { .. })
     ));
-    assert!(matches!(same::<scheduler::Event>("{} x"), Err(JsonError::Syntax(_))));
+    assert!(matches!(
+        same::<scheduler::Event>("{} x"),
+        Err(JsonError::Syntax(_))
+    ));
     assert!(matches!(
         same::<scheduler::Event>("{\"x\":\"\u{0}\"}"),
         Err(JsonError::Syntax(_))

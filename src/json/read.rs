@@ -8,8 +8,8 @@
 //! drops the value; on a required field it is an error), standard or URL-safe base64,
 //! at most one member per oneof; a key given twice keeps its last value.
 
-use super::schema::{Field, Kind, Label, Schema};
 use super::MAX_JSON_DEPTH;
+use super::schema::{Field, Kind, Label, Schema};
 use prost::encoding::{WireType, encode_key, encode_varint};
 use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -415,7 +415,12 @@ fn map_key<E: Error>(out: &mut Vec<u8>, kind: Kind, key: &str) -> Result<(), E> 
             encode_varint(key.len() as u64, out);
             out.extend_from_slice(key.as_bytes());
         }
-        Kind::Bool => scalar(out, 1, Kind::Bool, Num::U(u64::from(parsed::<bool, E>(key)?))),
+        Kind::Bool => scalar(
+            out,
+            1,
+            Kind::Bool,
+            Num::U(u64::from(parsed::<bool, E>(key)?)),
+        ),
         Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
             scalar(out, 1, kind, Num::I(i64::from(parsed::<i32, E>(key)?)))
         }
@@ -535,7 +540,9 @@ impl ValueSeed<'_, '_, '_> {
             Kind::Uint32 | Kind::Fixed32 => Num::U(integer::<u32, E>(n)?.into()),
             Kind::Uint64 | Kind::Fixed64 => Num::U(integer::<u64, E>(n)?),
             Kind::Enum(_) => match n {
-                Num::F(_) => return Err(E::custom("invalid type: floating point, expected an enum")),
+                Num::F(_) => {
+                    return Err(E::custom("invalid type: floating point, expected an enum"));
+                }
                 n => Num::I(integer::<i32, E>(n)?.into()),
             },
             Kind::Bool => return Err(E::custom("invalid type: number, expected a boolean")),
@@ -600,7 +607,12 @@ impl Visitor<'_> for ValueSeed<'_, '_, '_> {
         if self.kind != Kind::Bool {
             return Err(E::invalid_type(serde::de::Unexpected::Bool(v), &self));
         }
-        scalar(&mut self.reader.out, self.number, Kind::Bool, Num::U(u64::from(v)));
+        scalar(
+            &mut self.reader.out,
+            self.number,
+            Kind::Bool,
+            Num::U(u64::from(v)),
+        );
         Ok(())
     }
     fn visit_i64<E: Error>(self, v: i64) -> Result<(), E> {
@@ -669,7 +681,10 @@ impl Visitor<'_> for ValueSeed<'_, '_, '_> {
             Kind::Uint32 | Kind::Fixed32 => Num::U(v.parse::<u32>().map_err(E::custom)?.into()),
             Kind::Uint64 | Kind::Fixed64 => Num::U(v.parse::<u64>().map_err(E::custom)?),
             Kind::Bool | Kind::Message(_) => {
-                return Err(E::invalid_type(serde::de::Unexpected::Str(v), &self_kind(self.kind)));
+                return Err(E::invalid_type(
+                    serde::de::Unexpected::Str(v),
+                    &self_kind(self.kind),
+                ));
             }
         };
         scalar(out, self.number, self.kind, n);

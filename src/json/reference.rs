@@ -134,4 +134,3 @@ fn drop_unknown_enum_names(desc: &MessageDescriptor, value: &mut Value) -> Resul
 fn is_required(field: &FieldDescriptor) -> bool {
     field.cardinality() == prost_reflect::Cardinality::Required
 }
-

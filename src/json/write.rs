@@ -323,7 +323,7 @@ impl<'s> Writer<'s> {
             Kind::Sfixed32 => number(out, fixed32()? as i32),
             Kind::Fixed64 => number(out, fixed64()?),
             Kind::Sfixed64 => number(out, fixed64()? as i64),
-            Kind::Double => float(out, f64::from_bits(fixed64()?), |out, f| number(out, f)),
+            Kind::Double => float(out, f64::from_bits(fixed64()?), number),
             Kind::Float => {
                 let f = f32::from_bits(fixed32()?);
                 float(out, f64::from(f), |out, _| number(out, f));
@@ -346,7 +346,10 @@ impl<'s> Writer<'s> {
     /// A UTF-8 string, quoted and escaped the way serde_json writes it.
     fn string(&mut self, bytes: &[u8]) -> Result<(), String> {
         let s = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
-        if bytes.iter().all(|b| *b >= 0x20 && *b != b'"' && *b != b'\\') {
+        if bytes
+            .iter()
+            .all(|b| *b >= 0x20 && *b != b'"' && *b != b'\\')
+        {
             // Nothing to escape (the common case).
             self.out.reserve(bytes.len() + 2);
             self.out.push(b'"');
