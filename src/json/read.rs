@@ -14,6 +14,13 @@ use prost::encoding::{WireType, encode_key, encode_varint};
 use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
+mod scalar;
+mod skip;
+
+use scalar::{Num, base64_decode, integer, map_key, scalar, self_kind};
+pub(super) use skip::max_depth;
+use skip::{Depth, Skip};
+
 /// The state of one decoding: the schema, the bytes written so far and the nesting depth.
 pub(super) struct Reader<'s> {
     pub schema: &'s Schema,
@@ -115,7 +122,14 @@ impl<'de> Visitor<'de> for MessageSeed<'_, '_> {
         let (mut seen, mut set) = (0u128, 0u128);
         while let Some(index) = map.next_key_seed(KeySeed(msg))? {
             let Some(index) = index else {
-                map.next_value_seed(Ignore(&mut reader.depth))?;
+                let mut depth = Depth {
+                    now: reader.depth,
+                    max: 0,
+                };
+                map.next_value_seed(Skip {
+                    depth: &mut depth,
+                    cap: MAX_JSON_DEPTH,
+                })?;
                 continue;
             };
             let field = &msg.fields[index];
@@ -163,125 +177,6 @@ impl Visitor<'_> for KeySeed<'_> {
     fn visit_str<E: Error>(self, key: &str) -> Result<Self::Value, E> {
         Ok(self.0.field_by_key(key))
     }
-}
-
-/// Any JSON value, checked and skipped, its nesting counted against the cap.
-struct Ignore<'d>(&'d mut usize);
-
-impl<'de> DeserializeSeed<'de> for Ignore<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Ignore<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E: Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E: Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        *self.0 += 1;
-        if *self.0 > MAX_JSON_DEPTH {
-            return Err(A::Error::custom("nesting too deep"));
-        }
-        while seq.next_element_seed(Ignore(&mut *self.0))?.is_some() {}
-        *self.0 -= 1;
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        *self.0 += 1;
-        if *self.0 > MAX_JSON_DEPTH {
-            return Err(A::Error::custom("nesting too deep"));
-        }
-        while map.next_key_seed(Ignore(&mut *self.0))?.is_some() {
-            map.next_value_seed(Ignore(&mut *self.0))?;
-        }
-        *self.0 -= 1;
-        Ok(())
-    }
-}
-
-/// The deepest nesting of a JSON document (checking its syntax on the way), for telling
-/// apart why a decoding failed.
-pub(super) fn max_depth(bytes: &[u8]) -> Result<usize, serde_json::Error> {
-    struct Depth {
-        now: usize,
-        max: usize,
-    }
-    struct Seed<'d>(&'d mut Depth);
-    impl<'de> DeserializeSeed<'de> for Seed<'_> {
-        type Value = ();
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-    impl<'de> Visitor<'de> for Seed<'_> {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_i64<E: Error>(self, _: i64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_u64<E: Error>(self, _: u64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_f64<E: Error>(self, _: f64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_str<E: Error>(self, _: &str) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_unit<E: Error>(self) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            self.0.now += 1;
-            self.0.max = self.0.max.max(self.0.now);
-            while seq.next_element_seed(Seed(&mut *self.0))?.is_some() {}
-            self.0.now -= 1;
-            Ok(())
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            self.0.now += 1;
-            self.0.max = self.0.max.max(self.0.now);
-            while map.next_key_seed(Seed(&mut *self.0))?.is_some() {
-                map.next_value_seed(Seed(&mut *self.0))?;
-            }
-            self.0.now -= 1;
-            Ok(())
-        }
-    }
-    let mut depth = Depth { now: 0, max: 0 };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    Seed(&mut depth).deserialize(&mut de)?;
-    de.end()?;
-    Ok(depth.max)
 }
 
 /// The value of one field: `null` (unset), one value, a list or a map.
@@ -401,99 +296,6 @@ impl<'de> Visitor<'de> for MapSeed<'_, '_> {
     }
 }
 
-/// Writes a map key (field 1 of the entry) from its JSON object key.
-fn map_key<E: Error>(out: &mut Vec<u8>, kind: Kind, key: &str) -> Result<(), E> {
-    fn parsed<T: std::str::FromStr, E: Error>(key: &str) -> Result<T, E>
-    where
-        T::Err: fmt::Display,
-    {
-        key.parse().map_err(E::custom)
-    }
-    match kind {
-        Kind::String => {
-            encode_key(1, WireType::LengthDelimited, out);
-            encode_varint(key.len() as u64, out);
-            out.extend_from_slice(key.as_bytes());
-        }
-        Kind::Bool => scalar(
-            out,
-            1,
-            Kind::Bool,
-            Num::U(u64::from(parsed::<bool, E>(key)?)),
-        ),
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
-            scalar(out, 1, kind, Num::I(i64::from(parsed::<i32, E>(key)?)))
-        }
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
-            scalar(out, 1, kind, Num::I(parsed::<i64, E>(key)?))
-        }
-        Kind::Uint32 | Kind::Fixed32 => {
-            scalar(out, 1, kind, Num::U(u64::from(parsed::<u32, E>(key)?)))
-        }
-        Kind::Uint64 | Kind::Fixed64 => scalar(out, 1, kind, Num::U(parsed::<u64, E>(key)?)),
-        _ => return Err(E::custom("invalid type for a map key")),
-    }
-    Ok(())
-}
-
-/// A number read for a field, before its wire encoding.
-#[derive(Clone, Copy)]
-enum Num {
-    I(i64),
-    U(u64),
-    F(f64),
-}
-
-/// Writes field `number` of a scalar `kind` holding `n` (already range-checked).
-fn scalar(out: &mut Vec<u8>, number: u32, kind: Kind, n: Num) {
-    let (i, u) = match n {
-        Num::I(i) => (i, i as u64),
-        Num::U(u) => (u as i64, u),
-        Num::F(f) => (f as i64, f as u64),
-    };
-    match kind {
-        Kind::Double => {
-            let f = match n {
-                Num::F(f) => f,
-                Num::I(i) => i as f64,
-                Num::U(u) => u as f64,
-            };
-            encode_key(number, WireType::SixtyFourBit, out);
-            out.extend_from_slice(&f.to_le_bytes());
-        }
-        Kind::Float => {
-            let f = match n {
-                Num::F(f) => f as f32,
-                Num::I(i) => i as f32,
-                Num::U(u) => u as f32,
-            };
-            encode_key(number, WireType::ThirtyTwoBit, out);
-            out.extend_from_slice(&f.to_le_bytes());
-        }
-        Kind::Int32 | Kind::Int64 | Kind::Enum(_) => {
-            encode_key(number, WireType::Varint, out);
-            encode_varint(i as u64, out);
-        }
-        Kind::Uint32 | Kind::Uint64 | Kind::Bool => {
-            encode_key(number, WireType::Varint, out);
-            encode_varint(u, out);
-        }
-        Kind::Sint32 | Kind::Sint64 => {
-            encode_key(number, WireType::Varint, out);
-            encode_varint(((i << 1) ^ (i >> 63)) as u64, out);
-        }
-        Kind::Fixed32 | Kind::Sfixed32 => {
-            encode_key(number, WireType::ThirtyTwoBit, out);
-            out.extend_from_slice(&(u as u32).to_le_bytes());
-        }
-        Kind::Fixed64 | Kind::Sfixed64 => {
-            encode_key(number, WireType::SixtyFourBit, out);
-            out.extend_from_slice(&u.to_le_bytes());
-        }
-        Kind::String | Kind::Bytes | Kind::Message(_) => {}
-    }
-}
-
 /// One value of `kind`, written as field `number`. `required` names a required field
 /// (an unknown enum name there is an error, elsewhere it drops the value).
 struct ValueSeed<'r, 's, 'n> {
@@ -554,49 +356,6 @@ impl ValueSeed<'_, '_, '_> {
         Ok(())
     }
 }
-
-/// A JSON number as an integer of type `T`: whole and in range.
-fn integer<T, E>(n: Num) -> Result<T, E>
-where
-    T: TryFrom<i64> + TryFrom<u64> + Bounded,
-    <T as TryFrom<i64>>::Error: fmt::Display,
-    <T as TryFrom<u64>>::Error: fmt::Display,
-    E: Error,
-{
-    match n {
-        Num::I(i) => T::try_from(i).map_err(E::custom),
-        Num::U(u) => T::try_from(u).map_err(E::custom),
-        Num::F(f) => {
-            if f.fract() != 0.0 {
-                return Err(E::custom("expected integer value"));
-            }
-            if !(T::MIN_F64..=T::MAX_F64).contains(&f) {
-                return Err(E::custom("float value out of range"));
-            }
-            Ok(T::from_f64(f))
-        }
-    }
-}
-
-/// The bounds of an integer type as `f64`, and the saturating conversion from `f64`.
-trait Bounded {
-    const MIN_F64: f64;
-    const MAX_F64: f64;
-    fn from_f64(f: f64) -> Self;
-}
-
-macro_rules! bounded {
-    ($($t:ty),*) => {$(
-        impl Bounded for $t {
-            const MIN_F64: f64 = <$t>::MIN as f64;
-            const MAX_F64: f64 = <$t>::MAX as f64;
-            fn from_f64(f: f64) -> Self {
-                f as $t
-            }
-        }
-    )*};
-}
-bounded!(i32, i64, u32, u64);
 
 impl Visitor<'_> for ValueSeed<'_, '_, '_> {
     type Value = ();
@@ -689,38 +448,5 @@ impl Visitor<'_> for ValueSeed<'_, '_, '_> {
         };
         scalar(out, self.number, self.kind, n);
         Ok(())
-    }
-}
-
-/// What a kind expects, for "invalid type" errors.
-fn self_kind(kind: Kind) -> impl serde::de::Expected {
-    struct K(Kind);
-    impl serde::de::Expected for K {
-        fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            write!(f, "a value of type {:?}", self.0)
-        }
-    }
-    K(kind)
-}
-
-/// Decodes standard or URL-safe base64 (padding optional) onto `out` from `start`.
-fn base64_decode<E: Error>(v: &str, out: &mut Vec<u8>, start: usize) -> Result<(), E> {
-    use base64::alphabet;
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    use base64::{DecodeError, Engine};
-    const CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, CONFIG);
-    const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, CONFIG);
-    match STANDARD.decode_vec(v, out) {
-        Ok(()) => Ok(()),
-        Err(DecodeError::InvalidByte(_, b'-' | b'_')) => {
-            out.truncate(start);
-            URL_SAFE
-                .decode_vec(v, out)
-                .map_err(|e| E::custom(format!("invalid base64: {e}")))
-        }
-        Err(e) => Err(E::custom(format!("invalid base64: {e}"))),
     }
 }
