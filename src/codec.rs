@@ -86,11 +86,23 @@ impl Encoding {
     }
 
     /// Encodes a scheduler call; like [`Encoding::encode`] but faster for ACCEPTs with
-    /// many tasks in protobuf (each `TaskInfo`'s length is computed once).
+    /// many tasks (each `TaskInfo`'s length is computed once; JSON is written from those
+    /// protobuf bytes).
     pub fn encode_call(self, call: &crate::proto::scheduler::Call) -> Vec<u8> {
+        let protobuf = accept::encode(call).unwrap_or_else(|| call.encode_to_vec());
+        // As in `encode`: our own well-formed call always converts; `{}` is the last resort.
+        self.transcode_call(protobuf)
+            .unwrap_or_else(|_| b"{}".to_vec())
+    }
+
+    /// A scheduler call given as protobuf bytes, in this encoding, without decoding it
+    /// into a `Call` (the matcher builds its ACCEPTs as protobuf bytes).
+    pub fn transcode_call(self, protobuf: Vec<u8>) -> Result<Vec<u8>, CodecError> {
         match self {
-            Encoding::Protobuf => accept::encode(call).unwrap_or_else(|| call.encode_to_vec()),
-            Encoding::Json => self.encode(call),
+            Encoding::Protobuf => Ok(protobuf),
+            Encoding::Json => {
+                Ok(crate::json::encode_protobuf::<crate::proto::scheduler::Call>(&protobuf)?)
+            }
         }
     }
 

@@ -1,19 +1,25 @@
-//! Mesos-style JSON for our protobuf types, driven by the protobuf descriptors through
-//! `prost-reflect`: proto field names verbatim (snake_case), enums as name strings, bytes as
-//! standard base64, 64-bit integers written as numbers and read as numbers or strings.
+//! Mesos-style JSON for our protobuf types: proto field names verbatim (snake_case),
+//! enums as name strings, bytes as standard base64, 64-bit integers written as numbers and
+//! read as numbers or strings.
 //!
 //! Decoding is lenient the way Apache Mesos is: unknown keys are ignored, and an unknown
 //! enum name on an optional or repeated field is dropped rather than failing the whole
 //! message (real masters send `"capabilities":[{}]` for values their writer did not know).
 //! Input is capped in size and nesting depth.
+//!
+//! Both directions go through protobuf bytes in one streaming pass driven by tables built
+//! once from the descriptor set (`schema`): JSON is read token by token straight into the
+//! wire format that prost then decodes (`read`), and JSON is written straight from a
+//! message's wire format (`write`), so the matcher's ACCEPTs, built as protobuf bytes, are
+//! written as JSON without being decoded ([`encode_protobuf`]). The mapping is exactly the
+//! one prost-reflect's dynamic messages gave (kept in the tests as the reference).
 
 use prost::{Message, Name};
-use prost_reflect::{
-    DescriptorPool, DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
-    SerializeOptions,
-};
-use serde_json::Value;
-use std::sync::OnceLock;
+use serde::de::DeserializeSeed;
+
+mod read;
+mod schema;
+mod write;
 
 /// The largest JSON document [`decode`] accepts (bytes).
 pub const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
@@ -46,41 +52,33 @@ pub enum JsonError {
     UnknownType(String),
 }
 
-fn pool() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(crate::proto::FILE_DESCRIPTOR_SET)
-            .unwrap_or_else(|_| DescriptorPool::new())
-    })
-}
-
-fn descriptor<T: Name>() -> Result<MessageDescriptor, JsonError> {
+/// The schema and the index of message type `T`.
+fn message_type<T: Name>() -> Result<(&'static schema::Schema, u32), JsonError> {
+    let schema = schema::Schema::get();
     let name = T::full_name();
-    pool()
-        .get_message_by_name(&name)
-        .ok_or(JsonError::UnknownType(name))
+    match schema.message_index(&name) {
+        Some(index) => Ok((schema, index)),
+        None => Err(JsonError::UnknownType(name)),
+    }
 }
 
 /// Encodes `message` as Mesos-style JSON.
 pub fn encode<T: Message + Name>(message: &T) -> Result<Vec<u8>, JsonError> {
-    let desc = descriptor::<T>()?;
-    let dynamic =
-        DynamicMessage::decode(desc, message.encode_to_vec().as_slice()).map_err(|e| {
-            JsonError::Schema {
-                message: T::full_name(),
-                reason: e.to_string(),
-            }
+    encode_protobuf::<T>(&message.encode_to_vec())
+}
+
+/// Writes the protobuf encoding of a `T` (`bytes`) as Mesos-style JSON, without decoding
+/// it into a `T` first: the same text [`encode`] gives for the decoded message.
+pub fn encode_protobuf<T: Name>(bytes: &[u8]) -> Result<Vec<u8>, JsonError> {
+    let (schema, index) = message_type::<T>()?;
+    let mut writer = write::Writer::new(schema, bytes.len() * 2 + 64);
+    writer
+        .message(index, bytes, 0)
+        .map_err(|reason| JsonError::Schema {
+            message: T::full_name(),
+            reason,
         })?;
-    let options = SerializeOptions::new()
-        .use_proto_field_name(true)
-        .stringify_64_bit_integers(false)
-        .skip_default_fields(true);
-    let mut out = Vec::with_capacity(256);
-    let mut ser = serde_json::Serializer::new(&mut out);
-    dynamic
-        .serialize_with_options(&mut ser, &options)
-        .map_err(|e| JsonError::Syntax(e.to_string()))?;
-    Ok(out)
+    Ok(writer.out)
 }
 
 /// Decodes Mesos-style JSON into a message of type `T`.
@@ -88,87 +86,43 @@ pub fn decode<T: Message + Name + Default>(bytes: &[u8]) -> Result<T, JsonError>
     if bytes.len() > MAX_JSON_BYTES {
         return Err(JsonError::TooLarge(bytes.len()));
     }
-    // serde_json refuses nesting beyond 128 levels itself; we check our own, lower cap too.
-    let mut value: Value =
-        serde_json::from_slice(bytes).map_err(|e| JsonError::Syntax(e.to_string()))?;
-    if depth(&value) > MAX_JSON_DEPTH {
-        return Err(JsonError::TooDeep);
+    let (schema, index) = message_type::<T>()?;
+    let mut reader = read::Reader::new(schema, bytes.len());
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let read = read::MessageSeed {
+        reader: &mut reader,
+        msg: index,
     }
-    let desc = descriptor::<T>()?;
-    let schema_error = |reason: String| JsonError::Schema {
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    if let Err(e) = read {
+        return Err(classify::<T>(bytes, e));
+    }
+    T::decode(reader.out.as_slice()).map_err(|e| JsonError::Schema {
         message: T::full_name(),
-        reason,
-    };
-    drop_unknown_enum_names(&desc, &mut value).map_err(schema_error)?;
-    let options = DeserializeOptions::new().deny_unknown_fields(false);
-    let dynamic = DynamicMessage::deserialize_with_options(desc, value, &options)
-        .map_err(|e| schema_error(e.to_string()))?;
-    dynamic
-        .transcode_to::<T>()
-        .map_err(|e| schema_error(e.to_string()))
+        reason: e.to_string(),
+    })
 }
 
-fn depth(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
-        _ => 0,
+/// Why `bytes` did not decode as a `T`, in the order the checks are made: not JSON (the
+/// whole document is checked, however early the reading stopped), then too deep, then
+/// not a `T` (`error`, what stopped the reading).
+fn classify<T: Name>(bytes: &[u8], error: serde_json::Error) -> JsonError {
+    match read::max_depth(bytes) {
+        Err(e) => JsonError::Syntax(e.to_string()),
+        Ok(depth) if depth > MAX_JSON_DEPTH => JsonError::TooDeep,
+        Ok(_) => JsonError::Schema {
+            message: T::full_name(),
+            reason: error.to_string(),
+        },
     }
 }
 
-/// Removes enum values given as names the descriptor does not know: the field is left
-/// unset (optional), the element dropped (repeated), or an error returned (required).
-fn drop_unknown_enum_names(desc: &MessageDescriptor, value: &mut Value) -> Result<(), String> {
-    let Value::Object(map) = value else {
-        return Ok(());
-    };
-    let mut unset = Vec::new();
-    for (key, item) in map.iter_mut() {
-        let Some(field) = desc
-            .get_field_by_name(key)
-            .or_else(|| desc.get_field_by_json_name(key))
-        else {
-            continue;
-        };
-        if field.is_map() {
-            if let (Value::Object(entries), Kind::Message(entry)) = (&mut *item, field.kind()) {
-                if let Some(Kind::Message(value_desc)) = entry.map_entry_value_field().kind().into()
-                {
-                    for v in entries.values_mut() {
-                        drop_unknown_enum_names(&value_desc, v)?;
-                    }
-                }
-            }
-            continue;
-        }
-        match (field.kind(), item) {
-            (Kind::Message(inner), Value::Array(items)) => {
-                for v in items.iter_mut() {
-                    drop_unknown_enum_names(&inner, v)?;
-                }
-            }
-            (Kind::Message(inner), v @ Value::Object(_)) => drop_unknown_enum_names(&inner, v)?,
-            (Kind::Enum(e), Value::Array(items)) => {
-                items.retain(|v| v.as_str().is_none_or(|s| e.get_value_by_name(s).is_some()));
-            }
-            (Kind::Enum(e), Value::String(s)) if e.get_value_by_name(s).is_none() => {
-                if is_required(&field) {
-                    return Err(format!("unknown value {s:?} for required enum field {key}"));
-                }
-                unset.push(key.clone());
-            }
-            _ => {}
-        }
-    }
-    for key in unset {
-        map.remove(&key);
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod reference;
 
-fn is_required(field: &FieldDescriptor) -> bool {
-    field.cardinality() == prost_reflect::Cardinality::Required
-}
+#[cfg(test)]
+mod mapping_tests;
 
 #[cfg(test)]
 mod fuzz_tests;
@@ -177,6 +131,7 @@ mod fuzz_tests;
 mod tests {
     use super::*;
     use crate::proto::{TaskState, scheduler};
+    use serde_json::Value;
 
     #[test]
     fn decodes_real_master_subscribed_event() {

@@ -138,9 +138,10 @@ impl Pipeline {
                 let len = match (call, self.encoding) {
                     (OutCall::Encoded(e), Encoding::Protobuf) => e.bytes().len(),
                     (OutCall::Message(c), _) => self.encoding.encode_call(c).len(),
-                    (OutCall::Encoded(e), Encoding::Json) => e
-                        .decode()
-                        .map_or(0, |c| self.encoding.encode_call(&c).len()),
+                    (OutCall::Encoded(e), Encoding::Json) => self
+                        .encoding
+                        .transcode_call(e.bytes().to_vec())
+                        .map_or(0, |json| json.len()),
                 };
                 self.answer_bytes += len as u64;
             }

@@ -1,10 +1,9 @@
 //! Sending a call: [`SendCall`] (a prost message, encoded here) and [`SendEncoded`] (the
-//! matcher's ACCEPTs, already protobuf bytes: sent as they are, re-encoded for JSON), both
-//! on the current subscription, pipelined on a call connection (plain `http://`) or sent
-//! through `awc`, bounded in time and counted.
+//! matcher's ACCEPTs, already protobuf bytes: sent as they are, written as JSON from the
+//! bytes), both on the current subscription, pipelined on a call connection (plain
+//! `http://`) or sent through `awc`, bounded in time and counted.
 
 use super::{CallError, MasterConnection, Phase, SendCall, SendEncoded, Session, wire};
-use crate::codec::Encoding;
 use crate::proto::scheduler;
 use crate::scheduler::metrics::CallKind;
 use actix::prelude::*;
@@ -49,20 +48,15 @@ impl Handler<SendEncoded> for MasterConnection {
             Ok(session) => session,
             Err(e) => return Box::pin(std::future::ready(Err(e))),
         };
-        let body = match self.wire.encoding {
-            Encoding::Protobuf => call.into_bytes_for(&session.framework_id),
-            Encoding::Json => match call.decode() {
-                Ok(mut call) => {
-                    call.framework_id = Some(session.framework_id.clone());
-                    self.wire.encoding.encode_call(&call)
-                }
-                Err(e) => {
-                    self.metrics.call_result(kind, false);
-                    // Never sent: the master did not see it (the ACCEPT's tasks are requeued).
-                    let e = CallError::NotSent(format!("an encoded call does not decode: {e}"));
-                    return Box::pin(std::future::ready(Err(e)));
-                }
-            },
+        let protobuf = call.into_bytes_for(&session.framework_id);
+        let body = match self.wire.encoding.transcode_call(protobuf) {
+            Ok(body) => body,
+            Err(e) => {
+                self.metrics.call_result(kind, false);
+                // Never sent: the master did not see it (the ACCEPT's tasks are requeued).
+                let e = CallError::NotSent(format!("an encoded call does not convert: {e}"));
+                return Box::pin(std::future::ready(Err(e)));
+            }
         };
         self.send_body(session, kind, body)
     }
