@@ -4,7 +4,7 @@
 
 use super::delivery::Delivery;
 use super::{KillError, KillTask, Launched, LaunchedAll, TaskTracker};
-use crate::proto::{AgentId, TaskState, TaskStatus, task_status};
+use crate::proto::{TaskState, TaskStatus, task_status};
 use crate::scheduler::calls;
 use crate::scheduler::events::TaskUpdate;
 use crate::scheduler::master_connection::{CallError, SendCall};
@@ -15,11 +15,7 @@ impl TaskTracker {
     /// Sends KILL for the current attempt of `key` (fire and forget).
     fn kill_launched(&mut self, key: u64, ctx: &mut Context<Self>) {
         if let Some(r) = self.records.get(&key) {
-            let call = calls::kill(
-                r.task_id.clone(),
-                r.agent_id.clone(),
-                r.spec.kill_grace_period,
-            );
+            let call = calls::kill(r.task_id.clone(), r.agent(), r.spec.kill_grace_period);
             self.fire(ctx, call, "KILL");
         }
     }
@@ -45,7 +41,7 @@ impl TaskTracker {
             ..Default::default()
         };
         let update = TaskUpdate {
-            name: r.spec.name.clone(),
+            name: r.name.to_string(),
             task_id: r.task_id.clone(),
             state: TaskState::TaskKilled,
             reason: crate::scheduler::events::reason_of(&status),
@@ -90,9 +86,7 @@ impl TaskTracker {
             return;
         }
         r.launched = true;
-        r.agent_id = Some(AgentId::new(&*msg.agent_id));
-        r.hostname = String::from(&*msg.hostname);
-        r.executor_id = msg.executor_id;
+        r.set_launch(msg.agent_id, msg.hostname, msg.executor_id);
         if r.kill_requested {
             tracing::info!(task_id = %msg.task_id, "launched after a kill request: killing");
             self.kill_launched(key, ctx);
@@ -116,11 +110,7 @@ impl Handler<KillTask> for TaskTracker {
         r.kill_requested = true;
         tracing::info!(task_id = %r.task_id, launched = r.launched, "killing task");
         if r.launched {
-            let call = calls::kill(
-                r.task_id.clone(),
-                r.agent_id.clone(),
-                r.spec.kill_grace_period,
-            );
+            let call = calls::kill(r.task_id.clone(), r.agent(), r.spec.kill_grace_period);
             let send = self.calls.send(SendCall(call));
             return Box::pin(fut::wrap_future(async move {
                 match send.await {
