@@ -42,6 +42,14 @@ impl EncodedCall {
     /// The protobuf bytes with `framework_id` as the call's framework id (no copy when it
     /// is the one the call was built with).
     pub fn into_bytes_for(self, framework_id: &FrameworkId) -> Vec<u8> {
+        if self.body_start == 0 {
+            // Built without one (the tracker's ACKNOWLEDGEs): one allocation.
+            let len = prost::encoding::message::encoded_len(1, framework_id);
+            let mut out = Vec::with_capacity(len + self.bytes.len());
+            prost::encoding::message::encode(1, framework_id, &mut out);
+            out.extend_from_slice(&self.bytes);
+            return out;
+        }
         let mut head = Vec::with_capacity(framework_id.value.len() + 4);
         prost::encoding::message::encode(1, framework_id, &mut head);
         match self.bytes.get(..self.body_start) {

@@ -283,13 +283,27 @@ fn push_digits(out: &mut String, mut v: u64, radix: u64, width: usize) {
 /// names, when its nonce is `nonce`; `None` for any other id. The caller still compares
 /// the whole id with the record's (the name part is not checked here).
 pub(crate) fn own_key(id: &str, nonce: u32) -> Option<(u64, u32)> {
-    let (rest, attempt) = id.rsplit_once('.')?;
-    let (_, middle) = rest.rsplit_once('.')?;
-    let (nonce_hex, seq) = (middle.get(..8)?, middle.get(8..)?);
-    if seq.is_empty() || u32::from_str_radix(nonce_hex, 16).ok()? != nonce {
+    // On every update and launch notice: bytes, no `str::parse`.
+    let b = id.as_bytes();
+    let dot = b.iter().rposition(|&c| c == b'.')?;
+    let attempt = u32::try_from(digits(b.get(dot + 1..)?, 10)?).ok()?;
+    let rest = b.get(..dot)?;
+    let middle = rest.get(rest.iter().rposition(|&c| c == b'.')? + 1..)?;
+    if digits(middle.get(..8)?, 16)? != u64::from(nonce) {
         return None;
     }
-    Some((u64::from_str_radix(seq, 16).ok()?, attempt.parse().ok()?))
+    Some((digits(middle.get(8..)?, 16)?, attempt))
+}
+
+/// The value of 1 to 20 `radix` digits; `None` for anything else or on overflow.
+fn digits(b: &[u8], radix: u32) -> Option<u64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    b.iter().try_fold(0u64, |v, &c| {
+        let d = char::from(c).to_digit(radix)?;
+        v.checked_mul(u64::from(radix))?.checked_add(u64::from(d))
+    })
 }
 
 /// A uuid's hash, never 0 (0 marks an empty slot).
@@ -312,6 +326,33 @@ mod tests {
     #[test]
     fn record_is_small() {
         assert!(std::mem::size_of::<TaskRecord>() <= 320);
+    }
+
+    #[test]
+    fn own_ids_name_their_key_and_attempt() {
+        for (name, seq, attempt) in [
+            ("t", 0, 0),
+            ("my task.x", 0xabc0, 7),
+            ("", u64::MAX, u32::MAX),
+        ] {
+            let id = task_id_for(name, 0x1f, seq, attempt);
+            assert_eq!(own_key(&id.value, 0x1f), Some((seq, attempt)), "{id}");
+            assert_eq!(own_key(&id.value, 0x2f), None, "another tracker's nonce");
+        }
+        for other in [
+            "",
+            "t",
+            "t.0.0",
+            "t.0000001f.0",
+            "t.0000001f1.",
+            "t.0000001f1.x",
+            "t.0000001fz.0",
+            "t.0000001f1.99999999999",
+            "t.0000001f11111111111111111111.0",
+            "t.0000001f1.0.",
+        ] {
+            assert_eq!(own_key(other, 0x1f), None, "{other}");
+        }
     }
 
     #[test]
