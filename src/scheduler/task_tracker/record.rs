@@ -283,27 +283,43 @@ fn push_digits(out: &mut String, mut v: u64, radix: u64, width: usize) {
 /// names, when its nonce is `nonce`; `None` for any other id. The caller still compares
 /// the whole id with the record's (the name part is not checked here).
 pub(crate) fn own_key(id: &str, nonce: u32) -> Option<(u64, u32)> {
-    // On every update and launch notice: bytes, no `str::parse`.
+    // On every update and launch notice: a few byte comparisons from the end, no
+    // `str::parse` (the whole id is compared with the record's afterwards).
     let b = id.as_bytes();
     let dot = b.iter().rposition(|&c| c == b'.')?;
-    let attempt = u32::try_from(digits(b.get(dot + 1..)?, 10)?).ok()?;
+    let attempt = number(b.get(dot + 1..)?, 10, 10)?;
     let rest = b.get(..dot)?;
     let middle = rest.get(rest.iter().rposition(|&c| c == b'.')? + 1..)?;
-    if digits(middle.get(..8)?, 16)? != u64::from(nonce) {
+    let mut hex = [0u8; 8];
+    for (i, slot) in hex.iter_mut().enumerate() {
+        let d = (nonce >> (28 - 4 * i)) & 0xf;
+        *slot = if d < 10 { b'0' } else { b'a' - 10 } + d as u8;
+    }
+    if middle.get(..8)? != hex.as_slice() {
         return None;
     }
-    Some((digits(middle.get(8..)?, 16)?, attempt))
+    Some((
+        number(middle.get(8..)?, 16, 16)?,
+        u32::try_from(attempt).ok()?,
+    ))
 }
 
-/// The value of 1 to 20 `radix` digits; `None` for anything else or on overflow.
-fn digits(b: &[u8], radix: u32) -> Option<u64> {
-    if b.is_empty() || b.len() > 20 {
+/// The value of 1 to `max_len` lowercase digits in `radix` (10 or 16, so 16 digits never
+/// overflow); `None` for anything else.
+fn number(b: &[u8], radix: u64, max_len: usize) -> Option<u64> {
+    if b.is_empty() || b.len() > max_len {
         return None;
     }
-    b.iter().try_fold(0u64, |v, &c| {
-        let d = char::from(c).to_digit(radix)?;
-        v.checked_mul(u64::from(radix))?.checked_add(u64::from(d))
-    })
+    let mut v = 0u64;
+    for &c in b {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' if radix == 16 => c - b'a' + 10,
+            _ => return None,
+        };
+        v = v * radix + u64::from(d);
+    }
+    Some(v)
 }
 
 /// A uuid's hash, never 0 (0 marks an empty slot).
