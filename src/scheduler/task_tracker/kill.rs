@@ -74,17 +74,18 @@ impl TaskTracker {
     /// One task of a [`LaunchedAll`]: the record learns where it runs (and is killed
     /// now if a kill was waiting for the launch).
     pub(super) fn launched(&mut self, msg: Launched, ctx: &mut Context<Self>) {
-        let Some(key) = self.key_of(&msg.task_id) else {
-            tracing::warn!(task_id = %msg.task_id, "launch of a task this tracker does not know");
+        // The current attempt's record, found with one lookup (its id names its key).
+        let current = super::record::own_key(&msg.task_id.value, self.nonce)
+            .and_then(|(key, _)| Some((key, self.records.get_mut(&key)?)))
+            .filter(|(_, r)| r.task_id == msg.task_id && !r.is_final);
+        let Some((key, r)) = current else {
+            if self.key_of(&msg.task_id).is_none() {
+                tracing::warn!(task_id = %msg.task_id, "launch of a task this tracker does not know");
+            } else {
+                tracing::warn!(task_id = %msg.task_id, "launch of a replaced or final attempt");
+            }
             return;
         };
-        let Some(r) = self.records.get_mut(&key) else {
-            return;
-        };
-        if r.task_id != msg.task_id || r.is_final {
-            tracing::warn!(task_id = %msg.task_id, "launch of a replaced or final attempt");
-            return;
-        }
         r.launched = true;
         r.set_launch(msg.agent_id, msg.hostname, msg.executor_id);
         if r.kill_requested {
