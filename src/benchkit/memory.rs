@@ -1,6 +1,8 @@
 //! Resident memory of the process (Linux), for the "bytes resident per tracked task"
 //! figure: the driver reads it before and after queueing a run's tasks, while the source
-//! is still idle, so the growth is the framework's bookkeeping for those tasks.
+//! is still idle, so the growth is the framework's bookkeeping for those tasks. It hands
+//! them over in batches of 64: the benchmark's own spec values of one batch are freed
+//! before the next is built, so their memory is reused instead of counted.
 
 /// Resident set size of this process in bytes, from `/proc/self/statm` (`None` when the
 /// file is missing or unreadable, e.g. on a non-Linux system).

@@ -42,6 +42,14 @@ impl EncodedCall {
     /// The protobuf bytes with `framework_id` as the call's framework id (no copy when it
     /// is the one the call was built with).
     pub fn into_bytes_for(self, framework_id: &FrameworkId) -> Vec<u8> {
+        if self.body_start == 0 {
+            // Built without one (the tracker's ACKNOWLEDGEs): one allocation.
+            let len = prost::encoding::message::encoded_len(1, framework_id);
+            let mut out = Vec::with_capacity(len + self.bytes.len());
+            prost::encoding::message::encode(1, framework_id, &mut out);
+            out.extend_from_slice(&self.bytes);
+            return out;
+        }
         let mut head = Vec::with_capacity(framework_id.value.len() + 4);
         prost::encoding::message::encode(1, framework_id, &mut head);
         match self.bytes.get(..self.body_start) {
@@ -52,6 +60,17 @@ impl EncodedCall {
                 head
             }
         }
+    }
+
+    /// The call's `type` (the first field after the framework id, as the builders write
+    /// it); `None` when it is not there.
+    pub(crate) fn call_type(&self) -> Option<i32> {
+        use prost::encoding::{WireType, decode_key, decode_varint};
+        let mut body = self.bytes.get(self.body_start..)?;
+        if decode_key(&mut body).ok()? != (2, WireType::Varint) {
+            return None;
+        }
+        i32::try_from(decode_varint(&mut body).ok()?).ok()
     }
 
     /// The call as a prost message (for JSON, and for tests).
@@ -193,23 +212,48 @@ pub(crate) fn kill_policy(grace: Duration) -> KillPolicy {
 /// with a uuid but no agent id cannot be acknowledged (the field is required); that is
 /// logged.
 pub(crate) fn acknowledge(status: &TaskStatus) -> Option<Call> {
+    let (agent_id, uuid) = ack_parts(status)?;
+    Some(Call {
+        r#type: Some(call::Type::Acknowledge as i32),
+        acknowledge: Some(call::Acknowledge {
+            agent_id: agent_id.clone(),
+            task_id: status.task_id.clone(),
+            uuid: uuid.clone(),
+        }),
+        ..Default::default()
+    })
+}
+
+/// [`acknowledge`] written as protobuf bytes, without building (and dropping) a `Call`.
+pub(crate) fn acknowledge_encoded(status: &TaskStatus) -> Option<EncodedCall> {
+    use prost::encoding::{WireType, bytes, encode_key, encode_varint, int32, message};
+    let (agent_id, uuid) = ack_parts(status)?;
+    // Field numbers of scheduler.proto: Call.type = 2, Call.acknowledge = 8;
+    // Acknowledge.agent_id = 1, .task_id = 2, .uuid = 3.
+    let ack_len = message::encoded_len(1, agent_id)
+        + message::encoded_len(2, &status.task_id)
+        + bytes::encoded_len(3, uuid);
+    let mut out = Vec::with_capacity(ack_len + 8);
+    int32::encode(2, &(call::Type::Acknowledge as i32), &mut out);
+    encode_key(8, WireType::LengthDelimited, &mut out);
+    encode_varint(ack_len as u64, &mut out);
+    message::encode(1, agent_id, &mut out);
+    message::encode(2, &status.task_id, &mut out);
+    bytes::encode(3, uuid, &mut out);
+    Some(EncodedCall::from_parts(out, 0))
+}
+
+/// The agent id and uuid an ACKNOWLEDGE of `status` needs (see [`acknowledge`]).
+fn ack_parts(status: &TaskStatus) -> Option<(&AgentId, &Vec<u8>)> {
     let uuid = status.uuid.as_ref().filter(|u| !u.is_empty())?;
-    let Some(agent_id) = status.agent_id.clone() else {
+    let Some(agent_id) = &status.agent_id else {
         tracing::warn!(
             task_id = %status.task_id,
             "update has a uuid but no agent id: cannot acknowledge it"
         );
         return None;
     };
-    Some(Call {
-        r#type: Some(call::Type::Acknowledge as i32),
-        acknowledge: Some(call::Acknowledge {
-            agent_id,
-            task_id: status.task_id.clone(),
-            uuid: uuid.clone(),
-        }),
-        ..Default::default()
-    })
+    Some((agent_id, uuid))
 }
 
 /// RECONCILE for `tasks` (explicit), or for no task at all (implicit).
@@ -262,6 +306,32 @@ mod tests {
         assert_eq!(ack.uuid, vec![1; 16]);
         status.agent_id = None;
         assert!(acknowledge(&status).is_none());
+    }
+
+    #[test]
+    fn encoded_ack_decodes_to_the_built_one() {
+        let mut status = TaskStatus {
+            task_id: TaskId::new("task-7.0000abc1.0"),
+            agent_id: Some(AgentId::new("agent-1")),
+            uuid: Some((0..16).collect()),
+            ..Default::default()
+        };
+        let fw = FrameworkId::new("fw-1");
+        let encoded = acknowledge_encoded(&status).unwrap();
+        assert_eq!(encoded.call_type(), Some(call::Type::Acknowledge as i32));
+        let mut built = acknowledge(&status).unwrap();
+        assert_eq!(encoded.decode().unwrap(), built);
+        built.framework_id = Some(fw.clone());
+        let bytes = encoded.into_bytes_for(&fw);
+        assert_eq!(
+            <Call as prost::Message>::decode(bytes.as_slice()).unwrap(),
+            built
+        );
+        status.agent_id = None;
+        assert!(acknowledge_encoded(&status).is_none());
+        status.agent_id = Some(AgentId::new("a"));
+        status.uuid = Some(vec![]);
+        assert!(acknowledge_encoded(&status).is_none());
     }
 
     #[test]

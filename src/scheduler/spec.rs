@@ -233,6 +233,79 @@ impl TaskSpec {
     }
 }
 
+/// Shares one copy of specs that differ only in their names: the tracker keeps a task's
+/// name apart and its spec through this, so a thousand tasks of a few shapes hold a few
+/// specs, not a thousand. Entries no task uses any more are dropped once the table has
+/// doubled since the last sweep, so it stays within twice the live shapes (plus 64).
+#[derive(Debug)]
+pub(crate) struct SpecInterner {
+    /// The hash of a nameless spec's cheap parts -> that spec (specs with the same hash
+    /// but other contents are simply not shared).
+    specs: foldhash::HashMap<u64, std::sync::Arc<TaskSpec>>,
+    hasher: foldhash::fast::FixedState,
+    sweep_at: usize,
+}
+
+impl Default for SpecInterner {
+    fn default() -> Self {
+        SpecInterner {
+            specs: Default::default(),
+            hasher: foldhash::fast::FixedState::default(),
+            sweep_at: 64,
+        }
+    }
+}
+
+impl SpecInterner {
+    /// Splits `spec` into its name and its nameless rest, shared with any equal one seen
+    /// before.
+    pub(crate) fn intern(
+        &mut self,
+        mut spec: TaskSpec,
+    ) -> (std::sync::Arc<str>, std::sync::Arc<TaskSpec>) {
+        use std::sync::Arc;
+        let name = Arc::from(std::mem::take(&mut spec.name));
+        let h = self.hash(&spec);
+        if let Some(shared) = self.specs.get(&h)
+            && **shared == spec
+        {
+            return (name, Arc::clone(shared));
+        }
+        let spec = Arc::new(spec);
+        if self.specs.len() >= self.sweep_at {
+            self.specs.retain(|_, s| Arc::strong_count(s) > 1);
+            self.sweep_at = (self.specs.len() * 2).max(64);
+        }
+        self.specs.insert(h, Arc::clone(&spec));
+        (name, spec)
+    }
+
+    /// A hash of the parts of `spec` that are cheap to hash (equality decides).
+    fn hash(&self, spec: &TaskSpec) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = self.hasher.build_hasher();
+        let r = &spec.resources;
+        for (name, value) in &r.scalars {
+            name.hash(&mut h);
+            value.to_bits().hash(&mut h);
+        }
+        r.ranges.hash(&mut h);
+        r.sets.hash(&mut h);
+        spec.command.as_ref().map(|c| &c.value).hash(&mut h);
+        spec.executor
+            .as_ref()
+            .map(|e| &e.executor_id.value)
+            .hash(&mut h);
+        spec.data.hash(&mut h);
+        spec.labels.hash(&mut h);
+        spec.constraints.len().hash(&mut h);
+        spec.retry.max_retries.hash(&mut h);
+        spec.kill_grace_period.hash(&mut h);
+        spec.role.hash(&mut h);
+        h.finish()
+    }
+}
+
 /// What the framework allows a [`TaskSpec`] to ask for (its roles and capabilities),
 /// kept by the framework handle to check each submit.
 #[derive(Debug, Clone, Default)]
@@ -377,5 +450,24 @@ mod tests {
             TaskSpec::new("t").validate(),
             Err(SpecError::NothingToRun("t".into()))
         );
+    }
+
+    #[test]
+    fn specs_differing_only_in_name_are_shared() {
+        let mut interner = SpecInterner::default();
+        let spec = |name: &str, cpus: f64| TaskSpec::new(name).cpus(cpus).command("true");
+        let (a_name, a) = interner.intern(spec("a", 1.0));
+        let (b_name, b) = interner.intern(spec("b", 1.0));
+        let (_, c) = interner.intern(spec("c", 2.0));
+        assert_eq!((&*a_name, &*b_name), ("a", "b"));
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert!(!std::sync::Arc::ptr_eq(&a, &c));
+        assert_eq!(*c, spec("", 2.0));
+        // Unused shapes are swept: the table stays bounded.
+        drop((a, b, c));
+        for i in 0..1000 {
+            let _ = interner.intern(spec("x", f64::from(i)));
+        }
+        assert!(interner.specs.len() <= 64);
     }
 }

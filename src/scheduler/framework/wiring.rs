@@ -127,7 +127,8 @@ pub(super) fn wire(
         users.updates.clone(),
     )
     .with_metrics(metrics.clone())
-    .with_limits(config.tracker_limits());
+    .with_limits(config.tracker_limits())
+    .with_encoded_calls(gate.clone().recipient());
     match &matcher {
         Some(m) => {
             tracker_actor = tracker_actor

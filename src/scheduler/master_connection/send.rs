@@ -42,8 +42,8 @@ impl Handler<SendEncoded> for MasterConnection {
     type Result = ResponseFuture<Result<(), CallError>>;
 
     fn handle(&mut self, SendEncoded(call): SendEncoded, _ctx: &mut Self::Context) -> Self::Result {
-        // Only the matcher's ACCEPTs are built as bytes.
-        let kind = CallKind::Accept;
+        // The matcher's ACCEPTs and the tracker's ACKNOWLEDGEs are built as bytes.
+        let kind = CallKind::of(call.call_type());
         let session = match self.call_session(kind) {
             Ok(session) => session,
             Err(e) => return Box::pin(std::future::ready(Err(e))),

@@ -71,11 +71,11 @@ pub(super) struct SpecBytes {
 }
 
 impl SpecBytes {
-    /// The fixed fields of `spec`.
-    pub(super) fn of(spec: &TaskSpec) -> SpecBytes {
+    /// The fixed fields of `spec`, named `name` (the spec's own name is not read).
+    pub(super) fn of(name: &str, spec: &TaskSpec) -> SpecBytes {
         use prost::encoding::message;
-        let mut b = Vec::with_capacity(spec.name.len() + 64);
-        string_field(TASK_NAME, &spec.name, &mut b);
+        let mut b = Vec::with_capacity(name.len() + 64);
+        string_field(TASK_NAME, name, &mut b);
         let name_end = b.len();
         if let Some(data) = &spec.data {
             delimited(TASK_DATA, data.len(), &mut b);

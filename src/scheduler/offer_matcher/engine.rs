@@ -6,6 +6,7 @@
 use super::MatcherSettings;
 use super::accept_bytes::{self, OfferWire};
 use super::queue::PendingQueue;
+use super::{Place, Queued};
 use crate::proto::{
     AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, Resource, TaskId,
 };
@@ -301,19 +302,15 @@ impl MatcherCore {
     /// pending while suppressed or without offers. A task id already pending or already
     /// launched by this matcher is ignored: no task is launched twice.
     pub fn place(&mut self, task_id: TaskId, spec: Arc<TaskSpec>, now: Instant) -> Outcome {
-        self.place_all(std::iter::once((task_id, spec)), now)
+        self.place_all(std::iter::once(Place { task_id, spec }.into()), now)
     }
 
     /// Like [`MatcherCore::place`] for several tasks, trying the held offers once for all.
-    pub fn place_all(
-        &mut self,
-        tasks: impl IntoIterator<Item = (TaskId, Arc<TaskSpec>)>,
-        now: Instant,
-    ) -> Outcome {
+    pub fn place_all(&mut self, tasks: impl IntoIterator<Item = Queued>, now: Instant) -> Outcome {
         let mut out = Outcome::default();
         let mut queued = false;
-        for (task_id, spec) in tasks {
-            queued |= self.enqueue(task_id, spec);
+        for task in tasks {
+            queued |= self.enqueue(task);
         }
         if !queued {
             return out;
@@ -330,15 +327,16 @@ impl MatcherCore {
     }
 
     /// Puts one task into the queue; `false` if it was refused (duplicate or invalid).
-    fn enqueue(&mut self, task_id: TaskId, spec: Arc<TaskSpec>) -> bool {
-        if self.queue.contains(&task_id)
-            || self.launched.contains_key(&task_id)
-            || self.invalid.contains_key(&task_id)
+    fn enqueue(&mut self, task: Queued) -> bool {
+        let task_id = &task.task_id;
+        if self.queue.contains(task_id)
+            || self.launched.contains_key(task_id)
+            || self.invalid.contains_key(task_id)
         {
             tracing::warn!(task_id = %task_id, "task is already queued or launched; ignoring Place");
             return false;
         }
-        if let Err((task_id, e)) = self.queue.push(task_id, spec, self.round + 1) {
+        if let Err((task_id, e)) = self.queue.push(task, self.round + 1) {
             tracing::error!(task_id = %task_id, error = %e, "task cannot be placed: invalid resources");
             self.invalid.insert(task_id, e.to_string());
             return false;

@@ -98,11 +98,51 @@ pub struct Place {
     pub spec: Arc<TaskSpec>,
 }
 
-/// Queue several tasks at once (sent by the tracker for a batch submission); held offers
-/// are tried once for all of them.
+/// Queue several tasks at once (sent by the tracker); held offers are tried once for all
+/// of them.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
-pub struct PlaceAll(pub Vec<Place>);
+pub struct PlaceAll(pub Vec<Queued>);
+
+/// One task of a [`PlaceAll`]. Tasks whose specs differ only in their names share one
+/// `spec` (its own `name` is not read: `name` is the task's).
+#[derive(Debug, Clone)]
+pub struct Queued {
+    /// The Mesos task id of this attempt.
+    pub task_id: TaskId,
+    /// The spec's name.
+    pub name: Arc<str>,
+    /// The spec to launch, but for its name.
+    pub spec: Arc<TaskSpec>,
+}
+
+impl Queued {
+    /// The same task as a [`Place`], its spec named again.
+    pub fn into_place(self) -> Place {
+        let spec = if self.spec.name.as_str() == &*self.name {
+            self.spec
+        } else {
+            Arc::new(TaskSpec {
+                name: self.name.to_string(),
+                ..(*self.spec).clone()
+            })
+        };
+        Place {
+            task_id: self.task_id,
+            spec,
+        }
+    }
+}
+
+impl From<Place> for Queued {
+    fn from(Place { task_id, spec }: Place) -> Queued {
+        Queued {
+            task_id,
+            name: Arc::from(spec.name.as_str()),
+            spec,
+        }
+    }
+}
 
 /// Remove a task from the queue if it is still pending. Answers whether it was.
 #[derive(Message, Debug, Clone)]
@@ -475,8 +515,7 @@ impl Handler<Place> for OfferMatcher {
 impl Handler<PlaceAll> for OfferMatcher {
     type Result = ();
     fn handle(&mut self, msg: PlaceAll, ctx: &mut Context<Self>) {
-        let tasks = msg.0.into_iter().map(|p| (p.task_id, p.spec));
-        let out = self.core.place_all(tasks, Instant::now());
+        let out = self.core.place_all(msg.0, Instant::now());
         self.apply(out, ctx);
     }
 }

@@ -5,6 +5,7 @@
 //! sequence number, so a matching round visits tasks in submission order but tries each
 //! shape once per offer: a bucket that does not fit is skipped whole.
 
+use super::Queued;
 use super::accept_bytes::SpecBytes;
 use crate::proto::{ExecutorId, Resource, TaskId};
 use crate::resources::{Demand, ResourceError};
@@ -19,6 +20,8 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub(super) struct Pending {
     pub task_id: TaskId,
+    /// The spec's name (the shared `spec`'s own name is not read).
+    pub name: Arc<str>,
     pub spec: Arc<TaskSpec>,
     /// The spec's fixed `TaskInfo` fields, encoded when it was queued.
     pub bytes: SpecBytes,
@@ -116,14 +119,17 @@ impl PendingQueue {
     /// invalid.
     pub fn push(
         &mut self,
-        task_id: TaskId,
-        spec: Arc<TaskSpec>,
+        Queued {
+            task_id,
+            name,
+            spec,
+        }: Queued,
         since_round: u64,
     ) -> Result<(), (TaskId, ResourceError)> {
         let fast_key = self.fast_key(&spec);
         let bucket = match fast_key.and_then(|k| Some((k, *self.fast.get(&k)?))) {
             Some((_, b)) if self.bucket(b).is_some_and(|b| b.same_request(&spec)) => b,
-            _ => match self.slow_bucket(&spec) {
+            _ => match self.slow_bucket(&name, &spec) {
                 Ok(b) => {
                     if let Some(k) = fast_key
                         && !self.fast.contains_key(&k)
@@ -150,8 +156,9 @@ impl PendingQueue {
         self.tasks.insert(
             seq,
             Pending {
-                bytes: SpecBytes::of(&spec),
+                bytes: SpecBytes::of(&name, &spec),
                 task_id,
+                name,
                 spec,
                 since_round,
                 bucket,
@@ -183,7 +190,7 @@ impl PendingQueue {
     }
 
     /// Finds or makes the bucket of `spec` by its normalized [`BucketKey`].
-    fn slow_bucket(&mut self, spec: &TaskSpec) -> Result<usize, ResourceError> {
+    fn slow_bucket(&mut self, name: &str, spec: &TaskSpec) -> Result<usize, ResourceError> {
         let demand = Demand::from_request(&spec.resources)?;
         let (exec_demand, executor) = match &spec.executor {
             Some(e) => {
@@ -193,7 +200,7 @@ impl PendingQueue {
             None => (Demand::default(), None),
         };
         let placement = (!spec.constraints.is_empty())
-            .then(|| (spec.name.clone(), format!("{:?}", spec.constraints)));
+            .then(|| (name.to_owned(), format!("{:?}", spec.constraints)));
         let key = BucketKey {
             demand,
             executor,
@@ -357,13 +364,22 @@ mod tests {
         Arc::new(TaskSpec::new("t").cpus(cpus).mem(10.0).command("true"))
     }
 
+    /// A queue entry of `spec` under `id`.
+    fn task(id: impl Into<String>, spec: Arc<TaskSpec>) -> Queued {
+        Queued {
+            task_id: TaskId::new(id),
+            name: Arc::from(spec.name.as_str()),
+            spec,
+        }
+    }
+
     #[test]
     fn buckets_keep_submission_order() {
         let mut q = PendingQueue::default();
         let (a, b) = (spec(1.0), spec(2.0));
-        q.push(TaskId::new("a1"), a.clone(), 0).unwrap();
-        q.push(TaskId::new("b1"), b.clone(), 0).unwrap();
-        q.push(TaskId::new("a2"), a.clone(), 0).unwrap();
+        q.push(task("a1", a.clone()), 0).unwrap();
+        q.push(task("b1", b.clone()), 0).unwrap();
+        q.push(task("a2", a.clone()), 0).unwrap();
         assert_eq!(q.len(), 3);
         assert_eq!(q.buckets.iter().flatten().count(), 2);
         let (s0, b0) = q.next_ready(0).unwrap();
@@ -383,7 +399,7 @@ mod tests {
         assert!(q.is_empty());
         assert!(q.next_ready(0).is_none());
         // A new bucket in an empty queue sets the floor afresh.
-        q.push(TaskId::new("c"), spec(3.0), 0).unwrap();
+        q.push(task("c", spec(3.0)), 0).unwrap();
         assert_eq!(q.floor().scalars[0].1.milli(), 3000);
     }
 
@@ -392,7 +408,7 @@ mod tests {
         let mut q = PendingQueue::default();
         let a = spec(1.0);
         for i in 0..3 {
-            q.push(TaskId::new(format!("a{i}")), a.clone(), 0).unwrap();
+            q.push(task(format!("a{i}"), a.clone()), 0).unwrap();
         }
         q.remove(&TaskId::new("a1")).unwrap();
         let (_, b) = q.next_ready(0).unwrap();
@@ -400,7 +416,7 @@ mod tests {
         assert_eq!(q.pop_head(b).unwrap().task_id.value, "a2");
         assert!(q.is_empty());
         let bad = Arc::new(TaskSpec::new("x").cpus(f64::NAN).command("true"));
-        assert!(q.push(TaskId::new("x"), bad, 0).is_err());
+        assert!(q.push(task("x", bad), 0).is_err());
         assert!(q.is_empty());
     }
 }

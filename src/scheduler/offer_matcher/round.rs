@@ -107,7 +107,7 @@ impl MatcherCore {
             let (Some(bucket), Some(head)) = (self.queue.bucket(b), self.queue.head(b)) else {
                 continue;
             };
-            let name = head.spec.name.as_str();
+            let name = &*head.name;
             let chosen = if strategy == Strategy::FirstFit {
                 let first = cursors.get(&b).copied().unwrap_or(start).max(first_alive);
                 let found = (first..end).find(|&i| {
@@ -175,7 +175,7 @@ impl MatcherCore {
             let Some(h) = self.held.get_mut(i) else {
                 continue;
             };
-            let counted_name = counted.then(|| p.spec.name.clone());
+            let counted_name = counted.then(|| p.name.to_string());
             let launched = build_task(
                 p,
                 h,

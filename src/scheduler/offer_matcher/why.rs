@@ -62,7 +62,7 @@ impl MatcherCore {
         let mut rejections: Vec<OfferRejection> = held
             .chain(recent)
             .filter_map(|(offer, pool, execs)| {
-                self.reject_reason(bucket, &p.spec.name, offer, pool, execs)
+                self.reject_reason(bucket, &p.name, offer, pool, execs)
                     .map(|reason| OfferRejection {
                         agent_id: offer.agent_id.clone(),
                         hostname: offer.hostname.clone(),

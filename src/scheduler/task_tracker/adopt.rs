@@ -68,10 +68,11 @@ impl TaskTracker {
             Some((name, _, attempt)) => (name, attempt),
             None => (id, 0),
         };
-        let spec = Arc::new(TaskSpec::new(name).retries(0));
-        let mut record = TaskRecord::new(spec, status.task_id.clone());
+        let spec = Arc::new(TaskSpec::default().retries(0));
+        let mut record = TaskRecord::new(Arc::from(name), spec, status.task_id.clone());
         record.attempt = attempt;
         record.launched = true;
+        record.adopted = true;
         let key = self.next_key;
         self.next_key += 1;
         self.records.insert(key, record);
@@ -100,7 +101,11 @@ mod tests {
 
     #[test]
     fn only_master_made_repeats_of_a_known_state_are_repeats() {
-        let mut r = TaskRecord::new(Arc::new(TaskSpec::new("t")), TaskId::new("t.0.0"));
+        let mut r = TaskRecord::new(
+            "t".into(),
+            Arc::new(TaskSpec::new("t")),
+            TaskId::new("t.0.0"),
+        );
         let status = TaskStatus::default();
         assert!(
             !is_repeat(&r, TaskState::TaskStaging, &status),

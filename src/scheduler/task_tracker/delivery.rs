@@ -4,10 +4,13 @@
 use super::{Quiesced, TaskTracker};
 use crate::proto::TaskStatus;
 use crate::proto::scheduler::Call;
+use crate::scheduler::calls::OutCall;
 use crate::scheduler::events::TaskUpdate;
-use crate::scheduler::master_connection::SendCall;
+use crate::scheduler::master_connection::{CallError, SendCall, SendEncoded};
 use actix::prelude::*;
 use futures_util::future::join_all;
+use std::future::Future;
+use std::pin::Pin;
 
 /// One entry of the outbox.
 #[derive(Debug)]
@@ -15,7 +18,7 @@ pub(crate) struct Delivery {
     /// The update for the user, if any (duplicates and foreign tasks have none).
     pub update: Option<TaskUpdate>,
     /// The ACKNOWLEDGE to send once the update is delivered, if the status had a uuid.
-    pub ack: Option<Call>,
+    pub ack: Option<OutCall>,
 }
 
 impl TaskTracker {
@@ -67,14 +70,23 @@ impl TaskTracker {
             .as_ref()
             .filter(|u| u.is_final)
             .and_then(|u| self.key_of(&u.task_id));
-        let users = self.updates.clone();
+        // The sends are made here (the last recipient gets the update itself, not a copy);
+        // the future only waits for them.
+        let sends = update.map(|update| {
+            let task_id = update.task_id.clone();
+            let mut sends = Vec::with_capacity(self.updates.len());
+            if let Some((last, others)) = self.updates.split_last() {
+                sends.extend(others.iter().map(|u| u.send(update.clone())));
+                sends.push(last.send(update));
+            }
+            (task_id, sends)
+        });
         let deliver = async move {
-            if let Some(update) = update {
-                let results = join_all(users.iter().map(|u| u.send(update.clone()))).await;
-                for result in results {
+            if let Some((task_id, sends)) = sends {
+                for result in join_all(sends).await {
                     if let Err(e) = result {
                         tracing::warn!(
-                            task_id = %update.task_id,
+                            task_id = %task_id,
                             error = %e,
                             "a user recipient did not take a task update"
                         );
@@ -90,7 +102,7 @@ impl TaskTracker {
                 act.metrics.delivery_done();
             }
             if let Some(ack) = ack {
-                act.fire(ctx, ack, "ACKNOWLEDGE");
+                act.fire_out(ctx, ack, "ACKNOWLEDGE");
             }
             if let Some(key) = retire {
                 act.retire(key, ctx);
@@ -127,18 +139,35 @@ impl TaskTracker {
     /// reconciliation after the next subscription covers the rest). Counted in flight
     /// until answered (see [`Quiesced`]).
     pub(crate) fn fire(&mut self, ctx: &mut Context<Self>, call: Call, what: &'static str) {
-        let send = self.calls.send(SendCall(call));
+        self.fire_out(ctx, OutCall::from(call), what);
+    }
+
+    /// [`TaskTracker::fire`] for a call that may be built as bytes already (sent as such
+    /// when the tracker has a recipient for them, else as a message).
+    pub(crate) fn fire_out(&mut self, ctx: &mut Context<Self>, call: OutCall, what: &'static str) {
+        type Sent = Pin<Box<dyn Future<Output = Result<Result<(), CallError>, MailboxError>>>>;
+        let send: Sent = match (call, &self.encoded_calls) {
+            (OutCall::Encoded(e), Some(to)) => Box::pin(to.send(SendEncoded(e))),
+            (OutCall::Message(m), _) => Box::pin(self.calls.send(SendCall(*m))),
+            (OutCall::Encoded(e), None) => match e.decode() {
+                Ok(m) => Box::pin(self.calls.send(SendCall(m))),
+                Err(e) => {
+                    tracing::error!(call = what, error = %e, "an encoded call does not decode");
+                    return;
+                }
+            },
+        };
         self.calls_in_flight += 1;
         ctx.spawn(
             async move {
                 match send.await {
                     Ok(Ok(())) => {}
-                    Ok(Err(crate::scheduler::master_connection::CallError::NotSubscribed)) => {
+                    Ok(Err(CallError::NotSubscribed)) => {
                         tracing::debug!(call = what, "call not sent: not subscribed");
                     }
                     // Refused by the closed gate of a shutdown: after TEARDOWN Mesos needs
                     // no more answers, and after a failover it resends what is unanswered.
-                    Ok(Err(crate::scheduler::master_connection::CallError::Stopped)) => {
+                    Ok(Err(CallError::Stopped)) => {
                         tracing::debug!(call = what, "call not sent: the runtime is stopping");
                     }
                     Ok(Err(e)) => tracing::warn!(call = what, error = %e, "call failed"),

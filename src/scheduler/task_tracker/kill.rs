@@ -4,7 +4,7 @@
 
 use super::delivery::Delivery;
 use super::{KillError, KillTask, Launched, LaunchedAll, TaskTracker};
-use crate::proto::{AgentId, TaskState, TaskStatus, task_status};
+use crate::proto::{TaskState, TaskStatus, task_status};
 use crate::scheduler::calls;
 use crate::scheduler::events::TaskUpdate;
 use crate::scheduler::master_connection::{CallError, SendCall};
@@ -15,11 +15,7 @@ impl TaskTracker {
     /// Sends KILL for the current attempt of `key` (fire and forget).
     fn kill_launched(&mut self, key: u64, ctx: &mut Context<Self>) {
         if let Some(r) = self.records.get(&key) {
-            let call = calls::kill(
-                r.task_id.clone(),
-                r.agent_id.clone(),
-                r.spec.kill_grace_period,
-            );
+            let call = calls::kill(r.task_id.clone(), r.agent(), r.spec.kill_grace_period);
             self.fire(ctx, call, "KILL");
         }
     }
@@ -45,7 +41,7 @@ impl TaskTracker {
             ..Default::default()
         };
         let update = TaskUpdate {
-            name: r.spec.name.clone(),
+            name: r.name.to_string(),
             task_id: r.task_id.clone(),
             state: TaskState::TaskKilled,
             reason: crate::scheduler::events::reason_of(&status),
@@ -78,21 +74,20 @@ impl TaskTracker {
     /// One task of a [`LaunchedAll`]: the record learns where it runs (and is killed
     /// now if a kill was waiting for the launch).
     pub(super) fn launched(&mut self, msg: Launched, ctx: &mut Context<Self>) {
-        let Some(key) = self.key_of(&msg.task_id) else {
-            tracing::warn!(task_id = %msg.task_id, "launch of a task this tracker does not know");
+        // The current attempt's record, found with one lookup (its id names its key).
+        let current = super::record::own_key(&msg.task_id.value, self.nonce)
+            .and_then(|(key, _)| Some((key, self.records.get_mut(&key)?)))
+            .filter(|(_, r)| r.task_id == msg.task_id && !r.is_final);
+        let Some((key, r)) = current else {
+            if self.key_of(&msg.task_id).is_none() {
+                tracing::warn!(task_id = %msg.task_id, "launch of a task this tracker does not know");
+            } else {
+                tracing::warn!(task_id = %msg.task_id, "launch of a replaced or final attempt");
+            }
             return;
         };
-        let Some(r) = self.records.get_mut(&key) else {
-            return;
-        };
-        if r.task_id != msg.task_id || r.is_final {
-            tracing::warn!(task_id = %msg.task_id, "launch of a replaced or final attempt");
-            return;
-        }
         r.launched = true;
-        r.agent_id = Some(AgentId::new(&*msg.agent_id));
-        r.hostname = String::from(&*msg.hostname);
-        r.executor_id = msg.executor_id;
+        r.set_launch(msg.agent_id, msg.hostname, msg.executor_id);
         if r.kill_requested {
             tracing::info!(task_id = %msg.task_id, "launched after a kill request: killing");
             self.kill_launched(key, ctx);
@@ -116,11 +111,7 @@ impl Handler<KillTask> for TaskTracker {
         r.kill_requested = true;
         tracing::info!(task_id = %r.task_id, launched = r.launched, "killing task");
         if r.launched {
-            let call = calls::kill(
-                r.task_id.clone(),
-                r.agent_id.clone(),
-                r.spec.kill_grace_period,
-            );
+            let call = calls::kill(r.task_id.clone(), r.agent(), r.spec.kill_grace_period);
             let send = self.calls.send(SendCall(call));
             return Box::pin(fut::wrap_future(async move {
                 match send.await {

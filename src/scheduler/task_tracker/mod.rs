@@ -15,8 +15,10 @@
 //! but delivered once; updates for task ids this tracker never issued are acknowledged and
 //! logged, or adopted once the framework was resumed (`adopt.rs`). A live update for an
 //! attempt already replaced by a retry gets that attempt killed: it never runs twice.
-//! Per task it keeps one small record (the spec is shared with the matcher through an
-//! `Arc`) plus one id-index entry per attempt.
+//! Per task it keeps one small record: its name, its spec (shared with the matcher, and
+//! with every task whose spec differs only in its name) and its current attempt; the
+//! tracker's task ids name their record (`<name>.<nonce><key>.<attempt>`), so they need no
+//! index (only adopted tasks' ids have one).
 //!
 //! Memory is bounded ([`TrackerLimits`]): a final task's record is kept after its final
 //! update was delivered (and acknowledged) for a bounded count and time, then forgotten
@@ -38,8 +40,8 @@ use super::events::TaskUpdate;
 use super::spec::{SpecError, TaskSpec};
 use crate::proto::{AgentId, ExecutorId, TaskId, TaskState, TaskStatus};
 use crate::scheduler::calls;
-use crate::scheduler::master_connection::SendCall;
-use crate::scheduler::offer_matcher::{Place, PlaceAll, Unplace};
+use crate::scheduler::master_connection::{SendCall, SendEncoded};
+use crate::scheduler::offer_matcher::{Place, PlaceAll, Queued, Unplace};
 use actix::prelude::*;
 use delivery::Delivery;
 use foldhash::{HashMap, HashMapExt};
@@ -266,14 +268,19 @@ impl Default for TrackerLimits {
 pub struct TaskTracker {
     settings: TrackerSettings,
     calls: Recipient<SendCall>,
+    /// Where calls built as bytes go (ACKNOWLEDGEs); `None`: as messages to `calls`.
+    encoded_calls: Option<Recipient<SendEncoded>>,
     place: Recipient<Place>,
     /// Where [`TrackAll`] sends its tasks in one message (else one `Place` each).
     place_all: Option<Recipient<PlaceAll>>,
     unplace: Recipient<Unplace>,
     updates: Vec<Recipient<TaskUpdate>>,
+    /// Shares the specs of tasks that differ only in their names.
+    specs: crate::scheduler::spec::SpecInterner,
     /// Records by submission number (ordered: [`ListTasks`] lists in submission order).
     records: BTreeMap<u64, TaskRecord>,
-    /// Every attempt's task id to its record's key.
+    /// Adopted tasks' ids to their records' keys. The tracker's own ids name their key
+    /// (`record::own_key`), so they need no index.
     by_id: HashMap<String, u64>,
     next_key: u64,
     /// Random per-tracker part of task ids, so ids differ across framework instances.
@@ -327,10 +334,12 @@ impl TaskTracker {
         TaskTracker {
             settings,
             calls,
+            encoded_calls: None,
             place,
             place_all: None,
             unplace,
             updates,
+            specs: Default::default(),
             records: BTreeMap::new(),
             by_id: HashMap::new(),
             next_key: 0,
@@ -370,6 +379,22 @@ impl TaskTracker {
         self
     }
 
+    /// Sends ACKNOWLEDGEs built as protobuf bytes to `encoded` (the connection's call
+    /// gate) instead of as messages to the `calls` recipient.
+    pub fn with_encoded_calls(mut self, encoded: Recipient<SendEncoded>) -> Self {
+        self.encoded_calls = Some(encoded);
+        self
+    }
+
+    /// The ACKNOWLEDGE of `status`, if it needs one: bytes when they have a recipient.
+    fn ack_for(&self, status: &TaskStatus) -> Option<calls::OutCall> {
+        if self.encoded_calls.is_some() {
+            calls::acknowledge_encoded(status).map(calls::OutCall::Encoded)
+        } else {
+            calls::acknowledge(status).map(calls::OutCall::from)
+        }
+    }
+
     /// Raw mode: also deliver updates of tasks this tracker did not launch (the user's own
     /// actor placed them), as `TaskUpdate`s named by their task id, attempt 0, final when
     /// terminal. They are acknowledged after delivery like any other.
@@ -401,8 +426,22 @@ impl TaskTracker {
         }
     }
 
+    /// The key of the record that issued `task_id` (any of its attempts).
     fn key_of(&self, task_id: &TaskId) -> Option<u64> {
-        self.by_id.get(&task_id.value).copied()
+        let id = task_id.value.as_str();
+        let Some((key, attempt)) = record::own_key(id, self.nonce) else {
+            return self.by_id.get(id).copied();
+        };
+        let r = self.records.get(&key)?;
+        let issued = if r.task_id.value == id {
+            true
+        } else {
+            // An earlier attempt's id (rare): the same id built again.
+            !r.adopted
+                && attempt < r.attempt
+                && record::task_id_for(&r.name, self.nonce, key, attempt).value == id
+        };
+        issued.then_some(key)
     }
 
     /// Counts a record that just became final.
@@ -415,17 +454,28 @@ impl TaskTracker {
         let Some(r) = self.records.get_mut(&key) else {
             return;
         };
-        let task_id = record::task_id_for(&r.spec.name, self.nonce, key, r.attempt + 1);
+        let task_id = record::task_id_for(&r.name, self.nonce, key, r.attempt + 1);
         r.next_attempt(task_id.clone());
         tracing::info!(task_id = %task_id, attempt = r.attempt, "relaunching task");
-        self.by_id.insert(task_id.value.clone(), key);
         if !self.place.connected() {
             tracing::error!(task_id = %task_id, "matcher gone: the new attempt cannot be queued");
         }
-        self.place.do_send(Place {
-            task_id,
-            spec: Arc::clone(&r.spec),
-        });
+        let task = r.queued(task_id);
+        self.queue_tasks(vec![task]);
+    }
+
+    /// Queues tasks at the matcher (fire and forget): one [`PlaceAll`], or one [`Place`]
+    /// each (with the whole spec) when the tracker has no `place_all`.
+    fn queue_tasks(&self, tasks: Vec<Queued>) {
+        match &self.place_all {
+            _ if tasks.is_empty() => {}
+            Some(all) => all.do_send(PlaceAll(tasks)),
+            None => {
+                for task in tasks {
+                    self.place.do_send(task.into_place());
+                }
+            }
+        }
     }
 }
 
@@ -446,7 +496,7 @@ impl Handler<UpdateReceived> for TaskTracker {
         if self.delivery_queue_full(&status) {
             return;
         }
-        let ack = calls::acknowledge(&status);
+        let ack = self.ack_for(&status);
         let only_ack = |ack| Delivery { update: None, ack };
         let Ok(state) = TaskState::try_from(status.state) else {
             tracing::warn!(task_id = %status.task_id, state = status.state, "update with an unknown state");
@@ -512,12 +562,7 @@ impl Handler<UpdateReceived> for TaskTracker {
         self.update_seq += 1;
         r.heard_seq = self.update_seq;
         r.launched = true;
-        if let Some(agent_id) = &status.agent_id {
-            r.agent_id = Some(agent_id.clone());
-        }
-        if let Some(executor_id) = &status.executor_id {
-            r.executor_id = Some(executor_id.clone());
-        }
+        r.learn_place(status.agent_id.as_ref(), status.executor_id.as_ref());
         let from = r.state;
         let outcome = r.apply(state);
         self.metrics.task_state(from, state);
@@ -529,7 +574,7 @@ impl Handler<UpdateReceived> for TaskTracker {
             }
         }
         let update = TaskUpdate {
-            name: r.spec.name.clone(),
+            name: r.name.to_string(),
             task_id: status.task_id.clone(),
             state,
             reason: super::events::reason_of(&status),

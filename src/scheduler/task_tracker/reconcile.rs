@@ -63,7 +63,7 @@ impl TaskTracker {
             .remaining
             .iter()
             .filter_map(|(key, _)| records.get(key))
-            .map(|r| (r.task_id.clone(), r.agent_id.clone()))
+            .map(|r| (r.task_id.clone(), r.agent()))
             .collect::<Vec<_>>();
         tracing::debug!(tasks = tasks.len(), "explicit reconciliation");
         self.fire(ctx, calls::reconcile(tasks), "RECONCILE");
@@ -99,13 +99,7 @@ impl TaskTracker {
             .records
             .values()
             .filter(|r| r.kill_requested && r.launched && !r.is_final)
-            .map(|r| {
-                calls::kill(
-                    r.task_id.clone(),
-                    r.agent_id.clone(),
-                    r.spec.kill_grace_period,
-                )
-            })
+            .map(|r| calls::kill(r.task_id.clone(), r.agent(), r.spec.kill_grace_period))
             .collect::<Vec<_>>();
         for call in kills {
             self.fire(ctx, call, "KILL");

@@ -3,6 +3,7 @@
 
 use super::{TaskLocation, TaskSummary};
 use crate::proto::{AgentId, ExecutorId, TaskId, TaskState};
+use crate::scheduler::offer_matcher::Queued;
 use crate::scheduler::spec::{RetryPolicy, TaskSpec};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -16,7 +17,10 @@ const MAX_NAME_PREFIX: usize = 96;
 /// Everything the tracker keeps about one submitted task (its current attempt).
 #[derive(Debug)]
 pub(crate) struct TaskRecord {
-    /// The spec, shared with the matcher.
+    /// The spec's name.
+    pub name: Arc<str>,
+    /// The spec but for its name, shared with the matcher and with equal specs
+    /// ([`SpecInterner`](crate::scheduler::spec::SpecInterner)).
     pub spec: Arc<TaskSpec>,
     /// The current attempt's task id.
     pub task_id: TaskId,
@@ -26,20 +30,30 @@ pub(crate) struct TaskRecord {
     pub state: TaskState,
     /// The current attempt was handed to Mesos (placed into an ACCEPT, or heard of).
     pub launched: bool,
-    /// The agent of the current attempt, once known.
-    pub agent_id: Option<AgentId>,
-    /// The agent's hostname, once known (empty otherwise).
-    pub hostname: String,
-    /// The executor of the current attempt, once known.
-    pub executor_id: Option<ExecutorId>,
     /// The user asked to kill it: never retried, KILL resent after re-subscription.
     pub kill_requested: bool,
     /// Terminal with no retry left.
     pub is_final: bool,
+    /// Adopted from a previous process: its ids are not of this tracker's form.
+    pub adopted: bool,
     /// Sequence number of the last update applied (0: never heard of).
     pub heard_seq: u64,
-    /// Hashes of the latest update uuids, to recognise resent duplicates.
-    recent: [Option<u64>; RECENT_UUIDS],
+    /// Where the current attempt runs and the uuids of its latest updates, once it was
+    /// launched or heard of (`None` keeps a queued task's record small).
+    placed: Option<Box<Placed>>,
+}
+
+/// What a record learns once its current attempt is launched or heard of.
+#[derive(Debug, Default)]
+struct Placed {
+    /// The agent (shared with the launch notice).
+    agent_id: Option<Arc<str>>,
+    /// The agent's hostname (shared with the launch notice).
+    hostname: Option<Arc<str>>,
+    /// The executor.
+    executor_id: Option<ExecutorId>,
+    /// Hashes of the latest update uuids, to recognise resent duplicates (0: none).
+    recent: [u64; RECENT_UUIDS],
 }
 
 /// What an update does to a task.
@@ -55,34 +69,35 @@ pub(crate) enum Outcome {
 }
 
 impl TaskRecord {
-    /// A fresh record for the first attempt of `spec`.
-    pub fn new(spec: Arc<TaskSpec>, task_id: TaskId) -> Self {
+    /// A fresh record for the first attempt of `spec` named `name`.
+    pub fn new(name: Arc<str>, spec: Arc<TaskSpec>, task_id: TaskId) -> Self {
         TaskRecord {
+            name,
             spec,
             task_id,
             attempt: 0,
             state: TaskState::TaskStaging,
             launched: false,
-            agent_id: None,
-            hostname: String::new(),
-            executor_id: None,
             kill_requested: false,
             is_final: false,
+            adopted: false,
             heard_seq: 0,
-            recent: [None; RECENT_UUIDS],
+            placed: None,
         }
     }
 
     /// Whether an update with this uuid was already seen for the current attempt.
     pub fn seen(&self, uuid: &[u8]) -> bool {
-        let h = hash_uuid(uuid);
-        self.recent.contains(&Some(h))
+        self.placed
+            .as_ref()
+            .is_some_and(|p| p.recent.contains(&hash_uuid(uuid)))
     }
 
     /// Remembers an update uuid (the oldest of the remembered ones is forgotten).
     pub fn remember(&mut self, uuid: &[u8]) {
-        self.recent.rotate_right(1);
-        self.recent[0] = Some(hash_uuid(uuid));
+        let recent = &mut self.placed_mut().recent;
+        recent.rotate_right(1);
+        recent[0] = hash_uuid(uuid);
     }
 
     /// Applies a new state of the current attempt and decides what follows.
@@ -107,10 +122,66 @@ impl TaskRecord {
         self.attempt += 1;
         self.state = TaskState::TaskStaging;
         self.launched = false;
-        self.agent_id = None;
-        self.hostname.clear();
-        self.executor_id = None;
-        self.recent = [None; RECENT_UUIDS];
+        self.placed = None;
+    }
+
+    /// The current attempt under `task_id`, for the matcher's queue.
+    pub fn queued(&self, task_id: TaskId) -> Queued {
+        Queued {
+            task_id,
+            name: Arc::clone(&self.name),
+            spec: Arc::clone(&self.spec),
+        }
+    }
+
+    /// Forgets where the current attempt was going to run.
+    pub fn forget_place(&mut self) {
+        if let Some(p) = &mut self.placed {
+            p.agent_id = None;
+            p.hostname = None;
+            p.executor_id = None;
+        }
+    }
+
+    fn placed_mut(&mut self) -> &mut Placed {
+        self.placed.get_or_insert_with(Default::default)
+    }
+
+    /// Learns where the matcher launched the current attempt.
+    pub fn set_launch(
+        &mut self,
+        agent_id: Arc<str>,
+        hostname: Arc<str>,
+        executor_id: Option<ExecutorId>,
+    ) {
+        let p = self.placed_mut();
+        p.agent_id = Some(agent_id);
+        p.hostname = Some(hostname);
+        p.executor_id = executor_id;
+    }
+
+    /// Learns the agent (and executor) an update of the current attempt names; allocates
+    /// only when they changed.
+    pub fn learn_place(&mut self, agent_id: Option<&AgentId>, executor_id: Option<&ExecutorId>) {
+        let p = self.placed_mut();
+        if let Some(a) = agent_id
+            && p.agent_id.as_deref() != Some(a.value.as_str())
+        {
+            p.agent_id = Some(Arc::from(a.value.as_str()));
+        }
+        if let Some(e) = executor_id
+            && p.executor_id.as_ref() != Some(e)
+        {
+            p.executor_id = Some(e.clone());
+        }
+    }
+
+    /// The agent of the current attempt, as Mesos calls want it.
+    pub fn agent(&self) -> Option<AgentId> {
+        self.placed
+            .as_ref()
+            .and_then(|p| p.agent_id.as_deref())
+            .map(AgentId::new)
     }
 
     /// Marks the current attempt as killed before launch (final).
@@ -121,15 +192,16 @@ impl TaskRecord {
 
     /// Where the current attempt runs (or ran), once it was handed to an agent.
     pub fn location(&self) -> Option<TaskLocation> {
-        let agent_id = self.agent_id.clone().filter(|_| self.launched)?;
-        let executor_id = self
+        let agent_id = self.agent().filter(|_| self.launched)?;
+        let p = self.placed.as_deref()?;
+        let executor_id = p
             .executor_id
             .clone()
             .or_else(|| self.spec.executor.as_ref().map(|e| e.executor_id.clone()))
             .unwrap_or_else(|| ExecutorId::new(self.task_id.value.clone()));
         Some(TaskLocation {
             agent_id,
-            hostname: self.hostname.clone(),
+            hostname: p.hostname.as_deref().unwrap_or_default().to_owned(),
             executor_id,
         })
     }
@@ -137,7 +209,7 @@ impl TaskRecord {
     /// The summary [`ListTasks`](super::ListTasks) reports.
     pub fn summary(&self) -> TaskSummary {
         TaskSummary {
-            name: self.spec.name.clone(),
+            name: self.name.to_string(),
             task_id: self.task_id.clone(),
             state: self.state,
             attempt: self.attempt,
@@ -207,10 +279,54 @@ fn push_digits(out: &mut String, mut v: u64, radix: u64, width: usize) {
     }
 }
 
+/// The key and attempt an id of this tracker's form `<name>.<nonce><seq>.<attempt>`
+/// names, when its nonce is `nonce`; `None` for any other id. The caller still compares
+/// the whole id with the record's (the name part is not checked here).
+pub(crate) fn own_key(id: &str, nonce: u32) -> Option<(u64, u32)> {
+    // On every update and launch notice: a few byte comparisons from the end, no
+    // `str::parse` (the whole id is compared with the record's afterwards).
+    let b = id.as_bytes();
+    let dot = b.iter().rposition(|&c| c == b'.')?;
+    let attempt = number(b.get(dot + 1..)?, 10, 10)?;
+    let rest = b.get(..dot)?;
+    let middle = rest.get(rest.iter().rposition(|&c| c == b'.')? + 1..)?;
+    let mut hex = [0u8; 8];
+    for (i, slot) in hex.iter_mut().enumerate() {
+        let d = (nonce >> (28 - 4 * i)) & 0xf;
+        *slot = if d < 10 { b'0' } else { b'a' - 10 } + d as u8;
+    }
+    if middle.get(..8)? != hex.as_slice() {
+        return None;
+    }
+    Some((
+        number(middle.get(8..)?, 16, 16)?,
+        u32::try_from(attempt).ok()?,
+    ))
+}
+
+/// The value of 1 to `max_len` lowercase digits in `radix` (10 or 16, so 16 digits never
+/// overflow); `None` for anything else.
+fn number(b: &[u8], radix: u64, max_len: usize) -> Option<u64> {
+    if b.is_empty() || b.len() > max_len {
+        return None;
+    }
+    let mut v = 0u64;
+    for &c in b {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' if radix == 16 => c - b'a' + 10,
+            _ => return None,
+        };
+        v = v * radix + u64::from(d);
+    }
+    Some(v)
+}
+
+/// A uuid's hash, never 0 (0 marks an empty slot).
 fn hash_uuid(uuid: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     uuid.hash(&mut h);
-    h.finish()
+    h.finish().max(1)
 }
 
 #[cfg(test)]
@@ -220,12 +336,39 @@ mod tests {
     fn record(retries: u32, retry_failed: bool) -> TaskRecord {
         let mut spec = TaskSpec::new("t").command("true").retries(retries);
         spec.retry.retry_failed = retry_failed;
-        TaskRecord::new(Arc::new(spec), TaskId::new("t.0.0"))
+        TaskRecord::new("t".into(), Arc::new(spec), TaskId::new("t.0.0"))
     }
 
     #[test]
     fn record_is_small() {
         assert!(std::mem::size_of::<TaskRecord>() <= 320);
+    }
+
+    #[test]
+    fn own_ids_name_their_key_and_attempt() {
+        for (name, seq, attempt) in [
+            ("t", 0, 0),
+            ("my task.x", 0xabc0, 7),
+            ("", u64::MAX, u32::MAX),
+        ] {
+            let id = task_id_for(name, 0x1f, seq, attempt);
+            assert_eq!(own_key(&id.value, 0x1f), Some((seq, attempt)), "{id}");
+            assert_eq!(own_key(&id.value, 0x2f), None, "another tracker's nonce");
+        }
+        for other in [
+            "",
+            "t",
+            "t.0.0",
+            "t.0000001f.0",
+            "t.0000001f1.",
+            "t.0000001f1.x",
+            "t.0000001fz.0",
+            "t.0000001f1.99999999999",
+            "t.0000001f11111111111111111111.0",
+            "t.0000001f1.0.",
+        ] {
+            assert_eq!(own_key(other, 0x1f), None, "{other}");
+        }
     }
 
     #[test]
@@ -328,8 +471,7 @@ mod tests {
         let mut r = record(0, true);
         assert!(r.location().is_none());
         r.launched = true;
-        r.agent_id = Some(AgentId::new("a1"));
-        r.hostname = "h".into();
+        r.set_launch("a1".into(), "h".into(), None);
         let loc = r.location().unwrap();
         assert_eq!(loc.executor_id.value, "t.0.0");
         assert_eq!(loc.hostname, "h");

@@ -6,9 +6,8 @@
 
 use super::{AcceptFailed, TaskRecord, TaskTracker};
 use crate::proto::{TaskState, TaskStatus, task_status::Reason};
-use crate::scheduler::offer_matcher::{Place, PlaceAll, Released};
+use crate::scheduler::offer_matcher::Released;
 use actix::prelude::*;
-use std::sync::Arc;
 
 impl Handler<AcceptFailed> for TaskTracker {
     type Result = ();
@@ -38,21 +37,10 @@ impl Handler<AcceptFailed> for TaskTracker {
                 self.killed_while_pending(key, attempt, ctx);
                 continue;
             }
-            places.push(Place {
-                task_id: launched.task_id,
-                spec: Arc::clone(&r.spec),
-            });
+            places.push(r.queued(launched.task_id));
         }
         tracing::info!(tasks = places.len(), "ACCEPT refused: tasks queued again");
-        match (&self.place_all, places.len()) {
-            (_, 0) => {}
-            (Some(all), _) => all.do_send(PlaceAll(places)),
-            (None, _) => {
-                for place in places {
-                    self.place.do_send(place);
-                }
-            }
-        }
+        self.queue_tasks(places);
     }
 }
 
@@ -78,16 +66,12 @@ impl TaskTracker {
         };
         tracing::info!(task_id = %r.task_id, "launch dropped for invalid offers: task queued again");
         r.launched = false;
-        r.agent_id = None;
-        r.hostname.clear();
-        r.executor_id = None;
+        r.forget_place();
         if let Some(released) = &self.released {
             released.do_send(Released(r.task_id.clone()));
         }
         self.metrics.tasks_requeued(1);
-        self.place.do_send(Place {
-            task_id: r.task_id.clone(),
-            spec: Arc::clone(&r.spec),
-        });
+        let task = r.queued(r.task_id.clone());
+        self.queue_tasks(vec![task]);
     }
 }

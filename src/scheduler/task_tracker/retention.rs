@@ -6,7 +6,7 @@
 //!
 //! The clock is passed in (`now`), so the rule is tested without waiting.
 
-use super::{TaskTracker, TrackerLimits, record};
+use super::{TaskTracker, TrackerLimits};
 use actix::prelude::*;
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -97,14 +97,13 @@ impl TaskTracker {
         }
     }
 
-    /// Drops a final record and the index entries of all its attempts.
+    /// Drops a final record (and an adopted one's id index entry).
     fn forget(&mut self, key: u64) {
         let Some(r) = self.records.remove(&key) else {
             return;
         };
-        for attempt in 0..=r.attempt {
-            let id = record::task_id_for(&r.spec.name, self.nonce, key, attempt);
-            self.by_id.remove(&id.value);
+        if r.adopted {
+            self.by_id.remove(&r.task_id.value);
         }
         tracing::trace!(task_id = %r.task_id, "finished task forgotten");
     }

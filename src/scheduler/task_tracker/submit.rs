@@ -3,38 +3,80 @@
 
 use super::{SubmitError, TaskTracker, Track, TrackAll, record};
 use crate::proto::TaskId;
-use crate::scheduler::offer_matcher::{Place, PlaceAll};
+use crate::scheduler::offer_matcher::{PlaceAll, Queued};
 use crate::scheduler::spec::TaskSpec;
 use actix::prelude::*;
 use record::TaskRecord;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+
 impl TaskTracker {
-    /// Records a new (validated) task; answers its key, first task id and shared spec.
-    fn admit(&mut self, spec: TaskSpec) -> (u64, TaskId, Arc<TaskSpec>) {
-        let spec = Arc::new(spec);
+    /// Records a new (validated) task; answers its key and its first attempt for the
+    /// matcher.
+    fn admit(&mut self, spec: TaskSpec) -> (u64, Queued) {
+        let (name, spec) = self.specs.intern(spec);
         let key = self.next_key;
         self.next_key += 1;
-        let task_id = record::task_id_for(&spec.name, self.nonce, key, 0);
-        self.records
-            .insert(key, TaskRecord::new(Arc::clone(&spec), task_id.clone()));
-        self.by_id.insert(task_id.value.clone(), key);
+        let task_id = record::task_id_for(&name, self.nonce, key, 0);
+        let r = TaskRecord::new(name, spec, task_id.clone());
+        let queued = r.queued(task_id);
+        self.records.insert(key, r);
         self.open += 1;
         self.metrics.tasks_submitted(1);
-        tracing::debug!(task_id = %task_id, "tracking new task");
-        (key, task_id, spec)
+        tracing::debug!(task_id = %queued.task_id, "tracking new task");
+        (key, queued)
     }
 
     /// Forgets tasks admitted for a submission the matcher never got.
-    fn unadmit(&mut self, admitted: &[(u64, TaskId)]) {
-        for (key, task_id) in admitted {
+    fn unadmit(&mut self, keys: &[u64]) {
+        for key in keys {
             if self.records.remove(key).is_some_and(|r| !r.is_final) {
                 self.closed();
             }
-            self.by_id.remove(&task_id.value);
         }
         self.check_finished();
+    }
+
+    /// Admits `specs` (validated) and queues them at the matcher; answers their first task
+    /// ids once the matcher has them.
+    fn submit(
+        &mut self,
+        specs: Vec<TaskSpec>,
+    ) -> ResponseActFuture<Self, Result<Vec<TaskId>, SubmitError>> {
+        let mut keys = Vec::with_capacity(specs.len());
+        let mut tasks = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let (key, task) = self.admit(spec);
+            keys.push(key);
+            tasks.push(task);
+        }
+        let ids: Vec<TaskId> = tasks.iter().map(|t| t.task_id.clone()).collect();
+        let sent: Pin<Box<dyn Future<Output = Result<(), MailboxError>>>> = match &self.place_all {
+            Some(all) => Box::pin(all.send(PlaceAll(tasks))),
+            None => {
+                let each: Vec<_> = tasks
+                    .into_iter()
+                    .map(|t| self.place.send(t.into_place()))
+                    .collect();
+                Box::pin(async move {
+                    futures_util::future::join_all(each)
+                        .await
+                        .into_iter()
+                        .collect::<Result<(), MailboxError>>()
+                })
+            }
+        };
+        Box::pin(
+            sent.into_actor(self)
+                .map(move |result, act, _| match result {
+                    Ok(()) => Ok(ids),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "matcher gone: tasks not submitted");
+                        act.unadmit(&keys);
+                        Err(SubmitError::Stopped)
+                    }
+                }),
+        )
     }
 }
 
@@ -45,23 +87,9 @@ impl Handler<Track> for TaskTracker {
         if let Err(e) = spec.validate() {
             return Box::pin(fut::ready(Err(SubmitError::Invalid(e))));
         }
-        let (key, task_id, spec) = self.admit(spec);
-        let place = self.place.send(Place {
-            task_id: task_id.clone(),
-            spec,
-        });
-        Box::pin(
-            place
-                .into_actor(self)
-                .map(move |result, act, _| match result {
-                    Ok(()) => Ok(task_id),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "matcher gone: task not submitted");
-                        act.unadmit(&[(key, task_id)]);
-                        Err(SubmitError::Stopped)
-                    }
-                }),
-        )
+        Box::pin(self.submit(vec![spec]).map(|result, _, _| {
+            result.and_then(|ids| ids.into_iter().next().ok_or(SubmitError::Stopped))
+        }))
     }
 }
 
@@ -75,38 +103,6 @@ impl Handler<TrackAll> for TaskTracker {
                 return Box::pin(fut::ready(Err(e)));
             }
         }
-        let mut admitted = Vec::with_capacity(specs.len());
-        let mut places = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let (key, task_id, spec) = self.admit(spec);
-            places.push(Place {
-                task_id: task_id.clone(),
-                spec,
-            });
-            admitted.push((key, task_id));
-        }
-        let sent: Pin<Box<dyn Future<Output = Result<(), MailboxError>>>> = match &self.place_all {
-            Some(all) => Box::pin(all.send(PlaceAll(places))),
-            None => {
-                let each: Vec<_> = places.into_iter().map(|p| self.place.send(p)).collect();
-                Box::pin(async move {
-                    futures_util::future::join_all(each)
-                        .await
-                        .into_iter()
-                        .collect::<Result<(), MailboxError>>()
-                })
-            }
-        };
-        Box::pin(
-            sent.into_actor(self)
-                .map(move |result, act, _| match result {
-                    Ok(()) => Ok(admitted.into_iter().map(|(_, id)| id).collect()),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "matcher gone: tasks not submitted");
-                        act.unadmit(&admitted);
-                        Err(SubmitError::Stopped)
-                    }
-                }),
-        )
+        self.submit(specs)
     }
 }
