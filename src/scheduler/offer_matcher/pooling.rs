@@ -5,6 +5,7 @@ use super::accept_bytes::OfferWire;
 use super::engine::{HeldOffer, MatcherCore, Outcome, later};
 use crate::proto::{AgentId, Offer, OfferId};
 use crate::resources::{Amount, Resources, Scalar};
+use crate::scheduler::events::IncomingOffer;
 use foldhash::{HashMap, HashMapExt};
 use std::time::Instant;
 
@@ -12,19 +13,29 @@ impl MatcherCore {
     /// New offers: pool them with the held offers of the same agent and role, place what
     /// fits, ACCEPT each used pool once (naming all its offers), hold or DECLINE the rest.
     pub fn offers(&mut self, offers: Vec<Offer>, now: Instant) -> Outcome {
+        self.intake(offers.into_iter().map(IncomingOffer::from_offer).collect(), now)
+    }
+
+    /// Like [`MatcherCore::offers`], for offers whose resources are already built (by the
+    /// connection's slim decode of the event's bytes).
+    pub fn intake(&mut self, offers: Vec<IncomingOffer>, now: Instant) -> Outcome {
         let mut out = Outcome::default();
         self.connected = true;
         self.last_offer_news = Some(now);
         let deadline = later(now, self.settings.offer_hold);
         let mut fresh: Vec<HeldOffer> = Vec::new();
         let mut by_agent: HashMap<(AgentId, Option<String>), usize> = HashMap::new();
-        for mut offer in offers {
+        for incoming in offers {
+            let IncomingOffer {
+                offer,
+                pool,
+                invalid,
+            } = incoming;
             if !self.held_ids.insert(offer.id.clone()) {
                 tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
                 continue;
             }
-            let (pool, errors) = Resources::from_proto_lossy(std::mem::take(&mut offer.resources));
-            for e in errors {
+            for e in invalid {
                 tracing::warn!(offer_id = %offer.id, error = %e, "ignoring an invalid offered resource");
             }
             let h = HeldOffer {
