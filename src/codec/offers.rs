@@ -10,10 +10,9 @@
 
 use super::view::{self, ViewError, merge_id};
 use crate::proto::scheduler::event;
-use crate::proto::{ExecutorId, Offer};
+use crate::proto::{Attribute, ExecutorId, Offer, value};
 use crate::resources::Resources;
 use crate::scheduler::events::IncomingOffer;
-use prost::Message;
 
 /// Most offers one event may carry for the slim decode (more: decoded by prost).
 pub(crate) const MAX_OFFERS: usize = 100_000;
@@ -34,6 +33,12 @@ const OFFER_URL: u32 = 8;
 const OFFER_UNAVAILABILITY: u32 = 9;
 const OFFER_ALLOCATION_INFO: u32 = 10;
 const OFFER_DOMAIN: u32 = 11;
+const ATTRIBUTE_NAME: u32 = 1;
+const ATTRIBUTE_TYPE: u32 = 2;
+const ATTRIBUTE_SCALAR: u32 = 3;
+const ATTRIBUTE_RANGES: u32 = 4;
+const ATTRIBUTE_TEXT: u32 = 5;
+const ATTRIBUTE_SET: u32 = 6;
 
 /// The offers of `record` when it is a protobuf `scheduler::Event` of type OFFERS with
 /// only its type and offers set; `Ok(None)` for any other event. An error when the bytes
@@ -106,11 +111,8 @@ pub(crate) fn read_offer(bytes: &[u8]) -> Result<IncomingOffer, ViewError> {
                 merge_id(v.bytes(n)?, &mut id.value)?;
                 offer.executor_ids.push(id);
             }
-            OFFER_ATTRIBUTES => offer.attributes.push(Message::decode(v.bytes(n)?)?),
-            OFFER_ALLOCATION_INFO => offer
-                .allocation_info
-                .get_or_insert_with(Default::default)
-                .merge(v.bytes(n)?)?,
+            OFFER_ATTRIBUTES => offer.attributes.push(read_attribute(v.bytes(n)?)?),
+            OFFER_ALLOCATION_INFO => view::merge_allocation(v.bytes(n)?, &mut offer.allocation_info)?,
             OFFER_URL | OFFER_UNAVAILABILITY | OFFER_DOMAIN => {
                 v.bytes(n)?;
             }
@@ -122,6 +124,44 @@ pub(crate) fn read_offer(bytes: &[u8]) -> Result<IncomingOffer, ViewError> {
         pool,
         invalid,
     })
+}
+
+/// One `Attribute`, merged as prost merges repeated fields.
+fn read_attribute(bytes: &[u8]) -> Result<Attribute, ViewError> {
+    let mut a = Attribute::default();
+    for field in view::fields(bytes) {
+        let (n, v) = field?;
+        match n {
+            ATTRIBUTE_NAME => {
+                a.name.clear();
+                a.name.push_str(v.str(n)?);
+            }
+            ATTRIBUTE_TYPE => a.r#type = v.varint(n)? as i32,
+            ATTRIBUTE_SCALAR => {
+                let scalar = a.scalar.get_or_insert_with(Default::default);
+                view::merge_scalar(v.bytes(n)?, &mut scalar.value)?;
+            }
+            ATTRIBUTE_RANGES => {
+                let ranges = a.ranges.get_or_insert_with(Default::default);
+                view::each_range(v.bytes(n)?, |begin, end| {
+                    ranges.range.push(value::Range { begin, end })
+                })?;
+            }
+            ATTRIBUTE_TEXT => {
+                let text = a.text.get_or_insert_with(Default::default);
+                if let Some(s) = view::last_str(v.bytes(n)?, 1)? {
+                    text.value.clear();
+                    text.value.push_str(s);
+                }
+            }
+            ATTRIBUTE_SET => {
+                let set = a.set.get_or_insert_with(Default::default);
+                view::each_item(v.bytes(n)?, |item| set.item.push(item.to_owned()))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(a)
 }
 
 #[cfg(test)]

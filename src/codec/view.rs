@@ -61,6 +61,7 @@ pub enum Value<'a> {
 
 impl<'a> Value<'a> {
     /// The bytes of a length-delimited field; an error naming `field` for another type.
+    #[inline]
     pub fn bytes(self, field: u32) -> Result<&'a [u8], ViewError> {
         match self {
             Value::Bytes(b) => Ok(b),
@@ -69,11 +70,13 @@ impl<'a> Value<'a> {
     }
 
     /// A string field.
+    #[inline]
     pub fn str(self, field: u32) -> Result<&'a str, ViewError> {
         std::str::from_utf8(self.bytes(field)?).map_err(|_| ViewError::Utf8 { field })
     }
 
     /// A varint field.
+    #[inline]
     pub fn varint(self, field: u32) -> Result<u64, ViewError> {
         match self {
             Value::Varint(v) => Ok(v),
@@ -82,6 +85,7 @@ impl<'a> Value<'a> {
     }
 
     /// A `double` field.
+    #[inline]
     pub fn double(self, field: u32) -> Result<f64, ViewError> {
         match self {
             Value::Fixed64(bits) => Ok(f64::from_bits(bits)),
@@ -118,6 +122,7 @@ pub fn fields(bytes: &[u8]) -> Fields<'_> {
 }
 
 impl<'a> Fields<'a> {
+    #[inline]
     fn next_field(&mut self) -> Result<(u32, Value<'a>), ViewError> {
         let key = varint(&mut self.rest)?;
         let field = u32::try_from(key >> 3).map_err(|_| ViewError::Varint)?;
@@ -151,6 +156,7 @@ impl<'a> Fields<'a> {
 impl<'a> Iterator for Fields<'a> {
     type Item = Result<(u32, Value<'a>), ViewError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.rest.is_empty() {
             return None;
@@ -164,7 +170,20 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 /// Reads one varint (at most 10 bytes, as prost).
+#[inline]
 fn varint(buf: &mut &[u8]) -> Result<u64, ViewError> {
+    match buf.split_first() {
+        Some((&byte, rest)) if byte < 0x80 => {
+            *buf = rest;
+            Ok(u64::from(byte))
+        }
+        _ => varint_long(buf),
+    }
+}
+
+/// [`varint`] of two bytes or more.
+#[cold]
+fn varint_long(buf: &mut &[u8]) -> Result<u64, ViewError> {
     let mut value = 0u64;
     for (i, &byte) in buf.iter().enumerate().take(10) {
         value |= u64::from(byte & 0x7f) << (7 * i);
@@ -184,22 +203,86 @@ fn varint(buf: &mut &[u8]) -> Result<u64, ViewError> {
     })
 }
 
+#[inline]
 fn take_array<const N: usize>(buf: &mut &[u8]) -> Result<[u8; N], ViewError> {
     let (head, rest) = buf.split_first_chunk::<N>().ok_or(ViewError::Truncated)?;
     *buf = rest;
     Ok(*head)
 }
 
+/// The last value of the string field `number` in the message `bytes` (prost keeps the
+/// last), after checking the whole message reads.
+pub fn last_str(bytes: &[u8], number: u32) -> Result<Option<&str>, ViewError> {
+    let mut last = None;
+    for field in fields(bytes) {
+        let (n, v) = field?;
+        if n == number {
+            last = Some(v.str(n)?);
+        }
+    }
+    Ok(last)
+}
+
 /// Merges a message whose only field is `string value = 1` (`OfferID`, `AgentID`, ...)
 /// into `value`, as prost merges a repeated occurrence (the last value wins).
 pub fn merge_id(bytes: &[u8], value: &mut String) -> Result<(), ViewError> {
+    if let Some(s) = last_str(bytes, 1)? {
+        value.clear();
+        value.push_str(s);
+    }
+    Ok(())
+}
+
+/// Merges a `Value.Scalar` message into `value`.
+pub fn merge_scalar(bytes: &[u8], value: &mut f64) -> Result<(), ViewError> {
     for field in fields(bytes) {
-        let (number, v) = field?;
-        if number == 1 {
-            let s = v.str(number)?;
-            value.clear();
-            value.push_str(s);
+        let (n, v) = field?;
+        if n == 1 {
+            *value = v.double(n)?;
         }
+    }
+    Ok(())
+}
+
+/// Calls `each` with the `(begin, end)` of every range of a `Value.Ranges` message.
+pub fn each_range(bytes: &[u8], mut each: impl FnMut(u64, u64)) -> Result<(), ViewError> {
+    for field in fields(bytes) {
+        let (n, v) = field?;
+        if n != 1 {
+            continue;
+        }
+        let (mut begin, mut end) = (0, 0);
+        for field in fields(v.bytes(n)?) {
+            match field? {
+                (1, v) => begin = v.varint(1)?,
+                (2, v) => end = v.varint(2)?,
+                _ => {}
+            }
+        }
+        each(begin, end);
+    }
+    Ok(())
+}
+
+/// Calls `each` with every item of a `Value.Set` message.
+pub fn each_item<'a>(bytes: &'a [u8], mut each: impl FnMut(&'a str)) -> Result<(), ViewError> {
+    for field in fields(bytes) {
+        let (n, v) = field?;
+        if n == 1 {
+            each(v.str(n)?);
+        }
+    }
+    Ok(())
+}
+
+/// Merges a `Resource.AllocationInfo` message into `info`.
+pub fn merge_allocation(
+    bytes: &[u8],
+    info: &mut Option<crate::proto::resource::AllocationInfo>,
+) -> Result<(), ViewError> {
+    let info = info.get_or_insert_with(Default::default);
+    if let Some(role) = last_str(bytes, 1)? {
+        info.role = Some(role.to_owned());
     }
     Ok(())
 }

@@ -23,10 +23,6 @@ const SHARED: u32 = 10;
 const ALLOCATION_INFO: u32 = 11;
 const PROVIDER_ID: u32 = 12;
 const RESERVATIONS: u32 = 13;
-/// `Value.Scalar.value`, `Value.Ranges.range`, `Value.Set.item`, `Value.Range.begin`.
-const FIRST: u32 = 1;
-/// `Value.Range.end`.
-const END: u32 = 2;
 
 impl Resources {
     /// Adds the `Resource` encoded in `bytes`, merged into its identity's entry.
@@ -64,15 +60,26 @@ fn decode_entry(bytes: &[u8]) -> Result<Result<Entry, ResourceError>, ViewError>
             }
             // prost reads an enum as an int32 (a varint truncated to 32 bits).
             TYPE => meta.r#type = v.varint(n)? as i32,
-            SCALAR => merge_scalar(v.bytes(n)?, values.scalar.get_or_insert(0.0))?,
-            RANGES => merge_ranges(v.bytes(n)?, values.ranges.get_or_insert_with(Vec::new))?,
-            SET => merge_set(v.bytes(n)?, values.set.get_or_insert_with(Vec::new))?,
+            SCALAR => view::merge_scalar(v.bytes(n)?, values.scalar.get_or_insert(0.0))?,
+            RANGES => {
+                let pairs = values.ranges.get_or_insert_with(Vec::new);
+                view::each_range(v.bytes(n)?, |begin, end| {
+                    // One more than the limit is enough to be refused.
+                    if pairs.len() <= text::MAX_RANGES {
+                        pairs.push((begin, end));
+                    }
+                })?;
+            }
+            SET => {
+                let items = values.set.get_or_insert_with(Vec::new);
+                view::each_item(v.bytes(n)?, |item| items.push(item))?;
+            }
             ROLE => meta.role = Some(v.str(n)?.to_owned()),
             DISK => merge(&mut meta.disk, v.bytes(n)?)?,
             RESERVATION => merge(&mut meta.reservation, v.bytes(n)?)?,
             REVOCABLE => merge(&mut meta.revocable, v.bytes(n)?)?,
             SHARED => merge(&mut meta.shared, v.bytes(n)?)?,
-            ALLOCATION_INFO => merge(&mut meta.allocation_info, v.bytes(n)?)?,
+            ALLOCATION_INFO => view::merge_allocation(v.bytes(n)?, &mut meta.allocation_info)?,
             PROVIDER_ID => merge(&mut meta.provider_id, v.bytes(n)?)?,
             RESERVATIONS => meta.reservations.push(Message::decode(v.bytes(n)?)?),
             _ => {} // unknown fields: skipped, as prost skips them
@@ -98,46 +105,5 @@ fn decode_entry(bytes: &[u8]) -> Result<Result<Entry, ResourceError>, ViewError>
 /// occurrence.
 fn merge<M: Message + Default>(field: &mut Option<M>, bytes: &[u8]) -> Result<(), ViewError> {
     field.get_or_insert_with(M::default).merge(bytes)?;
-    Ok(())
-}
-
-fn merge_scalar(bytes: &[u8], value: &mut f64) -> Result<(), ViewError> {
-    for field in view::fields(bytes) {
-        let (n, v) = field?;
-        if n == FIRST {
-            *value = v.double(n)?;
-        }
-    }
-    Ok(())
-}
-
-fn merge_ranges(bytes: &[u8], pairs: &mut Vec<(u64, u64)>) -> Result<(), ViewError> {
-    for field in view::fields(bytes) {
-        let (n, v) = field?;
-        if n != FIRST {
-            continue;
-        }
-        let (mut begin, mut end) = (0, 0);
-        for field in view::fields(v.bytes(n)?) {
-            match field? {
-                (FIRST, v) => begin = v.varint(FIRST)?,
-                (END, v) => end = v.varint(END)?,
-                _ => {}
-            }
-        }
-        if pairs.len() <= text::MAX_RANGES {
-            pairs.push((begin, end));
-        }
-    }
-    Ok(())
-}
-
-fn merge_set<'a>(bytes: &'a [u8], items: &mut Vec<&'a str>) -> Result<(), ViewError> {
-    for field in view::fields(bytes) {
-        let (n, v) = field?;
-        if n == FIRST {
-            items.push(v.str(n)?);
-        }
-    }
     Ok(())
 }

@@ -8,6 +8,7 @@ use crate::proto::resource::{DiskInfo, ReservationInfo, RevocableInfo, SharedInf
 use crate::proto::scheduler::Event;
 use crate::proto::{Label, Labels, Resource, ResourceProviderId, value};
 use proptest::collection::vec;
+use prost::Message;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -60,6 +61,7 @@ enum Change {
     Duplicate(usize),
     Executor(String),
     NoAllocation,
+    Attribute(u8, u64),
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -79,6 +81,7 @@ fn change() -> impl Strategy<Value = Change> {
         i.clone().prop_map(Change::Duplicate),
         "[a-z]{1,6}".prop_map(Change::Executor),
         Just(Change::NoAllocation),
+        (0u8..5, any::<u64>()).prop_map(|(k, v)| Change::Attribute(k, v)),
     ]
 }
 
@@ -153,6 +156,29 @@ fn apply(offer: &mut Offer, change: &Change) {
         }
         Change::Executor(id) => offer.executor_ids.push(ExecutorId::new(id.clone())),
         Change::NoAllocation => offer.allocation_info = None,
+        Change::Attribute(kind, v) => {
+            let mut a = crate::proto::Attribute {
+                name: format!("attr-{kind}"),
+                r#type: i32::from(*kind % 4),
+                ..Default::default()
+            };
+            match kind {
+                0 => a.scalar = Some(value::Scalar { value: *v as f64 / 7.0 }),
+                1 => {
+                    a.ranges = Some(value::Ranges {
+                        range: vec![value::Range { begin: *v, end: v / 2 }, value::Range::default()],
+                    })
+                }
+                2 => {
+                    a.set = Some(value::Set {
+                        item: vec![v.to_string(), String::new()],
+                    })
+                }
+                3 => a.text = Some(value::Text { value: v.to_string() }),
+                _ => {}
+            }
+            offer.attributes.push(a);
+        }
     }
 }
 
