@@ -3,8 +3,9 @@
 
 use super::accept_bytes::OfferWire;
 use super::engine::{HeldOffer, MatcherCore, Outcome, later};
-use crate::proto::{AgentId, Offer, OfferId};
-use crate::resources::{Amount, Resources, Scalar};
+use crate::proto::{Offer, OfferId};
+use std::hash::BuildHasher;
+use crate::resources::{Amount, Resources};
 use crate::scheduler::events::IncomingOffer;
 use foldhash::{HashMap, HashMapExt};
 use std::time::Instant;
@@ -24,7 +25,8 @@ impl MatcherCore {
         self.last_offer_news = Some(now);
         let deadline = later(now, self.settings.offer_hold);
         let mut fresh: Vec<HeldOffer> = Vec::new();
-        let mut by_agent: HashMap<(AgentId, Option<String>), usize> = HashMap::new();
+        // Pool key hash -> index in `fresh` (no key copies; see `slot`).
+        let mut by_agent: HashMap<u64, usize> = HashMap::new();
         for incoming in offers {
             let IncomingOffer {
                 offer,
@@ -50,8 +52,7 @@ impl MatcherCore {
                 new_execs: Vec::new(),
                 dead: false,
             };
-            let key = pool_key(&h.offer);
-            match by_agent.get(&key).and_then(|&i| fresh.get_mut(i)) {
+            match slot(&by_agent, &fresh, &h.offer).and_then(|i| fresh.get_mut(i)) {
                 Some(newer) => {
                     // Both are this call's: the later one is the newer.
                     let mut h = h;
@@ -61,7 +62,8 @@ impl MatcherCore {
                     }
                 }
                 None => {
-                    by_agent.insert(key, fresh.len());
+                    let key = by_agent.hasher().hash_one(pool_key(&h.offer));
+                    by_agent.entry(key).or_insert(fresh.len());
                     fresh.push(h);
                 }
             }
@@ -70,10 +72,7 @@ impl MatcherCore {
         // deadline and moves to the end (deadlines stay in arrival order).
         if !by_agent.is_empty() && !self.held.is_empty() {
             for h in std::mem::take(&mut self.held) {
-                match by_agent
-                    .get(&pool_key(&h.offer))
-                    .and_then(|&i| fresh.get_mut(i))
-                {
+                match slot(&by_agent, &fresh, &h.offer).and_then(|i| fresh.get_mut(i)) {
                     Some(newer) => {
                         if let Some(h) = pool_into(newer, h) {
                             self.held.push(h);
@@ -101,12 +100,12 @@ impl MatcherCore {
         for (meta, amount) in pool.iter() {
             if let Amount::Scalar(_) = amount {
                 let total = pool.plain_scalar(&meta.name);
-                let best = self
-                    .largest
-                    .entry(meta.name.clone())
-                    .or_insert(Scalar::ZERO);
-                if total.milli() > best.milli() {
-                    *best = total;
+                match self.largest.get_mut(meta.name.as_str()) {
+                    Some(best) if total.milli() > best.milli() => *best = total,
+                    Some(_) => {}
+                    None => {
+                        self.largest.insert(meta.name.clone(), total);
+                    }
                 }
             }
         }
@@ -153,9 +152,20 @@ impl MatcherCore {
 
 /// Offers pool when they are of the same agent and the same allocation role (Mesos
 /// requires both of the offers in one ACCEPT).
-fn pool_key(offer: &Offer) -> (AgentId, Option<String>) {
-    let role = offer.allocation_info.as_ref().and_then(|a| a.role.clone());
-    (offer.agent_id.clone(), role)
+fn pool_key(offer: &Offer) -> (&str, Option<&str>) {
+    let role = offer.allocation_info.as_ref().and_then(|a| a.role.as_deref());
+    (offer.agent_id.value.as_str(), role)
+}
+
+/// The index in `fresh` of the pool of `offer`'s agent and role, if this call has one.
+/// `by_agent` maps a pool key's hash to the first fresh pool of that hash; on a hash
+/// collision of two keys the later one's offers are held apart (never wrongly pooled).
+fn slot(by_agent: &HashMap<u64, usize>, fresh: &[HeldOffer], offer: &Offer) -> Option<usize> {
+    let i = *by_agent.get(&by_agent.hasher().hash_one(pool_key(offer)))?;
+    fresh
+        .get(i)
+        .filter(|f| pool_key(&f.offer) == pool_key(offer))
+        .map(|_| i)
 }
 
 /// Moves the offers of `older` into `newer`'s pool (`newer` keeps its offer, deadline and
