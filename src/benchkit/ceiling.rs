@@ -142,7 +142,11 @@ impl Pipeline {
                     let Some(batch) = event.offers else {
                         continue;
                     };
-                    batch.offers.into_iter().map(IncomingOffer::from_offer).collect()
+                    batch
+                        .offers
+                        .into_iter()
+                        .map(IncomingOffer::from_offer)
+                        .collect()
                 }
             };
             offers += batch.len() as u64;

@@ -22,15 +22,17 @@ fn generated(kind: u8, seed: u64, n: usize) -> Vec<u8> {
         } else {
             OfferShape::Default
         },
-        roles: if kind == 1 { vec!["web".into()] } else { Vec::new() },
+        roles: if kind == 1 {
+            vec!["web".into()]
+        } else {
+            Vec::new()
+        },
         uniform: None,
     });
     let offers = (0..n).filter_map(|i| g.offer(i % 4, i as u64)).collect();
     Event {
         r#type: Some(event::Type::Offers as i32),
-        offers: Some(event::Offers {
-            offers,
-        }),
+        offers: Some(event::Offers { offers }),
         ..Default::default()
     }
     .encode_to_vec()
@@ -38,7 +40,13 @@ fn generated(kind: u8, seed: u64, n: usize) -> Vec<u8> {
 
 #[test]
 fn fuzz_offer_view() {
-    let corrupted = (0u8..3, any::<u64>(), 1usize..4, vec((any::<usize>(), any::<u8>()), 0..4), any::<usize>())
+    let corrupted = (
+        0u8..3,
+        any::<u64>(),
+        1usize..4,
+        vec((any::<usize>(), any::<u8>()), 0..4),
+        any::<usize>(),
+    )
         .prop_map(|(kind, seed, n, edits, cut)| {
             let mut bytes = generated(kind, seed, n);
             for (at, byte) in edits {

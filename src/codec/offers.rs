@@ -112,7 +112,9 @@ pub(crate) fn read_offer(bytes: &[u8]) -> Result<IncomingOffer, ViewError> {
                 offer.executor_ids.push(id);
             }
             OFFER_ATTRIBUTES => offer.attributes.push(read_attribute(v.bytes(n)?)?),
-            OFFER_ALLOCATION_INFO => view::merge_allocation(v.bytes(n)?, &mut offer.allocation_info)?,
+            OFFER_ALLOCATION_INFO => {
+                view::merge_allocation(v.bytes(n)?, &mut offer.allocation_info)?
+            }
             OFFER_URL | OFFER_UNAVAILABILITY | OFFER_DOMAIN => {
                 v.bytes(n)?;
             }

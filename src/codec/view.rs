@@ -133,7 +133,8 @@ impl<'a> Fields<'a> {
             0 => Value::Varint(varint(&mut self.rest)?),
             1 => Value::Fixed64(u64::from_le_bytes(take_array(&mut self.rest)?)),
             2 => {
-                let len = usize::try_from(varint(&mut self.rest)?).map_err(|_| ViewError::Truncated)?;
+                let len =
+                    usize::try_from(varint(&mut self.rest)?).map_err(|_| ViewError::Truncated)?;
                 if len > self.rest.len() {
                     return Err(ViewError::Truncated);
                 }
@@ -302,7 +303,10 @@ mod tests {
         let got: Vec<_> = fields(&bytes).collect();
         assert_eq!(
             got,
-            vec![Ok((1, Value::Varint(300))), Ok((2, Value::Varint(u64::MAX)))]
+            vec![
+                Ok((1, Value::Varint(300))),
+                Ok((2, Value::Varint(u64::MAX)))
+            ]
         );
         let s = crate::proto::value::Scalar { value: 2.5 };
         let bytes = s.encode_to_vec();
@@ -315,13 +319,38 @@ mod tests {
         let cases: &[(&[u8], ViewError)] = &[
             (&[0x08], ViewError::Truncated),
             (&[0x08, 0x80], ViewError::Truncated),
-            (&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], ViewError::Varint),
-            (&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], ViewError::Varint),
+            (
+                &[
+                    0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+                ],
+                ViewError::Varint,
+            ),
+            (
+                &[
+                    0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+                ],
+                ViewError::Varint,
+            ),
             (&[0x00, 0x01], ViewError::FieldZero),
-            (&[0x0b], ViewError::WireType { field: 1, wire_type: 3 }),
-            (&[0x0e], ViewError::WireType { field: 1, wire_type: 6 }),
+            (
+                &[0x0b],
+                ViewError::WireType {
+                    field: 1,
+                    wire_type: 3,
+                },
+            ),
+            (
+                &[0x0e],
+                ViewError::WireType {
+                    field: 1,
+                    wire_type: 6,
+                },
+            ),
             (&[0x0a, 0x05, 0x61], ViewError::Truncated),
-            (&[0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], ViewError::Truncated),
+            (
+                &[0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f],
+                ViewError::Truncated,
+            ),
             (&[0x09, 0x01, 0x02], ViewError::Truncated),
             (&[0x0d, 0x01], ViewError::Truncated),
             // A key above u32::MAX.
@@ -332,7 +361,10 @@ mod tests {
             assert_eq!(it.next(), Some(Err(want.clone())), "{bytes:?}");
             assert_eq!(it.next(), None, "stops after an error: {bytes:?}");
             // prost refuses every one of them too.
-            assert!(crate::proto::value::Range::decode(*bytes).is_err(), "{bytes:?}");
+            assert!(
+                crate::proto::value::Range::decode(*bytes).is_err(),
+                "{bytes:?}"
+            );
         }
         let mut id = String::new();
         assert_eq!(
@@ -341,7 +373,10 @@ mod tests {
         );
         assert_eq!(
             merge_id(&[0x08, 0x01], &mut id),
-            Err(ViewError::WireType { field: 1, wire_type: 0 })
+            Err(ViewError::WireType {
+                field: 1,
+                wire_type: 0
+            })
         );
     }
 }

@@ -8,9 +8,9 @@ use crate::proto::resource::{DiskInfo, ReservationInfo, RevocableInfo, SharedInf
 use crate::proto::scheduler::Event;
 use crate::proto::{Label, Labels, Resource, ResourceProviderId, value};
 use proptest::collection::vec;
-use prost::Message;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use prost::Message;
 
 /// What prost and [`IncomingOffer::from_offer`] make of `record` (the fields the slim
 /// decode skips cleared), or `None` when it is not an OFFERS event prost decodes.
@@ -36,9 +36,7 @@ pub(crate) fn text(offers: &[IncomingOffer]) -> String {
 fn event_bytes(offers: Vec<Offer>) -> Vec<u8> {
     Event {
         r#type: Some(event::Type::Offers as i32),
-        offers: Some(event::Offers {
-            offers,
-        }),
+        offers: Some(event::Offers { offers }),
         ..Default::default()
     }
     .encode_to_vec()
@@ -128,9 +126,7 @@ fn apply(offer: &mut Offer, change: &Change) {
         Change::Revocable(i) => pick(*i, &mut |r| r.revocable = Some(RevocableInfo {})),
         Change::Shared(i) => pick(*i, &mut |r| r.shared = Some(SharedInfo {})),
         Change::Provider(i) => pick(*i, &mut |r| {
-            r.provider_id = Some(ResourceProviderId {
-                value: "rp".into(),
-            })
+            r.provider_id = Some(ResourceProviderId { value: "rp".into() })
         }),
         Change::SetResource(items) => {
             let items: Vec<&str> = items.iter().map(String::as_str).collect();
@@ -163,10 +159,20 @@ fn apply(offer: &mut Offer, change: &Change) {
                 ..Default::default()
             };
             match kind {
-                0 => a.scalar = Some(value::Scalar { value: *v as f64 / 7.0 }),
+                0 => {
+                    a.scalar = Some(value::Scalar {
+                        value: *v as f64 / 7.0,
+                    })
+                }
                 1 => {
                     a.ranges = Some(value::Ranges {
-                        range: vec![value::Range { begin: *v, end: v / 2 }, value::Range::default()],
+                        range: vec![
+                            value::Range {
+                                begin: *v,
+                                end: v / 2,
+                            },
+                            value::Range::default(),
+                        ],
                     })
                 }
                 2 => {
@@ -174,7 +180,11 @@ fn apply(offer: &mut Offer, change: &Change) {
                         item: vec![v.to_string(), String::new()],
                     })
                 }
-                3 => a.text = Some(value::Text { value: v.to_string() }),
+                3 => {
+                    a.text = Some(value::Text {
+                        value: v.to_string(),
+                    })
+                }
                 _ => {}
             }
             offer.attributes.push(a);
@@ -252,7 +262,10 @@ fn generator_events_decode_alike() {
         let got = offers_event(&record).unwrap().unwrap();
         assert_eq!(got.len(), 8);
         assert_eq!(text(&got), text(&by_prost(&record).unwrap()));
-        assert!(got.iter().all(|o| o.invalid.is_empty() && !o.pool.is_empty()));
+        assert!(
+            got.iter()
+                .all(|o| o.invalid.is_empty() && !o.pool.is_empty())
+        );
     }
 }
 
@@ -260,7 +273,7 @@ fn generator_events_decode_alike() {
 /// ranges and set items add up.
 #[test]
 fn repeated_fields_merge_like_prost() {
-    use prost::encoding::{encode_key, encode_varint, WireType};
+    use prost::encoding::{WireType, encode_key, encode_varint};
     let mut r = Vec::new();
     let string = |tag: u32, s: &str, out: &mut Vec<u8>| {
         encode_key(tag, WireType::LengthDelimited, out);
@@ -305,7 +318,11 @@ fn repeated_fields_merge_like_prost() {
     string(4, "h", &mut offer);
     message(5, &|o: &mut Vec<u8>| o.extend_from_slice(&r), &mut offer);
     let mut record = vec![0x08, 0x02];
-    message(3, &|o: &mut Vec<u8>| message(1, &|p| p.extend_from_slice(&offer), o), &mut record);
+    message(
+        3,
+        &|o: &mut Vec<u8>| message(1, &|p| p.extend_from_slice(&offer), o),
+        &mut record,
+    );
     let got = offers_event(&record).unwrap().unwrap();
     assert_eq!(text(&got), text(&by_prost(&record).unwrap()));
     let first = got.first().unwrap();
@@ -313,7 +330,9 @@ fn repeated_fields_merge_like_prost() {
     assert_eq!(first.pool.to_string(), "ports:[1-5,10-12]");
     let (meta, _) = first.pool.iter().next().unwrap();
     assert_eq!(
-        meta.allocation_info.as_ref().and_then(|a| a.role.as_deref()),
+        meta.allocation_info
+            .as_ref()
+            .and_then(|a| a.role.as_deref()),
         Some("web")
     );
 }
@@ -333,7 +352,10 @@ fn other_events_are_left_to_prost() {
         ..Default::default()
     }
     .encode_to_vec();
-    assert_eq!(offers_event(&without_payload).unwrap().map(|o| o.len()), None);
+    assert_eq!(
+        offers_event(&without_payload).unwrap().map(|o| o.len()),
+        None
+    );
     let mut with_error = event_bytes(Vec::new());
     with_error.extend_from_slice(&[0x52, 0x00]); // Event.error (field 10), empty
     assert_eq!(offers_event(&with_error).unwrap().map(|o| o.len()), None);
@@ -362,7 +384,12 @@ fn hostile_offer_bytes() {
         }
     }
     // Truncated, overlong and group-typed fields inside a resource.
-    for resource in [&[0x0a, 0x05][..], &[0x1a, 0x02, 0x09, 0x00], &[0x0b], &[0x22, 0x01, 0x0a]] {
+    for resource in [
+        &[0x0a, 0x05][..],
+        &[0x1a, 0x02, 0x09, 0x00],
+        &[0x0b],
+        &[0x22, 0x01, 0x0a],
+    ] {
         let mut offer = vec![0x2a, resource.len() as u8];
         offer.extend_from_slice(resource);
         assert!(read_offer(&offer).is_err(), "{resource:?}");

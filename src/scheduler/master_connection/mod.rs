@@ -9,7 +9,8 @@
 //! detection (`detection.rs`); `https://` with a configurable CA bundle.
 
 use super::events::{
-    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, OfferIntake, Offers, Rescind, Subscribed,
+    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, OfferIntake, Offers,
+    Rescind, Subscribed,
 };
 use crate::codec::Encoding;
 use crate::proto::{FrameworkId, FrameworkInfo, scheduler};

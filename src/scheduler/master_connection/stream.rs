@@ -2,10 +2,10 @@
 //! `scheduler::Event` and handed to the sinks as a typed message.
 
 use super::{MasterConnection, Phase, Session};
-use crate::proto::scheduler::{Event, event};
-use crate::proto::{TaskState, scheduler};
 use crate::codec::Encoding;
 use crate::codec::offers::offers_event;
+use crate::proto::scheduler::{Event, event};
+use crate::proto::{TaskState, scheduler};
 use crate::scheduler::events::{
     ExecutorMessage, Failure, MesosErrorKind, OfferIntake, Offers, Rescind, Subscribed,
 };

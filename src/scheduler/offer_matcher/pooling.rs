@@ -4,17 +4,20 @@
 use super::accept_bytes::OfferWire;
 use super::engine::{HeldOffer, MatcherCore, Outcome, later};
 use crate::proto::{Offer, OfferId};
-use std::hash::BuildHasher;
 use crate::resources::{Amount, Resources};
 use crate::scheduler::events::IncomingOffer;
 use foldhash::{HashMap, HashMapExt};
+use std::hash::BuildHasher;
 use std::time::Instant;
 
 impl MatcherCore {
     /// New offers: pool them with the held offers of the same agent and role, place what
     /// fits, ACCEPT each used pool once (naming all its offers), hold or DECLINE the rest.
     pub fn offers(&mut self, offers: Vec<Offer>, now: Instant) -> Outcome {
-        self.intake(offers.into_iter().map(IncomingOffer::from_offer).collect(), now)
+        self.intake(
+            offers.into_iter().map(IncomingOffer::from_offer).collect(),
+            now,
+        )
     }
 
     /// Like [`MatcherCore::offers`], for offers whose resources are already built (by the
@@ -153,7 +156,10 @@ impl MatcherCore {
 /// Offers pool when they are of the same agent and the same allocation role (Mesos
 /// requires both of the offers in one ACCEPT).
 fn pool_key(offer: &Offer) -> (&str, Option<&str>) {
-    let role = offer.allocation_info.as_ref().and_then(|a| a.role.as_deref());
+    let role = offer
+        .allocation_info
+        .as_ref()
+        .and_then(|a| a.role.as_deref());
     (offer.agent_id.value.as_str(), role)
 }
 
