@@ -122,7 +122,7 @@ pub fn fields(bytes: &[u8]) -> Fields<'_> {
 }
 
 impl<'a> Fields<'a> {
-    #[inline]
+    #[inline(always)]
     fn next_field(&mut self) -> Result<(u32, Value<'a>), ViewError> {
         let key = varint(&mut self.rest)?;
         let field = u32::try_from(key >> 3).map_err(|_| ViewError::Varint)?;
@@ -157,7 +157,7 @@ impl<'a> Fields<'a> {
 impl<'a> Iterator for Fields<'a> {
     type Item = Result<(u32, Value<'a>), ViewError>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if self.rest.is_empty() {
             return None;
@@ -171,7 +171,7 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 /// Reads one varint (at most 10 bytes, as prost).
-#[inline]
+#[inline(always)]
 fn varint(buf: &mut &[u8]) -> Result<u64, ViewError> {
     match buf.split_first() {
         Some((&byte, rest)) if byte < 0x80 => {
