@@ -9,6 +9,8 @@
 # corrupted byte), event decoding in JSON and protobuf for scheduler and executor events
 # (`src/json/fuzz_tests.rs`: raw bytes, and JSON documents generated from the protobuf
 # descriptors with wrong types and unknown enum names, then their protobuf bytes corrupted),
+# the slim OFFERS decode (`src/codec/fuzz_tests.rs`: raw bytes, and generated OFFERS events
+# cut short or with bytes replaced, its offers compared with prost's decode),
 # the local master's request parsing (`src/server/call/fuzz_tests.rs` for scheduler calls,
 # `src/local/http/fuzz_tests.rs` for executor calls: junk and exact headers, raw, JSON and
 # protobuf bodies), resource text and the resource algebra (`src/resources/fuzz_tests.rs`:

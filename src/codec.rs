@@ -4,6 +4,10 @@
 use prost::{Message, Name};
 
 mod accept;
+#[cfg(test)]
+mod fuzz_tests;
+pub(crate) mod offers;
+pub(crate) mod view;
 
 /// `Content-Type` / `Accept` value for JSON bodies.
 pub const JSON: &str = "application/json";

@@ -21,6 +21,7 @@ mod demand;
 mod text;
 mod unreserved;
 mod values;
+mod wire;
 
 pub use demand::{Demand, Shortage};
 pub use text::{MAX_TEXT_BYTES, parse};
@@ -91,35 +92,52 @@ impl Amount {
 
     /// Reads the amount of a proto `Resource`, checking it matches the declared type.
     pub fn of(r: &Resource) -> Result<Amount, ResourceError> {
+        Amount::from_parts(
+            &r.name,
+            r.r#type,
+            r.scalar.map(|s| s.value),
+            r.ranges
+                .as_ref()
+                .map(|rs| rs.range.iter().map(|x| (x.begin, x.end))),
+            r.set.as_ref().map(|s| s.item.iter().cloned()),
+        )
+    }
+
+    /// The amount of resource `name` of type `kind` from its value fields (those of a
+    /// proto `Resource`, or read from its bytes by [`wire`]).
+    fn from_parts(
+        name: &str,
+        kind: i32,
+        scalar: Option<f64>,
+        ranges: Option<impl ExactSizeIterator<Item = (u64, u64)>>,
+        set: Option<impl Iterator<Item = String>>,
+    ) -> Result<Amount, ResourceError> {
         let invalid = |message: &str| ResourceError::Invalid {
-            name: r.name.clone(),
+            name: name.to_string(),
             message: message.to_string(),
         };
-        match value::Type::try_from(r.r#type) {
+        match value::Type::try_from(kind) {
             Ok(value::Type::Scalar) => {
-                let v = r
-                    .scalar
-                    .map(|s| s.value)
-                    .ok_or_else(|| invalid("no scalar"))?;
+                let v = scalar.ok_or_else(|| invalid("no scalar"))?;
                 Scalar::from_f64(v)
                     .map(Amount::Scalar)
                     .ok_or_else(|| invalid("scalar is negative, not finite or too large"))
             }
             Ok(value::Type::Ranges) => {
-                let rs = r.ranges.as_ref().ok_or_else(|| invalid("no ranges"))?;
-                if rs.range.len() > text::MAX_RANGES {
+                let rs = ranges.ok_or_else(|| invalid("no ranges"))?;
+                if rs.len() > text::MAX_RANGES {
                     return Err(ResourceError::TooMany {
                         what: "ranges",
                         max: text::MAX_RANGES,
                     });
                 }
-                Ranges::new(rs.range.iter().map(|x| (x.begin, x.end)))
+                Ranges::new(rs)
                     .map(Amount::Ranges)
                     .ok_or_else(|| invalid("a range has begin > end"))
             }
             Ok(value::Type::Set) => {
-                let s = r.set.as_ref().ok_or_else(|| invalid("no set"))?;
-                Ok(Amount::Set(s.item.iter().cloned().collect()))
+                let s = set.ok_or_else(|| invalid("no set"))?;
+                Ok(Amount::Set(s.collect()))
             }
             _ => Err(invalid("type must be SCALAR, RANGES or SET")),
         }

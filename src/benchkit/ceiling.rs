@@ -8,10 +8,12 @@
 use super::generator::{GeneratorConfig, OfferGenerator};
 use super::workload::{TaskMix, task_spec};
 use crate::codec::Encoding;
+use crate::codec::offers::offers_event;
 use crate::proto::scheduler::{Event, event};
 use crate::proto::{FrameworkId, TaskId};
 use crate::recordio::Decoder;
 use crate::scheduler::calls::OutCall;
+use crate::scheduler::events::IncomingOffer;
 use crate::scheduler::offer_matcher::{MatcherCore, MatcherSettings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -122,18 +124,34 @@ impl Pipeline {
         self.decoder.feed(bytes);
         let mut offers = 0;
         while let Ok(Some(record)) = self.decoder.next_record() {
-            let Ok(event) = self.encoding.decode::<Event>(&record) else {
-                continue;
+            // As the connection does: protobuf OFFERS events by the slim decode, the rest
+            // (JSON, or bytes the slim decode leaves to prost) by a full decode.
+            let slim = match self.encoding {
+                Encoding::Protobuf => offers_event(&record).ok().flatten(),
+                Encoding::Json => None,
             };
-            if event.r#type != Some(event::Type::Offers as i32) {
-                continue;
-            }
-            let Some(batch) = event.offers else {
-                continue;
+            let batch = match slim {
+                Some(batch) => batch,
+                None => {
+                    let Ok(event) = self.encoding.decode::<Event>(&record) else {
+                        continue;
+                    };
+                    if event.r#type != Some(event::Type::Offers as i32) {
+                        continue;
+                    }
+                    let Some(batch) = event.offers else {
+                        continue;
+                    };
+                    batch
+                        .offers
+                        .into_iter()
+                        .map(IncomingOffer::from_offer)
+                        .collect()
+                }
             };
-            offers += batch.offers.len() as u64;
+            offers += batch.len() as u64;
             let now = Instant::now();
-            let out = self.core.offers(batch.offers, now);
+            let out = self.core.intake(batch, now);
             for call in &out.calls {
                 let len = match (call, self.encoding) {
                     (OutCall::Encoded(e), Encoding::Protobuf) => e.bytes().len(),

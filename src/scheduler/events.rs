@@ -10,6 +10,7 @@ use crate::proto::{
     AgentId, ExecutorId, FrameworkId, MasterInfo, Offer, OfferId, TaskId, TaskState, TaskStatus,
     task_status::Reason,
 };
+use crate::resources::{ResourceError, Resources};
 use actix::Message;
 use std::time::Duration;
 
@@ -149,6 +150,39 @@ pub enum MesosErrorKind {
 #[derive(Message, Debug, Clone, PartialEq)]
 #[rtype(result = "()")]
 pub struct Offers(pub Vec<Offer>);
+
+/// An offer as the built-in matcher takes it: its resources already built into a
+/// [`Resources`] pool (`offer.resources` is left empty), with why each invalid offered
+/// resource was left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingOffer {
+    /// The offer without its resources (and, when read from the wire by the slim
+    /// decode, without the fields the matcher does not read: `url`, `domain`,
+    /// `unavailability`).
+    pub offer: Offer,
+    /// Its valid resources.
+    pub pool: Resources,
+    /// Why each invalid offered resource was left out.
+    pub invalid: Vec<ResourceError>,
+}
+
+impl IncomingOffer {
+    /// A fully decoded offer, its resources moved into the pool.
+    pub fn from_offer(mut offer: Offer) -> IncomingOffer {
+        let (pool, invalid) = Resources::from_proto_lossy(std::mem::take(&mut offer.resources));
+        IncomingOffer {
+            offer,
+            pool,
+            invalid,
+        }
+    }
+}
+
+/// New offers for the built-in matcher, decoded straight from the event's bytes (the
+/// protobuf stream's OFFERS events, when raw mode is off). Internal to the runtime.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct OfferIntake(pub Vec<IncomingOffer>);
 
 /// An offer was rescinded (`offerRescinded`): it must not be used any more.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]

@@ -157,6 +157,7 @@ pub fn start(settings: ConnectionSettings) -> (Addr<MasterConnection>, Log) {
 pub fn sinks(collector: &Addr<Collector>) -> ConnectionSinks {
     ConnectionSinks {
         offers: collector.clone().recipient(),
+        matcher: None,
         rescinds: collector.clone().recipient(),
         updates: collector.clone().recipient(),
         messages: collector.clone().recipient(),

@@ -97,6 +97,7 @@ pub(super) fn wire(
 
     let sinks = ConnectionSinks {
         offers,
+        matcher: matcher.as_ref().map(|m| m.clone().recipient()),
         rescinds,
         updates: tracker.clone().recipient(),
         messages: router.clone().recipient(),

@@ -9,7 +9,8 @@
 //! detection (`detection.rs`); `https://` with a configurable CA bundle.
 
 use super::events::{
-    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, Offers, Rescind, Subscribed,
+    Disconnected, ExecutorMessage, Failure, MesosError, MesosErrorKind, OfferIntake, Offers,
+    Rescind, Subscribed,
 };
 use crate::codec::Encoding;
 use crate::proto::{FrameworkId, FrameworkInfo, scheduler};
@@ -107,6 +108,9 @@ impl CallError {
 pub struct ConnectionSinks {
     /// OFFERS events (the matcher, or the user's actor in raw mode).
     pub offers: Recipient<Offers>,
+    /// The built-in matcher, when there is one: OFFERS events of a protobuf stream go to
+    /// it decoded straight from their bytes (see [`OfferIntake`]) instead of to `offers`.
+    pub matcher: Option<Recipient<OfferIntake>>,
     /// RESCIND events.
     pub rescinds: Recipient<Rescind>,
     /// UPDATE events.

@@ -2,10 +2,12 @@
 //! `scheduler::Event` and handed to the sinks as a typed message.
 
 use super::{MasterConnection, Phase, Session};
+use crate::codec::Encoding;
+use crate::codec::offers::offers_event;
 use crate::proto::scheduler::{Event, event};
 use crate::proto::{TaskState, scheduler};
 use crate::scheduler::events::{
-    ExecutorMessage, Failure, MesosErrorKind, Offers, Rescind, Subscribed,
+    ExecutorMessage, Failure, MesosErrorKind, OfferIntake, Offers, Rescind, Subscribed,
 };
 use crate::scheduler::task_tracker::UpdateReceived;
 use crate::transport::client::StreamError;
@@ -47,6 +49,9 @@ impl StreamHandler<StreamItem> for MasterConnection {
         match item.item {
             Some(Ok(record)) => {
                 self.last_event = Instant::now();
+                if self.slim_offers(&record) {
+                    return;
+                }
                 match self.stream_encoding.decode::<Event>(&record) {
                     Ok(event) => self.on_event(event, ctx),
                     Err(e) => self.malformed(ctx, format!("undecodable event: {e}")),
@@ -66,6 +71,30 @@ impl StreamHandler<StreamItem> for MasterConnection {
 }
 
 impl MasterConnection {
+    /// Sends the offers of a protobuf OFFERS event to the built-in matcher, decoded
+    /// straight from `record` ([`offers_event`]); `false` when there is no matcher, the
+    /// stream is JSON, or the record is not such an event (then prost decodes it).
+    fn slim_offers(&self, record: &[u8]) -> bool {
+        let Some(matcher) = &self.sinks.matcher else {
+            return false;
+        };
+        if self.stream_encoding != Encoding::Protobuf {
+            return false;
+        }
+        match offers_event(record) {
+            Ok(Some(offers)) => {
+                self.metrics.offers_received(offers.len());
+                matcher.do_send(OfferIntake(offers));
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::debug!(parent: &self.span, error = %e, "slim offer decode declined; decoding with prost");
+                false
+            }
+        }
+    }
+
     /// Routes one decoded event. Unknown event types are ignored (forward compatibility);
     /// an event missing its payload, or an update with an unknown task state, is malformed.
     fn on_event(&mut self, event: Event, ctx: &mut Context<Self>) {

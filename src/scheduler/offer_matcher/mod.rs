@@ -73,7 +73,7 @@ mod why;
 #[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use engine::{AcceptOffers, MatcherCore, Outcome};
 
-use super::events::{Disconnected, Offers, Rescind, Subscribed};
+use super::events::{Disconnected, OfferIntake, Offers, Rescind, Subscribed};
 use super::spec::TaskSpec;
 use crate::proto::TaskId;
 use crate::scheduler::calls::OutCall;
@@ -462,6 +462,14 @@ impl Handler<Offers> for OfferMatcher {
     type Result = ();
     fn handle(&mut self, msg: Offers, ctx: &mut Context<Self>) {
         let out = self.core.offers(msg.0, Instant::now());
+        self.apply(out, ctx);
+    }
+}
+
+impl Handler<OfferIntake> for OfferMatcher {
+    type Result = ();
+    fn handle(&mut self, msg: OfferIntake, ctx: &mut Context<Self>) {
+        let out = self.core.intake(msg.0, Instant::now());
         self.apply(out, ctx);
     }
 }

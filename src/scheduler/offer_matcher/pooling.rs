@@ -3,28 +3,44 @@
 
 use super::accept_bytes::OfferWire;
 use super::engine::{HeldOffer, MatcherCore, Outcome, later};
-use crate::proto::{AgentId, Offer, OfferId};
-use crate::resources::{Amount, Resources, Scalar};
+use crate::proto::{Offer, OfferId};
+use crate::resources::{Amount, Resources};
+use crate::scheduler::events::IncomingOffer;
 use foldhash::{HashMap, HashMapExt};
+use std::hash::BuildHasher;
 use std::time::Instant;
 
 impl MatcherCore {
     /// New offers: pool them with the held offers of the same agent and role, place what
     /// fits, ACCEPT each used pool once (naming all its offers), hold or DECLINE the rest.
     pub fn offers(&mut self, offers: Vec<Offer>, now: Instant) -> Outcome {
+        self.intake(
+            offers.into_iter().map(IncomingOffer::from_offer).collect(),
+            now,
+        )
+    }
+
+    /// Like [`MatcherCore::offers`], for offers whose resources are already built (by the
+    /// connection's slim decode of the event's bytes).
+    pub fn intake(&mut self, offers: Vec<IncomingOffer>, now: Instant) -> Outcome {
         let mut out = Outcome::default();
         self.connected = true;
         self.last_offer_news = Some(now);
         let deadline = later(now, self.settings.offer_hold);
         let mut fresh: Vec<HeldOffer> = Vec::new();
-        let mut by_agent: HashMap<(AgentId, Option<String>), usize> = HashMap::new();
-        for mut offer in offers {
+        // Pool key hash -> index in `fresh` (no key copies; see `slot`).
+        let mut by_agent: HashMap<u64, usize> = HashMap::new();
+        for incoming in offers {
+            let IncomingOffer {
+                offer,
+                pool,
+                invalid,
+            } = incoming;
             if !self.held_ids.insert(offer.id.clone()) {
                 tracing::warn!(offer_id = %offer.id, "offer received twice; ignoring the copy");
                 continue;
             }
-            let (pool, errors) = Resources::from_proto_lossy(std::mem::take(&mut offer.resources));
-            for e in errors {
+            for e in invalid {
                 tracing::warn!(offer_id = %offer.id, error = %e, "ignoring an invalid offered resource");
             }
             let h = HeldOffer {
@@ -39,8 +55,7 @@ impl MatcherCore {
                 new_execs: Vec::new(),
                 dead: false,
             };
-            let key = pool_key(&h.offer);
-            match by_agent.get(&key).and_then(|&i| fresh.get_mut(i)) {
+            match slot(&by_agent, &fresh, &h.offer).and_then(|i| fresh.get_mut(i)) {
                 Some(newer) => {
                     // Both are this call's: the later one is the newer.
                     let mut h = h;
@@ -50,7 +65,8 @@ impl MatcherCore {
                     }
                 }
                 None => {
-                    by_agent.insert(key, fresh.len());
+                    let key = by_agent.hasher().hash_one(pool_key(&h.offer));
+                    by_agent.entry(key).or_insert(fresh.len());
                     fresh.push(h);
                 }
             }
@@ -59,10 +75,7 @@ impl MatcherCore {
         // deadline and moves to the end (deadlines stay in arrival order).
         if !by_agent.is_empty() && !self.held.is_empty() {
             for h in std::mem::take(&mut self.held) {
-                match by_agent
-                    .get(&pool_key(&h.offer))
-                    .and_then(|&i| fresh.get_mut(i))
-                {
+                match slot(&by_agent, &fresh, &h.offer).and_then(|i| fresh.get_mut(i)) {
                     Some(newer) => {
                         if let Some(h) = pool_into(newer, h) {
                             self.held.push(h);
@@ -90,12 +103,12 @@ impl MatcherCore {
         for (meta, amount) in pool.iter() {
             if let Amount::Scalar(_) = amount {
                 let total = pool.plain_scalar(&meta.name);
-                let best = self
-                    .largest
-                    .entry(meta.name.clone())
-                    .or_insert(Scalar::ZERO);
-                if total.milli() > best.milli() {
-                    *best = total;
+                match self.largest.get_mut(meta.name.as_str()) {
+                    Some(best) if total.milli() > best.milli() => *best = total,
+                    Some(_) => {}
+                    None => {
+                        self.largest.insert(meta.name.clone(), total);
+                    }
                 }
             }
         }
@@ -142,9 +155,23 @@ impl MatcherCore {
 
 /// Offers pool when they are of the same agent and the same allocation role (Mesos
 /// requires both of the offers in one ACCEPT).
-fn pool_key(offer: &Offer) -> (AgentId, Option<String>) {
-    let role = offer.allocation_info.as_ref().and_then(|a| a.role.clone());
-    (offer.agent_id.clone(), role)
+fn pool_key(offer: &Offer) -> (&str, Option<&str>) {
+    let role = offer
+        .allocation_info
+        .as_ref()
+        .and_then(|a| a.role.as_deref());
+    (offer.agent_id.value.as_str(), role)
+}
+
+/// The index in `fresh` of the pool of `offer`'s agent and role, if this call has one.
+/// `by_agent` maps a pool key's hash to the first fresh pool of that hash; on a hash
+/// collision of two keys the later one's offers are held apart (never wrongly pooled).
+fn slot(by_agent: &HashMap<u64, usize>, fresh: &[HeldOffer], offer: &Offer) -> Option<usize> {
+    let i = *by_agent.get(&by_agent.hasher().hash_one(pool_key(offer)))?;
+    fresh
+        .get(i)
+        .filter(|f| pool_key(&f.offer) == pool_key(offer))
+        .map(|_| i)
 }
 
 /// Moves the offers of `older` into `newer`'s pool (`newer` keeps its offer, deadline and
