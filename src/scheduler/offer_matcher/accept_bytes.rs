@@ -110,15 +110,11 @@ impl SpecBytes {
     }
 }
 
-/// What an offer contributes to every task placed on it, encoded once: the agent id field
-/// and the identity (everything but the amount) of each resource taken from it.
+/// What an offer contributes to every task placed on it, encoded once: the agent id field.
 #[derive(Debug, Default)]
 pub(super) struct OfferWire {
     /// `TaskInfo.agent_id`, as a whole field.
     agent: Vec<u8>,
-    /// Resource identity -> its encoded fields. Pure, so never stale: pooled offers and a
-    /// rebuilt pool keep it.
-    idents: Vec<(Resource, Vec<u8>)>,
 }
 
 impl OfferWire {
@@ -126,32 +122,39 @@ impl OfferWire {
     pub(super) fn new(agent_id: &AgentId) -> OfferWire {
         let mut agent = Vec::with_capacity(agent_id.value.len() + 4);
         id_field(TASK_AGENT_ID, &agent_id.value, &mut agent);
-        OfferWire {
-            agent,
-            idents: Vec::new(),
-        }
+        OfferWire { agent }
     }
 
-    /// Keeps the identities `other` encoded (offers of one agent pooled together).
-    pub(super) fn absorb(&mut self, other: OfferWire) {
-        for (meta, bytes) in other.idents {
-            if !self.idents.iter().any(|(m, _)| *m == meta) {
-                self.idents.push((meta, bytes));
-            }
-        }
-    }
+    /// Offers of one agent pooled together: both have the same agent id field.
+    pub(super) fn absorb(&mut self, _other: OfferWire) {}
+}
 
+/// Most resource identities [`Idents`] keeps encoded (it starts over when full).
+const MAX_IDENTS: usize = 64;
+
+/// Resource identity (everything but the amount) -> its encoded fields, shared by every
+/// offer: agents offer the same few identities (`cpus` of role `*` allocated to our role,
+/// ...), so each is encoded once, not once per offer. Pure, so never stale.
+#[derive(Debug, Default)]
+pub(super) struct Idents {
+    known: Vec<(Resource, Box<[u8]>)>,
+}
+
+impl Idents {
     /// The encoded identity of `meta`, encoding it on first use.
-    fn ident(&mut self, meta: &Resource) -> &[u8] {
-        let i = match self.idents.iter().position(|(m, _)| m == meta) {
+    fn of(&mut self, meta: &Resource) -> &[u8] {
+        let i = match self.known.iter().position(|(m, _)| m == meta) {
             Some(i) => i,
             None => {
-                self.idents
-                    .push((meta.clone(), prost::Message::encode_to_vec(meta)));
-                self.idents.len() - 1
+                if self.known.len() >= MAX_IDENTS {
+                    self.known.clear();
+                }
+                let bytes = prost::Message::encode_to_vec(meta).into_boxed_slice();
+                self.known.push((meta.clone(), bytes));
+                self.known.len() - 1
             }
         };
-        self.idents.get(i).map_or(&[][..], |(_, b)| b.as_slice())
+        self.known.get(i).map_or(&[][..], |(_, b)| b)
     }
 }
 
@@ -212,15 +215,15 @@ fn write_amount(amount: &Amount, out: &mut Vec<u8>) {
 }
 
 /// Takes `demand` out of `pool` and appends the taken pieces to `out` as `TaskInfo`
-/// resource fields, with their identities from `wire`. Nothing is taken on a shortage.
+/// resource fields, with their identities from `idents`. Nothing is taken on a shortage.
 pub(super) fn take_into(
     pool: &mut Resources,
     demand: &Demand,
-    wire: &mut OfferWire,
+    idents: &mut Idents,
     out: &mut Vec<u8>,
 ) -> Result<(), Shortage> {
     pool.take_each(demand, |meta, amount| {
-        let ident = wire.ident(meta);
+        let ident = idents.of(meta);
         delimited(TASK_RESOURCES, ident.len() + amount_len(amount), out);
         out.extend_from_slice(ident);
         write_amount(amount, out);
@@ -246,6 +249,7 @@ pub(super) fn write_task(task: &TaskParts<'_>, wire: &OfferWire, out: &mut Vec<u
         + task.resources.len()
         + executor_len.map_or(0, |l| field_len(TASK_EXECUTOR, l))
         + task.spec.rest().len();
+    out.reserve(field_len(LAUNCH_TASK_INFOS, len));
     delimited(LAUNCH_TASK_INFOS, len, out);
     out.extend_from_slice(task.spec.name());
     id_field(TASK_ID, task.task_id, out);

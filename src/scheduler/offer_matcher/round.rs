@@ -150,7 +150,7 @@ impl MatcherCore {
             let taken = accept_bytes::take_into(
                 &mut h.pool,
                 &bucket.demand,
-                &mut h.wire,
+                &mut self.idents,
                 &mut self.scratch,
             );
             if taken.is_err() {
@@ -175,6 +175,11 @@ impl MatcherCore {
             let Some(h) = self.held.get_mut(i) else {
                 continue;
             };
+            if h.placed.capacity() == 0
+                && let Some(buffer) = self.spare_placed.pop()
+            {
+                h.placed = buffer;
+            }
             let counted_name = counted.then(|| p.spec.name.clone());
             let launched = build_task(
                 p,
