@@ -1,8 +1,8 @@
 //! ACCEPT calls written as protobuf bytes by the matcher, without building (and then
 //! dropping) `TaskInfo` and `Resource` messages: a spec's fixed `TaskInfo` fields are
-//! encoded once when it is queued ([`SpecBytes`]), an offer's agent id and each offered
-//! resource's identity once per offer ([`OfferWire`]), and the resources a task takes go
-//! straight from the pool into the task's bytes. The bytes decode to the call the prost
+//! encoded once when it is queued ([`SpecBytes`]), an offer's agent id once per offer
+//! ([`OfferWire`]), each offered resource's identity once per pool entry (kept by the
+//! entry), and the resources a task takes go straight from the pool into the task's bytes. The bytes decode to the call the prost
 //! builder (`calls::accept`) would have made; the tests check that for many kinds of task.
 
 use crate::proto::scheduler::call;
@@ -129,35 +129,6 @@ impl OfferWire {
     pub(super) fn absorb(&mut self, _other: OfferWire) {}
 }
 
-/// Most resource identities [`Idents`] keeps encoded (it starts over when full).
-const MAX_IDENTS: usize = 64;
-
-/// Resource identity (everything but the amount) -> its encoded fields, shared by every
-/// offer: agents offer the same few identities (`cpus` of role `*` allocated to our role,
-/// ...), so each is encoded once, not once per offer. Pure, so never stale.
-#[derive(Debug, Default)]
-pub(super) struct Idents {
-    known: Vec<(Resource, Box<[u8]>)>,
-}
-
-impl Idents {
-    /// The encoded identity of `meta`, encoding it on first use.
-    fn of(&mut self, meta: &Resource) -> &[u8] {
-        let i = match self.known.iter().position(|(m, _)| m == meta) {
-            Some(i) => i,
-            None => {
-                if self.known.len() >= MAX_IDENTS {
-                    self.known.clear();
-                }
-                let bytes = prost::Message::encode_to_vec(meta).into_boxed_slice();
-                self.known.push((meta.clone(), bytes));
-                self.known.len() - 1
-            }
-        };
-        self.known.get(i).map_or(&[][..], |(_, b)| b)
-    }
-}
-
 /// Length of the value field of `amount` inside a `Resource` (key included).
 fn amount_len(amount: &Amount) -> usize {
     match amount {
@@ -215,15 +186,15 @@ fn write_amount(amount: &Amount, out: &mut Vec<u8>) {
 }
 
 /// Takes `demand` out of `pool` and appends the taken pieces to `out` as `TaskInfo`
-/// resource fields, with their identities from `idents`. Nothing is taken on a shortage.
+/// resource fields; each pool entry encodes its identity once, for all the tasks it serves.
+/// Nothing is taken on a shortage.
 pub(super) fn take_into(
     pool: &mut Resources,
     demand: &Demand,
-    idents: &mut Idents,
     out: &mut Vec<u8>,
 ) -> Result<(), Shortage> {
-    pool.take_each(demand, |meta, amount| {
-        let ident = idents.of(meta);
+    let encode = |meta: &Resource| prost::Message::encode_to_vec(meta).into_boxed_slice();
+    pool.take_each_encoded(demand, encode, |ident, amount| {
         delimited(TASK_RESOURCES, ident.len() + amount_len(amount), out);
         out.extend_from_slice(ident);
         write_amount(amount, out);

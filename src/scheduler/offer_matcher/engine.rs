@@ -4,7 +4,7 @@
 //! drive it directly.
 
 use super::MatcherSettings;
-use super::accept_bytes::{self, Idents, OfferWire};
+use super::accept_bytes::{self, OfferWire};
 use super::queue::PendingQueue;
 use crate::proto::{
     AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkId, Offer, OfferId, Resource, TaskId,
@@ -171,8 +171,6 @@ pub struct MatcherCore {
     pub(super) largest: HashMap<String, Scalar>,
     /// Reused buffer for the resources of the task being placed.
     pub(super) scratch: Vec<u8>,
-    /// Offered resource identities, encoded once for every task of every offer.
-    pub(super) idents: Idents,
     /// Emptied `HeldOffer::placed` buffers of accepted offers, reused by the next offers
     /// that get tasks (no regrowing a buffer per ACCEPT).
     pub(super) spare_placed: Vec<Vec<u8>>,
@@ -206,7 +204,6 @@ impl MatcherCore {
             launched: HashMap::new(),
             largest: HashMap::new(),
             scratch: Vec::new(),
-            idents: Idents::default(),
             spare_placed: Vec::new(),
             per_name_host: HashMap::new(),
             per_host: HashMap::new(),

@@ -150,7 +150,6 @@ impl MatcherCore {
             let taken = accept_bytes::take_into(
                 &mut h.pool,
                 &bucket.demand,
-                &mut self.idents,
                 &mut self.scratch,
             );
             if taken.is_err() {
