@@ -237,33 +237,34 @@ impl Resources {
         demand: &Demand,
         mut each: impl FnMut(&Resource, &Amount),
     ) -> Result<(), Shortage> {
-        self.take_pieces(demand, |e, piece| each(&e.meta, piece))
+        if let Some(short) = self.shortage(demand) {
+            return Err(short);
+        }
+        self.take_pieces(demand, |e, piece| each(&e.meta, piece));
+        Ok(())
     }
 
-    /// Like [`Resources::take_each`], but hands each piece's identity as bytes: `encode`
-    /// makes them from the identity the first time an entry gives a piece, and the entry
-    /// keeps them for its later pieces (the matcher writes them straight into its ACCEPT).
-    pub(crate) fn take_each_encoded(
+    /// Like [`Resources::take_each`] for a `demand` the caller has just seen fit
+    /// ([`Resources::fits`], for it or a larger demand; not checked again), handing each
+    /// piece's identity as bytes: `encode` makes them from the identity the first time an
+    /// entry gives a piece, and the entry keeps them for its later pieces (the matcher
+    /// writes them straight into its ACCEPT).
+    pub(crate) fn take_fitting_encoded(
         &mut self,
         demand: &Demand,
         encode: impl Fn(&Resource) -> Box<[u8]>,
         mut each: impl FnMut(&[u8], &Amount),
-    ) -> Result<(), Shortage> {
+    ) {
+        debug_assert!(self.fits(demand), "take_fitting_encoded: demand does not fit");
         self.take_pieces(demand, |e, piece| {
             let wire = e.wire.get_or_insert_with(|| encode(&e.meta));
             each(wire, piece)
-        })
+        });
     }
 
-    /// Takes `demand`, handing each piece to `each` with the entry it came from.
-    fn take_pieces(
-        &mut self,
-        demand: &Demand,
-        mut each: impl FnMut(&mut Entry, &Amount),
-    ) -> Result<(), Shortage> {
-        if let Some(short) = self.shortage(demand) {
-            return Err(short);
-        }
+    /// Takes `demand` (which fits), handing each piece to `each` with the entry it came
+    /// from.
+    fn take_pieces(&mut self, demand: &Demand, mut each: impl FnMut(&mut Entry, &Amount)) {
         for (name, need) in &demand.scalars {
             let mut left = *need;
             for e in self.entries.iter_mut() {
@@ -327,6 +328,5 @@ impl Resources {
             }
         }
         self.entries.retain(|e| !e.amount.is_empty());
-        Ok(())
     }
 }
