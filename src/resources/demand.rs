@@ -255,7 +255,10 @@ impl Resources {
         encode: impl Fn(&Resource) -> Box<[u8]>,
         mut each: impl FnMut(&[u8], &Amount),
     ) {
-        debug_assert!(self.fits(demand), "take_fitting_encoded: demand does not fit");
+        debug_assert!(
+            self.fits(demand),
+            "take_fitting_encoded: demand does not fit"
+        );
         self.take_pieces(demand, |e, piece| {
             let wire = e.wire.get_or_insert_with(|| encode(&e.meta));
             each(wire, piece)

@@ -310,6 +310,10 @@ fn encoded_takes_give_the_pieces_of_take_and_encode_each_entry_once() {
     assert_eq!(encodes.get(), 4);
     // A re-allocated entry encodes its new identity.
     encoded.allocate("web");
-    encoded.take_fitting_encoded(&Demand::new().scalar("cpus", 0.5).unwrap(), encode, |_, _| {});
+    encoded.take_fitting_encoded(
+        &Demand::new().scalar("cpus", 0.5).unwrap(),
+        encode,
+        |_, _| {},
+    );
     assert_eq!(encodes.get(), 5);
 }
