@@ -145,13 +145,31 @@ impl Amount {
 }
 
 /// One entry: the identity (a `Resource` with its value fields cleared) and its amount.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Entry {
     meta: Resource,
     amount: Amount,
+    /// The identity as encoded protobuf fields, once a take asked for it
+    /// ([`Resources::take_each_encoded`]); a cache, cleared when `meta` changes.
+    wire: Option<Box<[u8]>>,
+}
+
+impl PartialEq for Entry {
+    /// The identity and amount (the encoded cache does not count).
+    fn eq(&self, other: &Entry) -> bool {
+        self.meta == other.meta && self.amount == other.amount
+    }
 }
 
 impl Entry {
+    fn new(meta: Resource, amount: Amount) -> Entry {
+        Entry {
+            meta,
+            amount,
+            wire: None,
+        }
+    }
+
     fn from_proto(mut r: Resource) -> Result<Entry, ResourceError> {
         if r.name.is_empty() {
             return Err(ResourceError::Invalid {
@@ -163,7 +181,7 @@ impl Entry {
         r.scalar = None;
         r.ranges = None;
         r.set = None;
-        Ok(Entry { meta: r, amount })
+        Ok(Entry::new(r, amount))
     }
 
     fn to_proto(&self) -> Resource {
@@ -437,6 +455,7 @@ impl Resources {
         let entries = std::mem::take(&mut self.entries);
         for mut e in entries {
             e.meta.allocation_info = info.clone();
+            e.wire = None;
             // Entries were valid and of consistent types, so re-adding cannot fail.
             if let Err(err) = self.add_entry(e) {
                 tracing::error!(error = %err, "resources: dropped an entry while re-allocating");

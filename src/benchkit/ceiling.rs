@@ -4,6 +4,9 @@
 //!
 //! The match step is the real matcher's decision core ([`MatcherCore`]), with unused
 //! offers declined at once (no hold), launched tasks released at once (the tracker's part).
+//! The task specs are the application's: like the end-to-end driver makes them outside the
+//! framework, the pipeline builds them once (a ring of [`SPEC_RING`] at most, reused) and
+//! only queues tasks with them while measuring.
 
 use super::generator::{GeneratorConfig, OfferGenerator};
 use super::workload::{TaskMix, task_spec};
@@ -12,11 +15,16 @@ use crate::codec::offers::offers_event;
 use crate::proto::scheduler::{Event, event};
 use crate::proto::{FrameworkId, TaskId};
 use crate::recordio::Decoder;
+use crate::scheduler::TaskSpec;
 use crate::scheduler::calls::OutCall;
 use crate::scheduler::events::IncomingOffer;
 use crate::scheduler::offer_matcher::{MatcherCore, MatcherSettings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Most distinct task specs the pipeline builds up front (task `n` uses spec
+/// `n % ring`).
+pub const SPEC_RING: usize = 16_384;
 
 /// What the ceiling measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +83,8 @@ pub struct Pipeline {
     decoder: Decoder,
     core: MatcherCore,
     encoding: Encoding,
-    mix: TaskMix,
-    seed: u64,
+    /// The application's task specs, built once.
+    specs: Vec<Arc<TaskSpec>>,
     next_task: u64,
     target_queue: usize,
     /// Answer bytes produced so far.
@@ -93,12 +101,15 @@ impl Pipeline {
             ..MatcherSettings::default()
         });
         let _ = core.subscribed(framework_id, false, Instant::now());
+        let ring = config.queue.clamp(1, SPEC_RING) as u64;
+        let specs = (0..ring)
+            .map(|n| Arc::new(task_spec(config.task_mix, config.generator.seed, n)))
+            .collect();
         let mut p = Pipeline {
             decoder: Decoder::default(),
             core,
             encoding: config.encoding,
-            mix: config.task_mix,
-            seed: config.generator.seed,
+            specs,
             next_task: 0,
             target_queue: config.queue,
             answer_bytes: 0,
@@ -109,13 +120,19 @@ impl Pipeline {
     }
 
     fn refill(&mut self) {
-        let now = Instant::now();
-        while self.core.pending() < self.target_queue {
-            let spec = Arc::new(task_spec(self.mix, self.seed, self.next_task));
-            let id = TaskId::new(format!("task-{}", self.next_task));
-            let _ = self.core.place(id, spec, now);
-            self.next_task += 1;
+        let missing = self.target_queue.saturating_sub(self.core.pending());
+        if missing == 0 || self.specs.is_empty() {
+            return;
         }
+        let first = self.next_task;
+        self.next_task += missing as u64;
+        let ring = self.specs.len() as u64;
+        let specs = &self.specs;
+        let tasks = (first..first + missing as u64).filter_map(|n| {
+            let spec = specs.get((n % ring) as usize)?;
+            Some((TaskId::new(format!("task-{n}")), spec.clone()))
+        });
+        let _ = self.core.place_all(tasks, Instant::now());
     }
 
     /// Feeds stream bytes; decodes, matches and encodes the answer of every complete

@@ -1,7 +1,7 @@
 //! [`Demand`]: what a task asks for by name, and taking it out of a pool of
 //! [`Resources`] with the identities (roles, `allocation_info`, reservations) kept.
 
-use super::{Amount, ResourceError, Resources, Scalar, is_plain};
+use super::{Amount, Entry, ResourceError, Resources, Scalar, is_plain};
 use crate::proto::Resource;
 use crate::scheduler::spec::ResourceRequest;
 use std::fmt;
@@ -230,8 +230,8 @@ impl Resources {
 
     /// Like [`Resources::take`], but hands each taken piece to `each` as its identity
     /// (the entry's `Resource` with the value fields cleared) and amount, in the order
-    /// `take` returns them, without building a `Resource` (the matcher encodes them
-    /// straight into its ACCEPT). On a shortage nothing is taken and `each` is not called.
+    /// `take` returns them, without building a `Resource`. On a shortage nothing is taken
+    /// and `each` is not called.
     pub fn take_each(
         &mut self,
         demand: &Demand,
@@ -240,6 +240,34 @@ impl Resources {
         if let Some(short) = self.shortage(demand) {
             return Err(short);
         }
+        self.take_pieces(demand, |e, piece| each(&e.meta, piece));
+        Ok(())
+    }
+
+    /// Like [`Resources::take_each`] for a `demand` the caller has just seen fit
+    /// ([`Resources::fits`], for it or a larger demand; not checked again), handing each
+    /// piece's identity as bytes: `encode` makes them from the identity the first time an
+    /// entry gives a piece, and the entry keeps them for its later pieces (the matcher
+    /// writes them straight into its ACCEPT).
+    pub(crate) fn take_fitting_encoded(
+        &mut self,
+        demand: &Demand,
+        encode: impl Fn(&Resource) -> Box<[u8]>,
+        mut each: impl FnMut(&[u8], &Amount),
+    ) {
+        debug_assert!(
+            self.fits(demand),
+            "take_fitting_encoded: demand does not fit"
+        );
+        self.take_pieces(demand, |e, piece| {
+            let wire = e.wire.get_or_insert_with(|| encode(&e.meta));
+            each(wire, piece)
+        });
+    }
+
+    /// Takes `demand` (which fits), handing each piece to `each` with the entry it came
+    /// from.
+    fn take_pieces(&mut self, demand: &Demand, mut each: impl FnMut(&mut Entry, &Amount)) {
         for (name, need) in &demand.scalars {
             let mut left = *need;
             for e in self.entries.iter_mut() {
@@ -256,7 +284,7 @@ impl Resources {
                     }
                     *have = have.minus(piece).unwrap_or(Scalar::ZERO);
                     left = left.minus(piece).unwrap_or(Scalar::ZERO);
-                    each(&e.meta, &Amount::Scalar(piece));
+                    each(e, &Amount::Scalar(piece));
                 }
             }
         }
@@ -276,7 +304,7 @@ impl Resources {
                     }
                     if let Some(piece) = have.take_lowest(n) {
                         left -= n;
-                        each(&e.meta, &Amount::Ranges(piece));
+                        each(e, &Amount::Ranges(piece));
                     }
                 }
             }
@@ -298,11 +326,10 @@ impl Resources {
                     }
                     have.retain(|x| !picked.contains(x));
                     left -= picked.len();
-                    each(&e.meta, &Amount::Set(picked));
+                    each(e, &Amount::Set(picked));
                 }
             }
         }
         self.entries.retain(|e| !e.amount.is_empty());
-        Ok(())
     }
 }

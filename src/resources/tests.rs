@@ -273,3 +273,47 @@ fn fuzz_regression_scalar_sum_above_the_cap_is_refused() {
     assert_eq!(parse(&top.to_string()).unwrap(), top);
     assert_eq!(Resources::from_proto(top.to_proto()).unwrap(), top);
 }
+
+#[test]
+fn encoded_takes_give_the_pieces_of_take_and_encode_each_entry_once() {
+    let offer: Resources = "cpus(web):1;cpus:4;mem:4096;ports:[31000-31001,31005-31010]"
+        .parse()
+        .unwrap();
+    let want = Demand::new()
+        .scalar("cpus", 1.5)
+        .unwrap()
+        .scalar("mem", 100.0)
+        .unwrap()
+        .ranges("ports", 3);
+    let mut plain = offer.clone();
+    let mut encoded = offer.clone();
+    let encodes = std::cell::Cell::new(0);
+    let encode = |meta: &Resource| {
+        encodes.set(encodes.get() + 1);
+        prost::Message::encode_to_vec(meta).into_boxed_slice()
+    };
+    for _ in 0..2 {
+        let mut expected = Vec::new();
+        plain
+            .take_each(&want, |meta, amount| {
+                expected.push((prost::Message::encode_to_vec(meta), amount.clone()))
+            })
+            .unwrap();
+        let mut got = Vec::new();
+        encoded.take_fitting_encoded(&want, encode, |ident, amount| {
+            got.push((ident.to_vec(), amount.clone()))
+        });
+        assert_eq!(got, expected);
+        assert_eq!(encoded, plain);
+    }
+    // cpus(web), cpus, mem and ports: one encoding each over both takes.
+    assert_eq!(encodes.get(), 4);
+    // A re-allocated entry encodes its new identity.
+    encoded.allocate("web");
+    encoded.take_fitting_encoded(
+        &Demand::new().scalar("cpus", 0.5).unwrap(),
+        encode,
+        |_, _| {},
+    );
+    assert_eq!(encodes.get(), 5);
+}

@@ -157,15 +157,15 @@ fn parse_item(item: &str) -> Result<Entry, ResourceError> {
         }],
         _ => Vec::new(),
     };
-    Ok(Entry {
-        meta: Resource {
+    Ok(Entry::new(
+        Resource {
             name: name.to_string(),
             r#type,
             reservations,
             ..Default::default()
         },
         amount,
-    })
+    ))
 }
 
 /// Parses `cpus:4;mem:4096;disk:10240;ports:[31000-32000];gpus:1;zones:{a,b}`. A

@@ -38,7 +38,7 @@ impl Resources {
                 r#type: kind as i32,
                 ..Default::default()
             };
-            out.merge_entry(Entry { meta, amount });
+            out.merge_entry(Entry::new(meta, amount));
         }
         out
     }

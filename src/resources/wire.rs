@@ -98,7 +98,7 @@ fn decode_entry(bytes: &[u8]) -> Result<Result<Entry, ResourceError>, ViewError>
         values.ranges.map(Vec::into_iter),
         values.set.map(|items| items.into_iter().map(str::to_owned)),
     );
-    Ok(amount.map(|amount| Entry { meta, amount }))
+    Ok(amount.map(|amount| Entry::new(meta, amount)))
 }
 
 /// Merges a nested message into an optional field, as prost does for a repeated

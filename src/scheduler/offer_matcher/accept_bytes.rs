@@ -1,16 +1,16 @@
 //! ACCEPT calls written as protobuf bytes by the matcher, without building (and then
 //! dropping) `TaskInfo` and `Resource` messages: a spec's fixed `TaskInfo` fields are
-//! encoded once when it is queued ([`SpecBytes`]), an offer's agent id and each offered
-//! resource's identity once per offer ([`OfferWire`]), and the resources a task takes go
-//! straight from the pool into the task's bytes. The bytes decode to the call the prost
+//! encoded once when it is queued ([`SpecBytes`]), an offer's agent id once per offer
+//! ([`OfferWire`]), each offered resource's identity once per pool entry (kept by the
+//! entry), and the resources a task takes go straight from the pool into the task's bytes. The bytes decode to the call the prost
 //! builder (`calls::accept`) would have made; the tests check that for many kinds of task.
 
 use crate::proto::scheduler::call;
 use crate::proto::{AgentId, ExecutorInfo, Filters, FrameworkId, OfferId, Resource, offer};
-use crate::resources::{Amount, Demand, Resources, Shortage};
+use crate::resources::{Amount, Demand, Resources};
 use crate::scheduler::calls::{self, EncodedCall};
 use crate::scheduler::spec::TaskSpec;
-use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint, key_len};
+use prost::encoding::{WireType, encode_varint, encoded_len_varint, key_len};
 
 // Field numbers (mesos.proto, scheduler.proto).
 const CALL_FRAMEWORK_ID: u32 = 1;
@@ -37,10 +37,25 @@ const RESOURCE_RANGES: u32 = 4;
 const RESOURCE_SET: u32 = 5;
 const ID_VALUE: u32 = 1;
 
+/// A varint; one byte inline for values below 128 (most keys and lengths here).
+#[inline]
+fn varint(value: u64, out: &mut Vec<u8>) {
+    match u8::try_from(value) {
+        Ok(byte) if byte < 0x80 => out.push(byte),
+        _ => encode_varint(value, out),
+    }
+}
+
+/// A field key (the same bytes as `prost::encoding::encode_key`).
+#[inline]
+fn key(tag: u32, wire_type: WireType, out: &mut Vec<u8>) {
+    varint(u64::from(tag) << 3 | wire_type as u64, out);
+}
+
 /// Key and length of a length-delimited field.
 fn delimited(tag: u32, len: usize, out: &mut Vec<u8>) {
-    encode_key(tag, WireType::LengthDelimited, out);
-    encode_varint(len as u64, out);
+    key(tag, WireType::LengthDelimited, out);
+    varint(len as u64, out);
 }
 
 /// Bytes of a length-delimited field holding `len` bytes.
@@ -110,15 +125,11 @@ impl SpecBytes {
     }
 }
 
-/// What an offer contributes to every task placed on it, encoded once: the agent id field
-/// and the identity (everything but the amount) of each resource taken from it.
+/// What an offer contributes to every task placed on it, encoded once: the agent id field.
 #[derive(Debug, Default)]
 pub(super) struct OfferWire {
     /// `TaskInfo.agent_id`, as a whole field.
     agent: Vec<u8>,
-    /// Resource identity -> its encoded fields. Pure, so never stale: pooled offers and a
-    /// rebuilt pool keep it.
-    idents: Vec<(Resource, Vec<u8>)>,
 }
 
 impl OfferWire {
@@ -126,33 +137,11 @@ impl OfferWire {
     pub(super) fn new(agent_id: &AgentId) -> OfferWire {
         let mut agent = Vec::with_capacity(agent_id.value.len() + 4);
         id_field(TASK_AGENT_ID, &agent_id.value, &mut agent);
-        OfferWire {
-            agent,
-            idents: Vec::new(),
-        }
+        OfferWire { agent }
     }
 
-    /// Keeps the identities `other` encoded (offers of one agent pooled together).
-    pub(super) fn absorb(&mut self, other: OfferWire) {
-        for (meta, bytes) in other.idents {
-            if !self.idents.iter().any(|(m, _)| *m == meta) {
-                self.idents.push((meta, bytes));
-            }
-        }
-    }
-
-    /// The encoded identity of `meta`, encoding it on first use.
-    fn ident(&mut self, meta: &Resource) -> &[u8] {
-        let i = match self.idents.iter().position(|(m, _)| m == meta) {
-            Some(i) => i,
-            None => {
-                self.idents
-                    .push((meta.clone(), prost::Message::encode_to_vec(meta)));
-                self.idents.len() - 1
-            }
-        };
-        self.idents.get(i).map_or(&[][..], |(_, b)| b.as_slice())
-    }
+    /// Offers of one agent pooled together: both have the same agent id field.
+    pub(super) fn absorb(&mut self, _other: OfferWire) {}
 }
 
 /// Length of the value field of `amount` inside a `Resource` (key included).
@@ -184,7 +173,7 @@ fn write_amount(amount: &Amount, out: &mut Vec<u8>) {
     match amount {
         Amount::Scalar(s) => {
             delimited(RESOURCE_SCALAR, 9, out);
-            encode_key(1, WireType::SixtyFourBit, out);
+            key(1, WireType::SixtyFourBit, out);
             out.extend_from_slice(&s.to_f64().to_le_bytes());
         }
         Amount::Ranges(rs) => {
@@ -192,10 +181,10 @@ fn write_amount(amount: &Amount, out: &mut Vec<u8>) {
             delimited(RESOURCE_RANGES, ranges_len(pairs), out);
             for &(begin, end) in pairs {
                 delimited(1, range_len(begin, end), out);
-                encode_key(1, WireType::Varint, out);
-                encode_varint(begin, out);
-                encode_key(2, WireType::Varint, out);
-                encode_varint(end, out);
+                key(1, WireType::Varint, out);
+                varint(begin, out);
+                key(2, WireType::Varint, out);
+                varint(end, out);
             }
         }
         Amount::Set(items) => {
@@ -212,15 +201,11 @@ fn write_amount(amount: &Amount, out: &mut Vec<u8>) {
 }
 
 /// Takes `demand` out of `pool` and appends the taken pieces to `out` as `TaskInfo`
-/// resource fields, with their identities from `wire`. Nothing is taken on a shortage.
-pub(super) fn take_into(
-    pool: &mut Resources,
-    demand: &Demand,
-    wire: &mut OfferWire,
-    out: &mut Vec<u8>,
-) -> Result<(), Shortage> {
-    pool.take_each(demand, |meta, amount| {
-        let ident = wire.ident(meta);
+/// resource fields; each pool entry encodes its identity once, for all the tasks it serves.
+/// The caller has just checked that `demand` (or a larger one) fits `pool`.
+pub(super) fn take_into(pool: &mut Resources, demand: &Demand, out: &mut Vec<u8>) {
+    let encode = |meta: &Resource| prost::Message::encode_to_vec(meta).into_boxed_slice();
+    pool.take_fitting_encoded(demand, encode, |ident, amount| {
         delimited(TASK_RESOURCES, ident.len() + amount_len(amount), out);
         out.extend_from_slice(ident);
         write_amount(amount, out);
@@ -246,6 +231,7 @@ pub(super) fn write_task(task: &TaskParts<'_>, wire: &OfferWire, out: &mut Vec<u
         + task.resources.len()
         + executor_len.map_or(0, |l| field_len(TASK_EXECUTOR, l))
         + task.spec.rest().len();
+    out.reserve(field_len(LAUNCH_TASK_INFOS, len));
     delimited(LAUNCH_TASK_INFOS, len, out);
     out.extend_from_slice(task.spec.name());
     id_field(TASK_ID, task.task_id, out);
@@ -291,15 +277,15 @@ pub(super) fn accept(
         id_field(CALL_FRAMEWORK_ID, &f.value, &mut out);
     }
     let body_start = out.len();
-    encode_key(CALL_TYPE, WireType::Varint, &mut out);
-    encode_varint(call::Type::Accept as u64, &mut out);
+    key(CALL_TYPE, WireType::Varint, &mut out);
+    varint(call::Type::Accept as u64, &mut out);
     delimited(CALL_ACCEPT, accept_len, &mut out);
     for id in offer_ids {
         id_field(ACCEPT_OFFER_IDS, &id.value, &mut out);
     }
     delimited(ACCEPT_OPERATIONS, operation_len, &mut out);
-    encode_key(OPERATION_TYPE, WireType::Varint, &mut out);
-    encode_varint(offer::operation::Type::Launch as u64, &mut out);
+    key(OPERATION_TYPE, WireType::Varint, &mut out);
+    varint(offer::operation::Type::Launch as u64, &mut out);
     delimited(OPERATION_LAUNCH, launch_len, &mut out);
     out.extend_from_slice(tasks);
     delimited(ACCEPT_FILTERS, filters_len, &mut out);

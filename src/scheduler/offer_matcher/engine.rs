@@ -30,6 +30,10 @@ pub(super) const MAX_REJECTIONS: usize = 64;
 /// Most pools (agents, each with its pooled offers) held unused at once; the oldest
 /// beyond are declined.
 pub const MAX_HELD_OFFERS: usize = 1024;
+/// Most emptied ACCEPT buffers kept for reuse.
+const SPARE_BUFFERS: usize = 256;
+/// Largest ACCEPT buffer kept for reuse (bigger ones are freed).
+const SPARE_BUFFER_BYTES: usize = 16 << 10;
 /// Most offer ids in one DECLINE call.
 pub const MAX_DECLINE_BATCH: usize = 4096;
 
@@ -92,7 +96,7 @@ pub(super) struct HeldOffer {
     pub deadline: Instant,
     /// Tasks placed on it in the current round, as encoded `Launch.task_infos` fields.
     pub placed: Vec<u8>,
-    /// The agent id and resource identities, encoded once for all its tasks.
+    /// The agent id, encoded once for all its tasks.
     pub wire: OfferWire,
     /// Its names for launch notices, made when the first task is placed on it.
     pub names: Option<SharedNames>,
@@ -168,6 +172,9 @@ pub struct MatcherCore {
     pub(super) largest: HashMap<String, Scalar>,
     /// Reused buffer for the resources of the task being placed.
     pub(super) scratch: Vec<u8>,
+    /// Emptied `HeldOffer::placed` buffers of accepted offers, reused by the next offers
+    /// that get tasks (no regrowing a buffer per ACCEPT).
+    pub(super) spare_placed: Vec<Vec<u8>>,
     /// Spec name -> hostname -> tasks placed (for per-host constraints).
     pub(super) per_name_host: HashMap<String, HashMap<String, usize>>,
     /// Hostname -> our tasks placed (for spread).
@@ -198,6 +205,7 @@ impl MatcherCore {
             launched: HashMap::new(),
             largest: HashMap::new(),
             scratch: Vec::new(),
+            spare_placed: Vec::new(),
             per_name_host: HashMap::new(),
             per_host: HashMap::new(),
             executors: HashMap::new(),
@@ -433,6 +441,7 @@ impl MatcherCore {
                     &tasks,
                     self.filters(),
                 )));
+                self.keep_spare(tasks);
                 out.accepts.push(AcceptOffers {
                     offer_ids,
                     launch_offer,
@@ -475,6 +484,15 @@ impl MatcherCore {
             self.held.iter().map(|h| 1 + h.others.len()).sum::<usize>(),
             self.held_ids.len()
         );
+    }
+
+    /// Keeps an emptied `placed` buffer for reuse, within [`SPARE_BUFFERS`] buffers of at
+    /// most [`SPARE_BUFFER_BYTES`] each.
+    fn keep_spare(&mut self, mut buffer: Vec<u8>) {
+        if self.spare_placed.len() < SPARE_BUFFERS && buffer.capacity() <= SPARE_BUFFER_BYTES {
+            buffer.clear();
+            self.spare_placed.push(buffer);
+        }
     }
 
     /// Takes every offer id out of `h` (and out of `held_ids`).

@@ -147,16 +147,7 @@ impl MatcherCore {
             // fails (the fit was checked for both, so neither should).
             let backup = need_exec.then(|| h.pool.clone());
             self.scratch.clear();
-            let taken = accept_bytes::take_into(
-                &mut h.pool,
-                &bucket.demand,
-                &mut h.wire,
-                &mut self.scratch,
-            );
-            if taken.is_err() {
-                tracing::error!("matcher: a checked fit failed to take; task stays pending");
-                continue;
-            }
+            accept_bytes::take_into(&mut h.pool, &bucket.demand, &mut self.scratch);
             let exec_res = match backup {
                 Some(backup) => match h.pool.take(&bucket.exec_demand) {
                     Ok(r) => Some(r),
@@ -175,6 +166,11 @@ impl MatcherCore {
             let Some(h) = self.held.get_mut(i) else {
                 continue;
             };
+            if h.placed.capacity() == 0
+                && let Some(buffer) = self.spare_placed.pop()
+            {
+                h.placed = buffer;
+            }
             let counted_name = counted.then(|| p.name.to_string());
             let launched = build_task(
                 p,
