@@ -18,7 +18,7 @@ use crate::recordio::Decoder;
 use crate::scheduler::TaskSpec;
 use crate::scheduler::calls::OutCall;
 use crate::scheduler::events::IncomingOffer;
-use crate::scheduler::offer_matcher::{MatcherCore, MatcherSettings};
+use crate::scheduler::offer_matcher::{MatcherCore, MatcherSettings, Place, Queued};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -130,7 +130,11 @@ impl Pipeline {
         let specs = &self.specs;
         let tasks = (first..first + missing as u64).filter_map(|n| {
             let spec = specs.get((n % ring) as usize)?;
-            Some((TaskId::new(format!("task-{n}")), spec.clone()))
+            // The name is a new string per task, as the tracker makes it for each submit.
+            Some(Queued::from(Place {
+                task_id: TaskId::new(format!("task-{n}")),
+                spec: spec.clone(),
+            }))
         });
         let _ = self.core.place_all(tasks, Instant::now());
     }
