@@ -8,7 +8,8 @@
 # (`src/recordio/fuzz_tests.rs`: raw bytes cut at random points, framed records with a
 # corrupted byte), event decoding in JSON and protobuf for scheduler and executor events
 # (`src/json/fuzz_tests.rs`: raw bytes, and JSON documents generated from the protobuf
-# descriptors with wrong types and unknown enum names, then their protobuf bytes corrupted),
+# descriptors with wrong types and unknown enum names, then their protobuf bytes corrupted;
+# both directions against the prost-reflect reference mapping; protobuf bytes written as JSON),
 # the slim OFFERS decode (`src/codec/fuzz_tests.rs`: raw bytes, and generated OFFERS events
 # cut short or with bytes replaced, its offers compared with prost's decode),
 # the local master's request parsing (`src/server/call/fuzz_tests.rs` for scheduler calls,
