@@ -417,3 +417,66 @@ pub(crate) fn agrees_with_prost(bytes: &[u8]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The matcher decides alike on the slim decode's offers and on prost's: the same calls
+/// (byte for byte) and the same launches, event after event.
+#[test]
+fn matcher_decides_alike_on_slim_and_prost_offers() {
+    use crate::benchkit::workload::{TaskMix, task_spec};
+    use crate::proto::TaskId;
+    use crate::scheduler::calls::OutCall;
+    use crate::scheduler::offer_matcher::{MatcherCore, MatcherSettings};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let g = generator(1, 11);
+    let now = Instant::now();
+    let mut cores: Vec<MatcherCore> = (0..2)
+        .map(|_| {
+            let mut core = MatcherCore::new(MatcherSettings {
+                offer_hold: Duration::from_secs(5),
+                ..MatcherSettings::default()
+            });
+            let _ = core.subscribed(g.framework_id().clone(), false, now);
+            for n in 0..300 {
+                let spec = Arc::new(task_spec(TaskMix::Mixed, 5, n));
+                let _ = core.place(TaskId::new(format!("task-{n}")), spec, now);
+            }
+            core
+        })
+        .collect();
+    let calls = |calls: &[OutCall]| -> Vec<Vec<u8>> {
+        calls
+            .iter()
+            .map(|c| match c {
+                OutCall::Encoded(e) => e.bytes().to_vec(),
+                OutCall::Message(m) => m.encode_to_vec(),
+            })
+            .collect()
+    };
+    let mut launched = 0;
+    for seq in 0..120u64 {
+        let batch: Vec<(usize, u64)> = (0..1 + seq as usize % 3)
+            .map(|i| (g.template_for(seq * 3 + i as u64), seq * 3 + i as u64))
+            .collect();
+        let mut stream = Vec::new();
+        g.encode_offers_event(crate::Encoding::Protobuf, &batch, &mut stream);
+        let mut decoder = crate::recordio::Decoder::default();
+        decoder.feed(&stream);
+        let record = decoder.next_record().unwrap().unwrap();
+        let at = now + Duration::from_millis(seq * 10);
+        let slim = cores[0].intake(offers_event(&record).unwrap().unwrap(), at);
+        let full = Event::decode(&record[..]).unwrap().offers.unwrap().offers;
+        let prost = cores[1].offers(full, at);
+        assert_eq!(calls(&slim.calls), calls(&prost.calls), "event {seq}");
+        let ids = |o: &crate::scheduler::offer_matcher::Outcome| {
+            o.launched
+                .iter()
+                .map(|l| l.task_id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&slim), ids(&prost), "event {seq}");
+        launched += slim.launched.len();
+    }
+    assert!(launched > 100, "{launched} launched");
+}
