@@ -1,6 +1,6 @@
 //! ACCEPT calls written as protobuf bytes by the matcher, without building (and then
 //! dropping) `TaskInfo` and `Resource` messages: a spec's fixed `TaskInfo` fields are
-//! encoded once when it is queued ([`SpecBytes`]), an offer's agent id once per offer
+//! encoded once per spec when its first task is queued ([`SpecBytes`]), an offer's agent id once per offer
 //! ([`OfferWire`]), each offered resource's identity once per pool entry (kept by the
 //! entry), and the resources a task takes go straight from the pool into the task's bytes. The bytes decode to the call the prost
 //! builder (`calls::accept`) would have made; the tests check that for many kinds of task.
@@ -75,23 +75,20 @@ fn id_field(tag: u32, value: &str, out: &mut Vec<u8>) {
     string_field(ID_VALUE, value, out);
 }
 
-/// The `TaskInfo` fields of a spec that do not depend on the offer, encoded when the task
-/// is queued: the name, then `data`, `command` (without a custom executor), `container`,
-/// `labels` and `kill_policy`.
-#[derive(Debug)]
+/// The `TaskInfo` fields of a spec that do not depend on the offer nor on the task's name,
+/// encoded when the first task of the spec is queued and shared by the tasks of the same
+/// spec: `data`, `command` (without a custom executor), `container`, `labels` and
+/// `kill_policy`.
+#[derive(Debug, Clone)]
 pub(super) struct SpecBytes {
-    bytes: Box<[u8]>,
-    /// Where the name field ends (the offer's fields go between it and the rest).
-    name_end: usize,
+    rest: std::sync::Arc<[u8]>,
 }
 
 impl SpecBytes {
-    /// The fixed fields of `spec`, named `name` (the spec's own name is not read).
-    pub(super) fn of(name: &str, spec: &TaskSpec) -> SpecBytes {
+    /// The fixed fields of `spec` (its name is not read).
+    pub(super) fn of(spec: &TaskSpec) -> SpecBytes {
         use prost::encoding::message;
-        let mut b = Vec::with_capacity(name.len() + 64);
-        string_field(TASK_NAME, name, &mut b);
-        let name_end = b.len();
+        let mut b = Vec::with_capacity(64);
         if let Some(data) = &spec.data {
             delimited(TASK_DATA, data.len(), &mut b);
             b.extend_from_slice(data);
@@ -110,18 +107,17 @@ impl SpecBytes {
         if let Some(grace) = spec.kill_grace_period {
             message::encode(TASK_KILL_POLICY, &calls::kill_policy(grace), &mut b);
         }
-        SpecBytes {
-            bytes: b.into_boxed_slice(),
-            name_end,
-        }
-    }
-
-    fn name(&self) -> &[u8] {
-        self.bytes.get(..self.name_end).unwrap_or_default()
+        SpecBytes { rest: b.into() }
     }
 
     fn rest(&self) -> &[u8] {
-        self.bytes.get(self.name_end..).unwrap_or_default()
+        &self.rest
+    }
+
+    /// Whether both are the same shared bytes.
+    #[cfg(test)]
+    pub(super) fn same(&self, other: &SpecBytes) -> bool {
+        std::sync::Arc::ptr_eq(&self.rest, &other.rest)
     }
 }
 
@@ -214,6 +210,8 @@ pub(super) fn take_into(pool: &mut Resources, demand: &Demand, out: &mut Vec<u8>
 
 /// The parts of one task's `TaskInfo` that vary per launch.
 pub(super) struct TaskParts<'a> {
+    /// The task's name.
+    pub name: &'a str,
     pub spec: &'a SpecBytes,
     pub task_id: &'a str,
     /// The task's `resources` fields (from [`take_into`]).
@@ -225,7 +223,7 @@ pub(super) struct TaskParts<'a> {
 /// Appends one `Launch.task_infos` entry for `task` on the offer of `wire`.
 pub(super) fn write_task(task: &TaskParts<'_>, wire: &OfferWire, out: &mut Vec<u8>) {
     let executor_len = task.executor.map(prost::Message::encoded_len);
-    let len = task.spec.name().len()
+    let len = field_len(TASK_NAME, task.name.len())
         + field_len(TASK_ID, field_len(ID_VALUE, task.task_id.len()))
         + wire.agent.len()
         + task.resources.len()
@@ -233,7 +231,7 @@ pub(super) fn write_task(task: &TaskParts<'_>, wire: &OfferWire, out: &mut Vec<u
         + task.spec.rest().len();
     out.reserve(field_len(LAUNCH_TASK_INFOS, len));
     delimited(LAUNCH_TASK_INFOS, len, out);
-    out.extend_from_slice(task.spec.name());
+    string_field(TASK_NAME, task.name, out);
     id_field(TASK_ID, task.task_id, out);
     out.extend_from_slice(&wire.agent);
     out.extend_from_slice(task.resources);

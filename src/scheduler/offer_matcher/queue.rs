@@ -12,6 +12,7 @@ use crate::resources::{Demand, ResourceError};
 use crate::scheduler::offer_matcher::placement::Constraint;
 use crate::scheduler::spec::{ResourceRequest, TaskSpec};
 use foldhash::HashMap;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -23,7 +24,7 @@ pub(super) struct Pending {
     /// The spec's name (the shared `spec`'s own name is not read).
     pub name: Arc<str>,
     pub spec: Arc<TaskSpec>,
-    /// The spec's fixed `TaskInfo` fields, encoded when it was queued.
+    /// The spec's fixed `TaskInfo` fields (shared by the bucket's tasks of the same spec).
     pub bytes: SpecBytes,
     /// The first matching round that may place it (for `why_pending`).
     pub since_round: u64,
@@ -53,6 +54,9 @@ pub(super) struct Bucket {
     exec_resources: Vec<Resource>,
     /// Its entry in the fast lookup, if it has one.
     fast_key: Option<u64>,
+    /// The spec of the latest task queued here and its encoded fixed fields, shared with
+    /// the next tasks of that spec.
+    last_spec: Option<(Arc<TaskSpec>, SpecBytes)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -83,7 +87,11 @@ impl Bucket {
 #[derive(Debug, Default)]
 pub(super) struct PendingQueue {
     tasks: HashMap<u64, Pending>,
-    ids: HashMap<TaskId, u64>,
+    /// Hash of a task id -> its sequence number (the id itself is only kept by the task,
+    /// and compared on lookup).
+    ids: HashMap<u64, u64>,
+    /// The few ids whose hash a task queued earlier already had, by the whole id.
+    id_collisions: HashMap<TaskId, u64>,
     buckets: Vec<Option<Bucket>>,
     free: Vec<usize>,
     index: HashMap<BucketKey, usize>,
@@ -112,7 +120,22 @@ impl PendingQueue {
     }
 
     pub fn contains(&self, task_id: &TaskId) -> bool {
-        self.ids.contains_key(task_id)
+        self.seq_of(task_id).is_some()
+    }
+
+    fn id_hash(&self, task_id: &TaskId) -> u64 {
+        self.ids.hasher().hash_one(task_id.value.as_str())
+    }
+
+    /// The sequence number of a pending task.
+    fn seq_of(&self, task_id: &TaskId) -> Option<u64> {
+        if !self.id_collisions.is_empty()
+            && let Some(&seq) = self.id_collisions.get(task_id)
+        {
+            return Some(seq);
+        }
+        let seq = *self.ids.get(&self.id_hash(task_id))?;
+        (self.tasks.get(&seq)?.task_id == *task_id).then_some(seq)
     }
 
     /// Queues a task; an error (with the task id handed back) when its resources are
@@ -152,11 +175,20 @@ impl PendingQueue {
             }
             b.tasks.push_back(seq);
         }
-        self.ids.insert(task_id.clone(), seq);
+        let h = self.id_hash(&task_id);
+        match self.ids.entry(h) {
+            Entry::Vacant(e) => {
+                e.insert(seq);
+            }
+            Entry::Occupied(_) => {
+                self.id_collisions.insert(task_id.clone(), seq);
+            }
+        }
+        let bytes = self.spec_bytes(bucket, &spec);
         self.tasks.insert(
             seq,
             Pending {
-                bytes: SpecBytes::of(&name, &spec),
+                bytes,
                 task_id,
                 name,
                 spec,
@@ -165,6 +197,22 @@ impl PendingQueue {
             },
         );
         Ok(())
+    }
+
+    /// The encoded fixed fields of `spec`, shared with the bucket's previous task when it
+    /// has the same spec.
+    fn spec_bytes(&mut self, bucket: usize, spec: &Arc<TaskSpec>) -> SpecBytes {
+        let Some(Some(b)) = self.buckets.get_mut(bucket) else {
+            return SpecBytes::of(spec);
+        };
+        match &b.last_spec {
+            Some((last, bytes)) if Arc::ptr_eq(last, spec) => bytes.clone(),
+            _ => {
+                let bytes = SpecBytes::of(spec);
+                b.last_spec = Some((Arc::clone(spec), bytes.clone()));
+                bytes
+            }
+        }
     }
 
     /// The hash of what places `spec`, for specs without constraints.
@@ -232,6 +280,7 @@ impl PendingQueue {
                 .map(|e| e.resources.clone())
                 .unwrap_or_default(),
             fast_key: None,
+            last_spec: None,
         };
         if !self.floor_dirty {
             self.floor = if self.index.is_empty() {
@@ -262,7 +311,7 @@ impl PendingQueue {
 
     /// The pending task and its bucket.
     pub fn get(&self, task_id: &TaskId) -> Option<(&Pending, &Bucket)> {
-        let p = self.tasks.get(self.ids.get(task_id)?)?;
+        let p = self.tasks.get(&self.seq_of(task_id)?)?;
         Some((p, self.bucket(p.bucket)?))
     }
 
@@ -285,13 +334,18 @@ impl PendingQueue {
 
     /// Removes a task wherever it is in the queue.
     pub fn remove(&mut self, task_id: &TaskId) -> Option<Pending> {
-        let seq = *self.ids.get(task_id)?;
+        let seq = self.seq_of(task_id)?;
         self.remove_seq(seq)
     }
 
     fn remove_seq(&mut self, seq: u64) -> Option<Pending> {
         let p = self.tasks.remove(&seq)?;
-        self.ids.remove(&p.task_id);
+        let h = self.id_hash(&p.task_id);
+        if self.ids.get(&h) == Some(&seq) {
+            self.ids.remove(&h);
+        } else {
+            self.id_collisions.remove(&p.task_id);
+        }
         let bucket_id = p.bucket;
         let Some(Some(b)) = self.buckets.get_mut(bucket_id) else {
             return Some(p);
@@ -401,6 +455,36 @@ mod tests {
         // A new bucket in an empty queue sets the floor afresh.
         q.push(task("c", spec(3.0)), 0).unwrap();
         assert_eq!(q.floor().scalars[0].1.milli(), 3000);
+    }
+
+    #[test]
+    fn ids_with_a_taken_hash() {
+        let mut q = PendingQueue::default();
+        let a = spec(1.0);
+        q.push(task("a", a.clone()), 0).unwrap();
+        // Another id with the hash of "b" (as if it collided).
+        let h = q.id_hash(&TaskId::new("b"));
+        let seq_a = *q.ids.values().next().unwrap();
+        q.ids.insert(h, seq_a);
+        q.push(task("b", a.clone()), 0).unwrap();
+        assert!(q.contains(&TaskId::new("a")));
+        assert!(q.contains(&TaskId::new("b")));
+        assert_eq!(q.get(&TaskId::new("b")).unwrap().0.task_id.value, "b");
+        assert!(!q.contains(&TaskId::new("c")));
+        assert_eq!(q.remove(&TaskId::new("b")).unwrap().task_id.value, "b");
+        assert!(q.id_collisions.is_empty());
+        assert!(!q.contains(&TaskId::new("b")));
+    }
+
+    #[test]
+    fn tasks_of_one_spec_share_its_bytes() {
+        let mut q = PendingQueue::default();
+        let a = spec(1.0);
+        q.push(task("a1", a.clone()), 0).unwrap();
+        q.push(task("a2", a.clone()), 0).unwrap();
+        let (p1, _) = q.get(&TaskId::new("a1")).unwrap();
+        let (p2, _) = q.get(&TaskId::new("a2")).unwrap();
+        assert!(p1.bytes.same(&p2.bytes));
     }
 
     #[test]

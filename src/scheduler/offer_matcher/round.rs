@@ -262,6 +262,7 @@ fn build_task(
         }
     });
     let parts = TaskParts {
+        name: &p.name,
         spec: &p.bytes,
         task_id: &p.task_id.value,
         resources,

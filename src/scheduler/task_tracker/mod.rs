@@ -34,6 +34,7 @@ mod reconcile;
 mod record;
 mod requeue;
 mod retention;
+mod store;
 mod submit;
 
 use super::events::TaskUpdate;
@@ -47,7 +48,7 @@ use delivery::Delivery;
 use foldhash::{HashMap, HashMapExt};
 use record::{Outcome, TaskRecord};
 use retention::Retention;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -278,7 +279,7 @@ pub struct TaskTracker {
     /// Shares the specs of tasks that differ only in their names.
     specs: crate::scheduler::spec::SpecInterner,
     /// Records by submission number (ordered: [`ListTasks`] lists in submission order).
-    records: BTreeMap<u64, TaskRecord>,
+    records: store::Records,
     /// Adopted tasks' ids to their records' keys. The tracker's own ids name their key
     /// (`record::own_key`), so they need no index.
     by_id: HashMap<String, u64>,
@@ -340,7 +341,7 @@ impl TaskTracker {
             unplace,
             updates,
             specs: Default::default(),
-            records: BTreeMap::new(),
+            records: Default::default(),
             by_id: HashMap::new(),
             next_key: 0,
             nonce: rand::random(),

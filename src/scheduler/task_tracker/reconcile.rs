@@ -35,7 +35,7 @@ impl TaskTracker {
             .records
             .iter()
             .filter(|(_, r)| r.needs_reconcile())
-            .map(|(key, r)| (*key, r.attempt))
+            .map(|(key, r)| (key, r.attempt))
             .collect();
         let round = Round {
             start_seq: self.update_seq,

@@ -242,8 +242,15 @@ pub(crate) fn retry_applies(state: TaskState, policy: &RetryPolicy) -> bool {
 /// characters become `_`) and shortened, so the id is valid for Mesos and as a sandbox
 /// directory name.
 pub(crate) fn task_id_for(name: &str, nonce: u32, seq: u64, attempt: u32) -> TaskId {
-    // Written by hand: `format!` costs about as much as the rest of a submission.
-    let mut id = String::with_capacity(name.len().min(MAX_NAME_PREFIX) + 40);
+    // Written by hand: `format!` costs about as much as the rest of a submission. Sized
+    // exactly: the id is kept for as long as the task.
+    let prefix = match name.chars().take(MAX_NAME_PREFIX).count() {
+        0 => "task".len(),
+        n => n,
+    };
+    let seq_digits = (seq.checked_ilog2().unwrap_or(0) / 4 + 1) as usize;
+    let attempt_digits = (attempt.checked_ilog10().unwrap_or(0) + 1) as usize;
+    let mut id = String::with_capacity(prefix + 10 + seq_digits + attempt_digits);
     for c in name.chars().take(MAX_NAME_PREFIX) {
         let keep = c.is_ascii_alphanumeric() || c == '_' || c == '-';
         id.push(if keep { c } else { '_' });
@@ -390,6 +397,20 @@ mod tests {
                 task_id_for("t", nonce, seq, attempt).value,
                 format!("t.{nonce:08x}{seq:x}.{attempt}")
             );
+        }
+    }
+
+    #[test]
+    fn ids_are_sized_exactly() {
+        for (name, nonce, seq, attempt) in [
+            ("task-12345", 0xabc, 0x1234_5678, 0),
+            ("t", 0, 0, 0),
+            ("", u32::MAX, u64::MAX, u32::MAX),
+            ("x".repeat(300).as_str(), 1, 15, 9),
+            ("abcd", 1, 16, 10),
+        ] {
+            let id = task_id_for(name, nonce, seq, attempt).value;
+            assert_eq!(id.capacity(), id.len(), "{id}");
         }
     }
 
