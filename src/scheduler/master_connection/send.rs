@@ -87,10 +87,9 @@ impl MasterConnection {
         let pipe = if self.settings.call_pipelining {
             // SUPPRESS and REVIVE share the first connection, so the master takes them in
             // the order sent: on two connections a REVIVE can overtake the SUPPRESS before
-            // it and leave the framework suppressed with work pending. ACKNOWLEDGEs go there
-            // too, so they reach the master in the order the user got the updates.
+            // it and leave the framework suppressed with work pending.
             let connections = match kind {
-                CallKind::Suppress | CallKind::Revive | CallKind::Acknowledge => 1,
+                CallKind::Suppress | CallKind::Revive => 1,
                 _ => self.settings.call_connections,
             };
             self.pipes.pick(
