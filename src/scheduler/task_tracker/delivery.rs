@@ -1,7 +1,7 @@
 //! The tracker's outbox: updates go to the user's recipients strictly in order, one at a
 //! time, and each update's ACKNOWLEDGE is sent only once every recipient has handled it.
 
-use super::{Quiesced, TaskTracker};
+use super::{CallSettled, Quiesced, TaskTracker};
 use crate::proto::TaskStatus;
 use crate::proto::scheduler::Call;
 use crate::scheduler::calls::OutCall;
@@ -158,28 +158,35 @@ impl TaskTracker {
             },
         };
         self.calls_in_flight += 1;
-        ctx.spawn(
-            async move {
-                match send.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(CallError::NotSubscribed)) => {
-                        tracing::debug!(call = what, "call not sent: not subscribed");
-                    }
-                    // Refused by the closed gate of a shutdown: after TEARDOWN Mesos needs
-                    // no more answers, and after a failover it resends what is unanswered.
-                    Ok(Err(CallError::Stopped)) => {
-                        tracing::debug!(call = what, "call not sent: the runtime is stopping");
-                    }
-                    Ok(Err(e)) => tracing::warn!(call = what, error = %e, "call failed"),
-                    Err(e) => tracing::warn!(call = what, error = %e, "connection actor gone"),
+        // A task of its own per call, not a future in the tracker's context: the context
+        // polls every future it holds on each wake-up, which grew quadratic with thousands
+        // of acknowledgements in flight.
+        let tracker = ctx.address();
+        actix_rt::spawn(async move {
+            match send.await {
+                Ok(Ok(())) => {}
+                Ok(Err(CallError::NotSubscribed)) => {
+                    tracing::debug!(call = what, "call not sent: not subscribed");
                 }
+                // Refused by the closed gate of a shutdown: after TEARDOWN Mesos needs
+                // no more answers, and after a failover it resends what is unanswered.
+                Ok(Err(CallError::Stopped)) => {
+                    tracing::debug!(call = what, "call not sent: the runtime is stopping");
+                }
+                Ok(Err(e)) => tracing::warn!(call = what, error = %e, "call failed"),
+                Err(e) => tracing::warn!(call = what, error = %e, "connection actor gone"),
             }
-            .into_actor(self)
-            .map(|(), act, _| {
-                act.calls_in_flight = act.calls_in_flight.saturating_sub(1);
-                act.check_quiet();
-            }),
-        );
+            tracker.do_send(CallSettled);
+        });
+    }
+}
+
+impl Handler<CallSettled> for TaskTracker {
+    type Result = ();
+
+    fn handle(&mut self, _: CallSettled, _: &mut Context<Self>) {
+        self.calls_in_flight = self.calls_in_flight.saturating_sub(1);
+        self.check_quiet();
     }
 }
 
