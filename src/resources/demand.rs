@@ -167,14 +167,16 @@ impl Resources {
             })
     }
 
-    fn plain_count(&self, name: &str) -> u64 {
+    /// Values of ranges `name` (`ranges`) or items of set `name` (`!ranges`) over the plain
+    /// entries: a set demand is not covered by ranges of the same name, nor the reverse.
+    fn plain_count(&self, name: &str, ranges: bool) -> u64 {
         self.entries
             .iter()
             .filter(|e| e.meta.name == name && is_plain(&e.meta))
             .fold(0u64, |acc, e| match &e.amount {
-                Amount::Ranges(r) => acc.saturating_add(r.count()),
-                Amount::Set(s) => acc.saturating_add(s.len() as u64),
-                Amount::Scalar(_) => acc,
+                Amount::Ranges(r) if ranges => acc.saturating_add(r.count()),
+                Amount::Set(s) if !ranges => acc.saturating_add(s.len() as u64),
+                _ => acc,
             })
     }
 
@@ -190,10 +192,10 @@ impl Resources {
         let counts = demand
             .ranges
             .iter()
-            .map(|(n, c)| (n, *c))
-            .chain(demand.sets.iter().map(|(n, c)| (n, *c as u64)));
-        for (name, need) in counts {
-            let have = self.plain_count(name);
+            .map(|(n, c)| (n, *c, true))
+            .chain(demand.sets.iter().map(|(n, c)| (n, *c as u64, false)));
+        for (name, need, ranges) in counts {
+            let have = self.plain_count(name, ranges);
             if have < need {
                 return Some((name, need as f64, have as f64));
             }

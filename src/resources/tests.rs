@@ -317,3 +317,18 @@ fn encoded_takes_give_the_pieces_of_take_and_encode_each_entry_once() {
     );
     assert_eq!(encodes.get(), 5);
 }
+
+#[test]
+fn fuzz_regression_a_set_demand_is_not_covered_by_ranges_of_its_name() {
+    // Found by `fuzz_resource_algebra`: the pool's `zones` are ranges, the demand asks for
+    // one item of a set `zones`. It used to "fit" and the take then gave no zone at all.
+    let mut pool = parse("cpus:0.765;ports:[0-7];zones:[0-1];mem:287.000").unwrap();
+    let set = Demand::new().set("zones", 1);
+    assert!(!pool.fits(&set));
+    let short = pool.take(&set).unwrap_err();
+    assert_eq!((short.name.as_str(), short.available), ("zones", 0.0));
+    // And the reverse: ranges asked of a set.
+    let mut pool = parse("zones:{a,b}").unwrap();
+    assert!(pool.take(&Demand::new().ranges("zones", 1)).is_err());
+    assert!(pool.take(&Demand::new().set("zones", 2)).is_ok());
+}
