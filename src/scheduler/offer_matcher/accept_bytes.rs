@@ -135,9 +135,6 @@ impl OfferWire {
         id_field(TASK_AGENT_ID, &agent_id.value, &mut agent);
         OfferWire { agent }
     }
-
-    /// Offers of one agent pooled together: both have the same agent id field.
-    pub(super) fn absorb(&mut self, _other: OfferWire) {}
 }
 
 /// Length of the value field of `amount` inside a `Resource` (key included).

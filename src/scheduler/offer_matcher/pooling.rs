@@ -195,7 +195,7 @@ fn pool_into(newer: &mut HeldOffer, older: HeldOffer) -> Option<HeldOffer> {
         newer.parts.extend(older.parts);
     }
     newer.pool = pool;
-    newer.wire.absorb(older.wire);
+    // `older.wire` is dropped: offers of one agent have the same agent id field.
     newer.others.push(older.offer.id);
     newer.others.extend(older.others);
     None
