@@ -45,6 +45,7 @@ pub(crate) mod message_router;
 pub(crate) mod metrics;
 pub(crate) mod offer_matcher;
 pub(crate) mod raw;
+mod resume;
 pub(crate) mod spec;
 pub(crate) mod task_tracker;
 pub(crate) mod watch;

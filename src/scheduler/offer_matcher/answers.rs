@@ -1,5 +1,5 @@
 //! The answers to the matcher's calls. Each call is sent with `send` and its answer comes
-//! back to the actor as one future per call (never per task):
+//! back to the actor as one [`Resume`] per call (never per task):
 //!
 //! - ACCEPT (sent as protobuf bytes, [`SendEncoded`]) taken: its tasks' [`Launched`]
 //!   notices go to the tracker in one [`LaunchedAll`]. Refused (a 4xx/5xx
@@ -19,6 +19,7 @@ use crate::proto::Filters;
 use crate::proto::scheduler::{Call, call};
 use crate::scheduler::calls::{self, EncodedCall, OutCall};
 use crate::scheduler::master_connection::{CallError, SendCall, SendEncoded};
+use crate::scheduler::resume::{Resume, await_then};
 use crate::scheduler::task_tracker::{AcceptFailed, Launched, LaunchedAll};
 use actix::prelude::*;
 use foldhash::{HashMap, HashMapExt};
@@ -137,11 +138,9 @@ impl OfferMatcher {
                 }
             },
         };
-        ctx.spawn(
-            answer
-                .into_actor(self)
-                .map(move |answer, act, ctx| act.accept_answered(answer, offers, tasks, ctx)),
-        );
+        await_then(ctx, answer, move |act: &mut Self, answer, ctx| {
+            act.accept_answered(answer, offers, tasks, ctx)
+        });
     }
 
     fn accept_answered(
@@ -210,7 +209,7 @@ impl OfferMatcher {
             _ => ("call", 0),
         };
         let answer = self.calls.send(SendCall(c));
-        ctx.spawn(answer.into_actor(self).map(move |answer, act, ctx| {
+        await_then(ctx, answer, move |act: &mut Self, answer, ctx| {
             let Some(error) = failure(answer) else {
                 act.metrics.offers_declined(declined);
                 return;
@@ -220,6 +219,14 @@ impl OfferMatcher {
                 act.core.revive_failed(Instant::now());
                 act.schedule(ctx);
             }
-        }));
+        });
+    }
+}
+
+impl Handler<Resume<Self>> for OfferMatcher {
+    type Result = ();
+
+    fn handle(&mut self, resume: Resume<Self>, ctx: &mut Context<Self>) {
+        resume.run(self, ctx);
     }
 }

@@ -1,12 +1,13 @@
 //! The tracker's outbox: updates go to the user's recipients strictly in order, one at a
 //! time, and each update's ACKNOWLEDGE is sent only once every recipient has handled it.
 
-use super::{CallSettled, Quiesced, TaskTracker};
+use super::{Quiesced, TaskTracker};
 use crate::proto::TaskStatus;
 use crate::proto::scheduler::Call;
 use crate::scheduler::calls::OutCall;
 use crate::scheduler::events::TaskUpdate;
 use crate::scheduler::master_connection::{CallError, SendCall, SendEncoded};
+use crate::scheduler::resume::{Resume, await_then};
 use actix::prelude::*;
 use futures_util::future::join_all;
 use std::future::Future;
@@ -158,11 +159,7 @@ impl TaskTracker {
             },
         };
         self.calls_in_flight += 1;
-        // A task of its own per call, not a future in the tracker's context: the context
-        // polls every future it holds on each wake-up, which grew quadratic with thousands
-        // of acknowledgements in flight.
-        let tracker = ctx.address();
-        actix_rt::spawn(async move {
+        let answered = async move {
             match send.await {
                 Ok(Ok(())) => {}
                 Ok(Err(CallError::NotSubscribed)) => {
@@ -176,17 +173,19 @@ impl TaskTracker {
                 Ok(Err(e)) => tracing::warn!(call = what, error = %e, "call failed"),
                 Err(e) => tracing::warn!(call = what, error = %e, "connection actor gone"),
             }
-            tracker.do_send(CallSettled);
+        };
+        await_then(ctx, answered, |act: &mut Self, (), _| {
+            act.calls_in_flight = act.calls_in_flight.saturating_sub(1);
+            act.check_quiet();
         });
     }
 }
 
-impl Handler<CallSettled> for TaskTracker {
+impl Handler<Resume<Self>> for TaskTracker {
     type Result = ();
 
-    fn handle(&mut self, _: CallSettled, _: &mut Context<Self>) {
-        self.calls_in_flight = self.calls_in_flight.saturating_sub(1);
-        self.check_quiet();
+    fn handle(&mut self, resume: Resume<Self>, ctx: &mut Context<Self>) {
+        resume.run(self, ctx);
     }
 }
 

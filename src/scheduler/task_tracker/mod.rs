@@ -140,12 +140,6 @@ pub struct WaitFinished;
 #[rtype(result = "()")]
 pub struct Quiesced;
 
-/// One call the tracker fired was answered (or failed; logged by its task): no longer in
-/// flight. Sent by that call's own task, so the tracker's context holds no future per call.
-#[derive(Message, Debug, Clone, Copy)]
-#[rtype(result = "()")]
-pub(crate) struct CallSettled;
-
 /// Where does a task run? Takes any attempt's id and answers for the task's current
 /// attempt (where it last ran once terminal); `None` while it is pending or unknown.
 #[derive(Message, Debug, Clone)]
